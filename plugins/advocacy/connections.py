@@ -106,4 +106,8 @@ def get_connection_uri(conn_id: str) -> str | None:
     if f.get("password"):
         auth += ":" + quote(f["password"], safe="")
     host = (f.get("host") or "localhost").split("://")[-1]
-    return f"postgresql://{auth}@{host}:{f.get('port') or 5432}/{f.get('schema') or 'postgres'}"
+    port = f.get("port") or 5432
+    dbname = f.get("schema") or "postgres"
+    if host.startswith("/"):  # a Unix-socket directory (the embedded warehouse)
+        return f"postgresql://{auth}@/{dbname}?host={quote(host)}&port={port}"
+    return f"postgresql://{auth}@{host}:{port}/{dbname}"

@@ -107,7 +107,9 @@ def _embedded() -> WarehouseTarget:
     target = parse_url(server.get_uri(), origin="embedded")
     target = WarehouseTarget(**{**target.__dict__, "dbname": "postgres"})
     with target.connect(autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (DATABASE,)
+        ).fetchone()
         if not exists:
             conn.execute(f'create database "{DATABASE}"')
     return WarehouseTarget(**{**target.__dict__, "dbname": DATABASE})
@@ -136,3 +138,23 @@ def export_env(target: WarehouseTarget) -> None:
     """Point child processes (dbt, GX, Airflow tasks) at the same warehouse."""
     os.environ[URL_ENV] = target.url
     os.environ.update(target.dbt_env())
+
+
+def airflow_connection_json(target: WarehouseTarget) -> str:
+    """The warehouse as an ``AIRFLOW_CONN_ADVOCACY_WAREHOUSE`` value (JSON form).
+
+    Cosmos' Postgres profile mapping requires a password; socket trust auth
+    (the embedded server) ignores it, so a placeholder is used there.
+    """
+    import json
+
+    return json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": target.host,
+            "port": target.port,
+            "login": target.user,
+            "password": target.password or "trust",
+            "schema": target.dbname,
+        }
+    )

@@ -1,0 +1,90 @@
+"""
+### advocacy_nightly
+
+The nightly employee-advocacy load, one run per day (the data interval):
+
+`prepare_warehouse` -> `extract_roster` + `extract_platform[x, ...]` (landing JSON)
+-> `load_raw` (COPY into `raw`, replace by interval) -> `dbt` (staging ->
+intermediate -> marts, through Cosmos) -> `validate` (Great Expectations gate)
+-> `publish_report` (only if every validation passed).
+
+Programme settings: the YAML file at `ADVOCACY_SETTINGS`. Credentials: the
+Airflow connections named there (`x_api`, ...) and `advocacy_warehouse`.
+Catchup is off; backfill a range with `airflow backfill create`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from advocacy.orchestration import DEFAULT_ARGS, dbt_task_group
+from advocacy.settings import load_settings
+from airflow.sdk import dag, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+SETTINGS = load_settings()
+
+
+@dag(
+    schedule=CronDataIntervalTimetable("0 3 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["advocacy", "nightly"],
+    doc_md=__doc__,
+)
+def advocacy_nightly():
+    @task
+    def prepare_warehouse() -> dict:
+        """Resolve the warehouse; create schemas and raw tables."""
+        from advocacy import pipeline
+
+        return pipeline.prepare()
+
+    @task
+    def extract_roster(ds=None) -> list[dict]:
+        """Land tonight's HR roster export."""
+        from advocacy import pipeline
+
+        return pipeline.extract_roster(ds)
+
+    @task(max_active_tis_per_dag=4)
+    def extract_platform(platform: str, ds=None) -> list[dict]:
+        """Land one platform's posts, counters and audiences for the interval."""
+        from advocacy import pipeline
+
+        return pipeline.extract_platform(platform, ds)
+
+    @task
+    def load_raw(roster: list[dict], platforms: list[list[dict]]) -> dict:
+        """COPY the landed files into raw, replacing the interval's rows."""
+        from advocacy import pipeline
+
+        return pipeline.load_landed([roster, *platforms])
+
+    @task
+    def validate(ds=None, run_id=None) -> dict:
+        """Great Expectations checkpoint on raw and marts; fails naming each failed expectation."""
+        from advocacy import pipeline
+
+        return pipeline.validate(ds, run_id)
+
+    @task
+    def publish_report(validation: dict, ds=None) -> str:
+        """Write the HTML report and KPI CSVs to the publish location."""
+        from advocacy import pipeline
+
+        return pipeline.publish(ds, validation)
+
+    ready = prepare_warehouse()
+    roster = extract_roster()
+    platforms = extract_platform.expand(platform=SETTINGS.enabled_platforms())
+    ready >> [roster, platforms]
+    loaded = load_raw(roster, platforms)
+    transform = dbt_task_group("dbt", {**SETTINGS.dbt_vars(), "as_of_date": "{{ ds }}"})
+    checked = validate()
+    loaded >> transform >> checked
+    publish_report(checked)
+
+
+advocacy_nightly()

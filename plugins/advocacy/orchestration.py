@@ -1,0 +1,61 @@
+"""Shared Airflow pieces for the DAG files: defaults and the Cosmos dbt configuration.
+
+Kept out of the DAG files so they stay a readable diagram; imported at DAG
+parse time, so only cheap imports at module level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DBT_PROJECT = Path(os.environ.get("ADVOCACY_DBT_PROJECT", REPO / "dbt_project"))
+
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+}
+
+
+def dbt_task_group(group_id: str, dbt_vars: dict, **kwargs):
+    """dbt build of the whole project as an Airflow task group, through astronomer-cosmos.
+
+    Each model runs with its tests (TestBehavior.BUILD), so a failing test stops
+    everything downstream of that model. The profile comes from the
+    ``advocacy_warehouse`` connection. The manifest (``dbt parse``) is used
+    when present: it keeps DAG parsing fast.
+    """
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+    from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+    manifest = DBT_PROJECT / "target" / "manifest.json"
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(
+            DBT_PROJECT,
+            manifest_path=manifest if manifest.exists() else None,
+            dbt_vars=dbt_vars,
+            env_vars={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        ),
+        profile_config=ProfileConfig(
+            profile_name="advocacy",
+            target_name="airflow",
+            profile_mapping=PostgresUserPasswordProfileMapping(
+                conn_id="advocacy_warehouse", profile_args={"schema": "staging", "threads": 2}
+            ),
+        ),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
+            test_behavior=TestBehavior.BUILD,
+            emit_datasets=False,
+        ),
+        operator_args={"install_deps": False},
+        default_args=DEFAULT_ARGS,
+        **kwargs,
+    )

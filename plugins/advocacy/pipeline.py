@@ -1,0 +1,183 @@
+"""The nightly pipeline's steps, as plain functions the DAG's tasks call.
+
+Each step takes the interval day (``YYYY-MM-DD``) and returns small JSON-able
+values (they travel as XComs), so any worker can run any step: the only state
+shared between steps is the warehouse and the landing store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from types import ModuleType
+
+from advocacy import inputs, landing, load, state, warehouse
+from advocacy.connections import get_connection
+from advocacy.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+ROSTER_STREAMS = {"employees": load.StreamSpec(key="employee_id")}
+
+
+def _day(value: str | dt.date) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def connector(platform: str) -> ModuleType:
+    """A platform's connector is the module ``advocacy.connectors.<platform>``."""
+    try:
+        return importlib.import_module(f"advocacy.connectors.{platform}")
+    except ModuleNotFoundError as exc:
+        raise ValueError(
+            f"no connector for platform '{platform}' (expected advocacy/connectors/{platform}.py);"
+            " fix 'platforms' in the settings file"
+        ) from exc
+
+
+def _streams(source: str) -> dict:
+    if source == "roster":
+        return ROSTER_STREAMS
+    return {name: load.stream_spec(d) for name, d in connector(source).STREAMS.items()}
+
+
+def prepare(settings: Settings | None = None) -> dict:
+    """Resolve the warehouse, create its schemas and every declared raw table."""
+    settings = settings or load_settings()
+    target = warehouse.resolve()
+    warehouse.ensure_schemas(target)
+    for source in ["roster", *settings.enabled_platforms()]:
+        load.ensure_tables(target, source, _streams(source))
+    log.info("warehouse %s (%s) ready", target.masked_url, target.origin)
+    return {"warehouse": target.masked_url, "platforms": settings.enabled_platforms()}
+
+
+def _describe(f: landing.LandedFile) -> dict:
+    return {
+        "source": f.source,
+        "stream": f.stream,
+        "interval_start": f.interval_start.isoformat(),
+        "extracted_at": f.extracted_at.isoformat(),
+        "path": f.path,
+        "records": f.records,
+    }
+
+
+def extract_roster(interval_start: str, settings: Settings | None = None) -> list[dict]:
+    settings = settings or load_settings()
+    day = _day(interval_start)
+    rows = inputs.read_roster(settings.roster_path)
+    f = landing.write(
+        settings.landing_path, "roster", "employees", day, rows, dt.datetime.now(dt.UTC)
+    )
+    log.info("roster: %s employees landed in %s", f.records, f.path)
+    return [_describe(f)]
+
+
+def advocate_handles(settings: Settings, platform: str, column: str) -> list[str]:
+    """Handles of registered, not-yet-left employees on one platform, from tonight's roster."""
+    handles = []
+    for row in inputs.read_roster(settings.roster_path):
+        if row["registered_at"] and not row["left_at"] and row.get(column):
+            handles.append(row[column])
+    return sorted(set(handles), key=str.lower)
+
+
+def extract_platform(
+    platform: str, interval_start: str, settings: Settings | None = None
+) -> list[dict]:
+    """Extract one platform for the interval and land every stream; returns the landed files."""
+    settings = settings or load_settings()
+    day = _day(interval_start)
+    mod = connector(platform)
+    psettings = settings.platforms[platform]
+    conn = get_connection(psettings.connection_id)
+    target = warehouse.resolve()
+    programme_start = dt.datetime.combine(settings.start_date, dt.time(), settings.tz)
+    window_start, window_end = state.window_for(target, platform, day, programme_start)
+    lookback_start = window_end - dt.timedelta(days=settings.lookback_days)
+    lookback_ids = load.known_keys(target, platform, mod.POSTS_STREAM, lookback_start, window_end)
+    log.info(
+        "%s: window %s .. %s, %s known posts in the %s-day lookback",
+        platform,
+        window_start.isoformat(),
+        window_end.isoformat(),
+        len(lookback_ids),
+        settings.lookback_days,
+    )
+    streams = mod.extract(
+        conn,
+        advocate_usernames=advocate_handles(settings, platform, mod.ROSTER_HANDLE_COLUMN),
+        company_handles=list(psettings.company_handles),
+        hashtags=list(settings.hashtags),
+        company_domains=list(settings.company_domains),
+        window_start=window_start,
+        window_end=window_end,
+        lookback_ids=lookback_ids,
+        progress=log.info,
+    )
+    extracted_at = dt.datetime.now(dt.UTC)
+    landed = []
+    for stream in mod.STREAMS:  # every declared stream, empty or not, so reruns replace
+        f = landing.write(
+            settings.landing_path, platform, stream, day, streams.get(stream, []), extracted_at
+        )
+        landed.append(_describe(f))
+        log.info("%s.%s: %s records landed", platform, stream, f.records)
+    state.record_window(target, platform, day, window_start, window_end)
+    return landed
+
+
+def load_landed(landed: list[dict] | list[list[dict]]) -> dict:
+    """Load landed files into raw (replace by interval). Accepts a flat or nested list."""
+    flat: list[dict] = []
+    for item in landed:
+        flat.extend(item if isinstance(item, list) else [item])
+    target = warehouse.resolve()
+    counts = {}
+    for d in flat:
+        f = landing.LandedFile(
+            source=d["source"],
+            stream=d["stream"],
+            interval_start=_day(d["interval_start"]),
+            extracted_at=dt.datetime.fromisoformat(d["extracted_at"]),
+            path=d["path"],
+        )
+        counts[f"{f.source}__{f.stream}"] = load.load_file(target, f, _streams(f.source)[f.stream])
+    return counts
+
+
+def replay(start: str, end: str, settings: Settings | None = None) -> dict:
+    """Rebuild raw for [start, end] from the landing files alone (newest file per interval)."""
+    settings = settings or load_settings()
+    files = landing.newest_per_interval(
+        landing.list_files(settings.landing_path, start=_day(start), end=_day(end))
+    )
+    return load_landed([_describe(f) for f in files])
+
+
+def dbt_vars(as_of: str, settings: Settings | None = None) -> dict:
+    settings = settings or load_settings()
+    return {**settings.dbt_vars(), "as_of_date": _day(as_of).isoformat()}
+
+
+def validate(as_of: str, run_id: str) -> dict:
+    """Run the GX checkpoint; raises (failing the task) with every failed expectation named."""
+    from advocacy import quality
+
+    report = quality.run_validation(warehouse.resolve(), as_of=_day(as_of), run_id=run_id)
+    quality.assert_valid(report)
+    return {"success": report.success, "data_docs": str(report.data_docs_path or "")}
+
+
+def publish(as_of: str, validation: dict | None = None, settings: Settings | None = None) -> str:
+    """Write the report and CSVs to the publish location; returns the report's path or URL."""
+    from advocacy import report
+
+    settings = settings or load_settings()
+    path = report.build_report(
+        warehouse.resolve(), settings, as_of=_day(as_of), validation=validation
+    )
+    log.info("report published: %s", path)
+    return path
