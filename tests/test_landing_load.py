@@ -1,0 +1,105 @@
+import datetime as dt
+import json
+
+import pytest
+
+from advocacy import landing, load
+
+D1 = dt.date(2026, 3, 1)
+D2 = dt.date(2026, 3, 2)
+SPEC = load.StreamSpec(key="id", time="created_at")
+
+
+def _ts(sec=0):
+    return dt.datetime(2026, 3, 3, 1, 0, sec, tzinfo=dt.UTC)
+
+
+def _tweets(n, likes=0):
+    return [
+        {"id": str(10**18 + i), "created_at": "2026-03-01T10:00:00.000Z", "public_metrics": {"like_count": likes}}
+        for i in range(n)
+    ]
+
+
+def _count(target, where="true"):
+    with target.connect() as conn:
+        return conn.execute(f"select count(*) from raw.x__tweets where {where}").fetchone()[0]
+
+
+def test_landing_files_are_immutable_and_newest_wins(tmp_path):
+    a = landing.write(str(tmp_path), "x", "tweets", D1, _tweets(2), _ts(0))
+    b = landing.write(str(tmp_path), "x", "tweets", D1, _tweets(3), _ts(1))
+    with pytest.raises(FileExistsError):
+        landing.write(str(tmp_path), "x", "tweets", D1, _tweets(1), _ts(1))
+    files = landing.list_files(str(tmp_path))
+    assert [f.path for f in files] == [a.path, b.path]
+    assert [f.path for f in landing.newest_per_interval(files)] == [b.path]
+    assert "interval=2026-03-01" in b.path and b.records == 3
+
+
+def test_landing_works_on_object_storage_urls():
+    root = "memory://landing-test"
+    f = landing.write(root, "x", "users", D1, [{"id": "1"}], _ts())
+    assert f.path.startswith("memory://")
+    [listed] = landing.list_files(root, source="x")
+    assert listed.path == f.path and [line for _, line in landing.open_lines(f.path)] == ['{"id":"1"}']
+
+
+def test_rerun_of_an_interval_replaces_and_keeps_other_days(tmp_path, warehouse):
+    root = str(tmp_path)
+    load.load_file(warehouse, landing.write(root, "x", "tweets", D1, _tweets(5, likes=1), _ts(0)), SPEC)
+    load.load_file(warehouse, landing.write(root, "x", "tweets", D2, _tweets(5, likes=2), _ts(1)), SPEC)
+    # the same day again, with fresher counters: replaced, not duplicated
+    load.load_file(warehouse, landing.write(root, "x", "tweets", D1, _tweets(4, likes=3), _ts(2)), SPEC)
+    assert _count(warehouse) == 9
+    assert _count(warehouse, f"_interval_start = '{D1}'") == 4
+    with warehouse.connect() as conn:
+        likes = conn.execute(
+            "select distinct (record->'public_metrics'->>'like_count')::int from raw.x__tweets"
+            " where _interval_start = %s",
+            (D1,),
+        ).fetchall()
+        rtime = conn.execute("select min(_record_time) from raw.x__tweets").fetchone()[0]
+    assert likes == [(3,)]
+    assert rtime == dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+
+
+def test_bad_line_names_file_and_line_and_loses_nothing(tmp_path, warehouse):
+    root = str(tmp_path)
+    load.load_file(warehouse, landing.write(root, "x", "tweets", D1, _tweets(3), _ts(0)), SPEC)
+    bad = landing.write(root, "x", "tweets", D1, _tweets(2) + [{"text": "no id"}], _ts(1))
+    with pytest.raises(load.LoadError, match=r"line 3: field 'id' is missing") as err:
+        load.load_file(warehouse, bad, SPEC)
+    assert bad.path in str(err.value)
+    assert _count(warehouse) == 3  # the earlier load survived the failed one
+
+    folder = tmp_path / "x" / "tweets" / "interval=2026-03-01"
+    broken = folder / "20260303T010500000000Z.jsonl"
+    broken.write_text(json.dumps(_tweets(1)[0]) + "\n{not json\n")
+    [f] = [f for f in landing.list_files(root) if f.path == str(broken)]
+    with pytest.raises(load.LoadError, match="line 2: not valid JSON"):
+        load.load_file(warehouse, f, SPEC)
+    assert _count(warehouse) == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2019-12-31T19:26:16.000Z", dt.datetime(2019, 12, 31, 19, 26, 16, tzinfo=dt.UTC)),
+        ("2021-07-09T19:09:52+0000", dt.datetime(2021, 7, 9, 19, 9, 52, tzinfo=dt.UTC)),
+        (1622800000000, dt.datetime(2021, 6, 4, 9, 46, 40, tzinfo=dt.UTC)),
+        ("2026-01-01T01:00:00+01:00", dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC)),
+        (None, None),
+    ],
+)
+def test_platform_timestamps_normalise_to_utc(value, expected):
+    assert load.parse_time(value) == expected
+
+
+def test_known_keys_reads_the_lookback(tmp_path, warehouse):
+    recs = _tweets(2) + [{"id": "7", "created_at": "2026-01-01T00:00:00.000Z"}]
+    load.load_file(warehouse, landing.write(str(tmp_path), "x", "tweets", D1, recs, _ts()), SPEC)
+    since = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    keys = load.known_keys(warehouse, "x", "tweets", since, dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
+    assert keys == sorted(r["id"] for r in recs[:2])
+    assert load.known_keys(warehouse, "x", "nothing", since, since) == []

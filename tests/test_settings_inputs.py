@@ -1,0 +1,60 @@
+import pytest
+
+from advocacy import inputs
+from advocacy.settings import DEMO_SETTINGS, SettingsError, load_settings
+
+HEADER = ",".join(inputs.ROSTER_COLUMNS)
+
+
+def test_demo_settings_load_and_feed_dbt():
+    s = load_settings(DEMO_SETTINGS)
+    assert s.enabled_platforms() == ["x"]
+    v = s.dbt_vars()
+    assert v["hashtags"] == ["#lifeatnorthwind", "#northwindrobotics"]
+    assert v["company_handles"] == {"x": ["northwindhq"]}
+    assert s.roster_path.endswith("demo/roster.csv")
+
+
+def test_settings_env_var_and_errors(tmp_path, monkeypatch):
+    f = tmp_path / "p.yml"
+    f.write_text("programme: {start_date: 2026-13-01}\ninputs: {roster: r.csv}\nplatforms: {x: {}}\n")
+    monkeypatch.setenv("ADVOCACY_SETTINGS", str(f))
+    with pytest.raises(SettingsError, match="start_date must be YYYY-MM-DD"):
+        load_settings()
+    f.write_text("programme: {start_date: 2026-01-01, timezone: Mars/Base}\ninputs: {roster: r.csv}\n")
+    with pytest.raises(SettingsError, match="not an IANA zone"):
+        load_settings()
+    f.write_text("programme: {start_date: 2026-01-01}\ninputs: {roster: r.csv}\nplatforms: {x: {}}\n")
+    s = load_settings()
+    assert s.roster_path == str(tmp_path / "r.csv")
+    assert s.platforms["x"].connection_id == "x_api"
+    with pytest.raises(SettingsError, match="not found"):
+        load_settings(tmp_path / "missing.yml")
+
+
+def test_roster_reads_and_names_bad_rows(tmp_path):
+    good = tmp_path / "roster.csv"
+    row = "E1,a@x,Ann,Sales,NL,2020-01-01,,2026-01-05,2026-01-06,true,ann,,,,c1"
+    good.write_text(f"{HEADER}\n{row}\n")
+    [r] = inputs.read_roster(str(good))
+    assert r["x_username"] == "ann" and r["consent_public"] == "true"
+
+    dup = tmp_path / "dup.csv"
+    dup.write_text(f"{HEADER}\n{row}\n{row}\n")
+    with pytest.raises(inputs.InputError, match=r"dup.csv, line 3: employee_id 'E1' repeats line 2"):
+        inputs.read_roster(str(dup))
+
+    missing = tmp_path / "missing.csv"
+    missing.write_text("employee_id,email\nE1,a@x\n")
+    with pytest.raises(inputs.InputError, match=r"line 1: roster is missing column\(s\) full_name"):
+        inputs.read_roster(str(missing))
+
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(f"{HEADER}\n".encode() + row.replace("Ann", "Zoë").encode("latin-1") + b"\n")
+    with pytest.raises(inputs.InputError, match="line 2: not UTF-8"):
+        inputs.read_roster(str(latin))
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text(f"{HEADER}\n")
+    with pytest.raises(inputs.InputError, match="no employees"):
+        inputs.read_roster(str(empty))
