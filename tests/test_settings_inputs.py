@@ -19,7 +19,7 @@ def test_settings_env_var_and_errors(tmp_path, monkeypatch):
     f = tmp_path / "p.yml"
     f.write_text("programme: {start_date: 2026-13-01}\ninputs: {roster: r.csv}\nplatforms: {x: {}}\n")
     monkeypatch.setenv("ADVOCACY_SETTINGS", str(f))
-    with pytest.raises(SettingsError, match="start_date must be YYYY-MM-DD"):
+    with pytest.raises(SettingsError, match="YYYY-MM-DD"):
         load_settings()
     f.write_text("programme: {start_date: 2026-01-01, timezone: Mars/Base}\ninputs: {roster: r.csv}\n")
     with pytest.raises(SettingsError, match="not an IANA zone"):

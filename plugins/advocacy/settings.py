@@ -127,6 +127,8 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
+    except ValueError as exc:  # YAML's own date parsing, e.g. 2026-13-01
+        raise SettingsError(f"{path}: invalid value ({exc}); dates must be YYYY-MM-DD") from exc
     where = str(path)
     prog = _req(raw, "programme", where)
     inputs = raw.get("inputs", {}) or {}
@@ -142,7 +144,9 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"{where}: programme.timezone '{tz}' is not an IANA zone") from exc
 
-    hashtags = tuple(str(h) if str(h).startswith("#") else f"#{h}" for h in prog.get("hashtags", []))
+    hashtags = tuple(
+        str(h) if str(h).startswith("#") else f"#{h}" for h in prog.get("hashtags", [])
+    )
     for h in hashtags:
         if not re.fullmatch(r"#\w+", h):
             raise SettingsError(f"{where}: programme.hashtags: '{h}' is not a hashtag")
