@@ -17,6 +17,30 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
+# Tests never touch the developer's own state: a private ADVOCACY_HOME and
+# Airflow home per test session, set before anything imports Airflow.
+_SESSION_HOME = Path(os.environ.get("ADVOCACY_TEST_HOME") or REPO / ".advocacy" / f"test-{os.getpid()}")
+os.environ["ADVOCACY_HOME"] = str(_SESSION_HOME)
+os.environ["AIRFLOW_HOME"] = str(_SESSION_HOME / "airflow")
+for _k, _v in {
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "AIRFLOW__COSMOS__CACHE_DIR": str(_SESSION_HOME / "cosmos"),
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+}.items():
+    os.environ.setdefault(_k, _v)
+for _k in [k for k in os.environ if k.startswith("AIRFLOW_CONN_") or k == "ADVOCACY_WAREHOUSE_URL"]:
+    del os.environ[_k]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    if not os.environ.get("ADVOCACY_TEST_HOME"):
+        shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
