@@ -68,25 +68,26 @@ def extract_roster(interval_start: str, settings: Settings | None = None) -> lis
     settings = settings or load_settings()
     day = _day(interval_start)
     rows = inputs.read_roster(settings.roster_path)
-    f = landing.write(
-        settings.landing_path, "roster", "employees", day, rows, dt.datetime.now(dt.UTC)
-    )
+    f = landing.write(settings.landing_path, "roster", "employees", day, rows, dt.datetime.now(dt.UTC))
     log.info("roster: %s employees landed in %s", f.records, f.path)
     return [_describe(f)]
 
 
-def advocate_handles(settings: Settings, platform: str, column: str) -> list[str]:
-    """Handles of registered, not-yet-left employees on one platform, from tonight's roster."""
+def advocate_handles(settings: Settings, platform: str, column: str, since: dt.date) -> list[str]:
+    """Handles of registered employees on one platform who were still employed on ``since``.
+
+    Leavers stay in until the window has passed their leaving day, so the first
+    (history) run and reruns of old days still find the posts they made.
+    """
     handles = []
     for row in inputs.read_roster(settings.roster_path):
-        if row["registered_at"] and not row["left_at"] and row.get(column):
+        left = row["left_at"]
+        if row["registered_at"] and row.get(column) and (not left or left[:10] >= since.isoformat()):
             handles.append(row[column])
     return sorted(set(handles), key=str.lower)
 
 
-def extract_platform(
-    platform: str, interval_start: str, settings: Settings | None = None
-) -> list[dict]:
+def extract_platform(platform: str, interval_start: str, settings: Settings | None = None) -> list[dict]:
     """Extract one platform for the interval and land every stream; returns the landed files."""
     settings = settings or load_settings()
     day = _day(interval_start)
@@ -108,7 +109,9 @@ def extract_platform(
     )
     streams = mod.extract(
         conn,
-        advocate_usernames=advocate_handles(settings, platform, mod.ROSTER_HANDLE_COLUMN),
+        advocate_usernames=advocate_handles(
+            settings, platform, mod.ROSTER_HANDLE_COLUMN, window_start.date()
+        ),
         company_handles=list(psettings.company_handles),
         hashtags=list(settings.hashtags),
         company_domains=list(settings.company_domains),
@@ -120,9 +123,7 @@ def extract_platform(
     extracted_at = dt.datetime.now(dt.UTC)
     landed = []
     for stream in mod.STREAMS:  # every declared stream, empty or not, so reruns replace
-        f = landing.write(
-            settings.landing_path, platform, stream, day, streams.get(stream, []), extracted_at
-        )
+        f = landing.write(settings.landing_path, platform, stream, day, streams.get(stream, []), extracted_at)
         landed.append(_describe(f))
         log.info("%s.%s: %s records landed", platform, stream, f.records)
     state.record_window(target, platform, day, window_start, window_end)
@@ -176,8 +177,6 @@ def publish(as_of: str, validation: dict | None = None, settings: Settings | Non
     from advocacy import report
 
     settings = settings or load_settings()
-    path = report.build_report(
-        warehouse.resolve(), settings, as_of=_day(as_of), validation=validation
-    )
+    path = report.build_report(warehouse.resolve(), settings, as_of=_day(as_of), validation=validation)
     log.info("report published: %s", path)
     return path
