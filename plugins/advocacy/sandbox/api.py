@@ -1,0 +1,105 @@
+"""The small routing kit every platform look-alike plugs into the sandbox server with.
+
+A platform module (``sandbox/x.py``, later ``graph.py``, ``linkedin.py``)
+exposes ``create(options: PlatformOptions) -> Platform``. A :class:`Platform`
+lists its :class:`Route` s (method, path pattern with ``:params``, a stable
+endpoint name used for rate limits and stats, a handler) and knows its own
+dialect: how a request authenticates, which rate-limit headers it sends, what
+its 429 body looks like. ``server.py`` only dispatches and counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from advocacy.sandbox.company import Company
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]  # last value of each query parameter
+    headers: Mapping[str, str]  # case-insensitive (an email.message.Message)
+    body: bytes
+    now: dt.datetime  # the simulated clock, aware UTC
+    company: Company
+    params: dict[str, str] = field(default_factory=dict)  # path parameters
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any  # JSON-serialisable (dict/list), or str/bytes sent as is
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+
+
+Handler = Callable[[Request], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str  # e.g. "/2/users/:id/tweets"
+    endpoint: str  # short stable name, e.g. "users_tweets"
+    handler: Handler
+    rate_limit: int | None = None  # requests per window; None = unlimited
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method:
+            return None
+        m = _compiled(self.pattern).fullmatch(path)
+        return None if m is None else m.groupdict()
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern:
+    rx = _PATTERNS.get(pattern)
+    if rx is None:
+        parts = []
+        for seg in pattern.strip("/").split("/"):
+            parts.append(f"(?P<{seg[1:]}>[^/]+)" if seg.startswith(":") else re.escape(seg))
+        rx = _PATTERNS[pattern] = re.compile("/" + "/".join(parts))
+    return rx
+
+
+@dataclass
+class PlatformOptions:
+    """What the server tells a platform when mounting it."""
+
+    token: str | None = None  # the credential the platform accepts
+    rate_limits: dict[str, int] = field(default_factory=dict)  # endpoint -> budget overrides
+    window_seconds: float = 900.0
+    omit_reset_header: bool = False  # serve 429s without a reset header (connector tests)
+
+
+class Platform:
+    """Base class: subclasses set ``name`` and ``routes`` and may override the dialect."""
+
+    name: str = ""
+    prefix: str = ""  # path prefix the platform owns (its 404s are in its own dialect)
+    routes: list[Route]
+
+    def __init__(self, options: PlatformOptions):
+        self.options = options
+
+    def authenticate(self, request: Request) -> Reply | None:
+        """None if the request may proceed, else the platform's 401 reply."""
+        return None
+
+    def rate_limit_headers(self, limit: int, remaining: int, reset_epoch: int) -> dict[str, str]:
+        return {}
+
+    def too_many_requests(self, limit: int, reset_epoch: int) -> Reply:
+        return Reply(429, {"error": "too many requests"})
+
+    def not_found(self, request: Request) -> Reply:
+        return Reply(404, {"error": "not found"})
