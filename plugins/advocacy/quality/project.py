@@ -1,0 +1,147 @@
+"""The committed Great Expectations project (``expectations/gx/``) and its sync.
+
+The project is a GX *file* context: ``great_expectations.yml`` (one Postgres
+data source whose connection string is the placeholder
+``${ADVOCACY_WAREHOUSE_URL_SQLALCHEMY}``, one query asset per table),
+``expectations/`` (the suites), ``validation_definitions/`` and
+``checkpoints/advocacy_gate.json`` are committed; ``uncommitted/``
+(validation results, Data Docs) is git-ignored.
+
+``sync_project`` regenerates all of it from the catalog and ``suites.py``;
+it keeps existing ids so an unchanged catalog gives an unchanged tree.
+Run it after editing the catalog::
+
+    uv run python -m advocacy.quality sync
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from advocacy.quality.catalog import TABLES, Table
+from advocacy.warehouse import WarehouseTarget
+
+log = logging.getLogger(__name__)
+
+PROJECT_ENV = "ADVOCACY_EXPECTATIONS_DIR"
+URL_ENV = "ADVOCACY_WAREHOUSE_URL_SQLALCHEMY"
+DATASOURCE = "warehouse"
+BATCH_DEFINITION = "whole_table"
+CHECKPOINT = "advocacy_gate"
+DATA_DOCS_SITE = "local_site"
+
+
+def project_root() -> Path:
+    """``$ADVOCACY_EXPECTATIONS_DIR`` or ``expectations/`` at the repository root."""
+    env = os.environ.get(PROJECT_ENV)
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "expectations"
+
+
+def quiet_gx() -> None:
+    """Silence GX's import-time INFO flood and its analytics; call before importing it."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@contextlib.contextmanager
+def warehouse_env(target: WarehouseTarget) -> Iterator[None]:
+    """Point the data source placeholder at ``target`` for the duration of a run."""
+    before = os.environ.get(URL_ENV)
+    os.environ[URL_ENV] = target.sqlalchemy_url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(URL_ENV, None)
+        else:
+            os.environ[URL_ENV] = before
+
+
+def open_context(root: Path | None = None):
+    """The file context under ``root`` (default: the committed project)."""
+    quiet_gx()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import great_expectations as gx
+
+        return gx.get_context(mode="file", project_root_dir=str(root or project_root()))
+
+
+def _query(table: Table) -> str:
+    return f"select * from {table.schema}.{table.table}"
+
+
+def sync_project(target: WarehouseTarget | None = None, root: Path | None = None) -> list[str]:
+    """Write the catalog's suites, assets, validation definitions and checkpoint into the project.
+
+    Needs a reachable warehouse (GX tests the data source connection when it
+    is saved); the tables themselves need not exist. Returns the suite names.
+    """
+    from advocacy import warehouse
+    from advocacy.quality.suites import build_suite, keep_ids
+
+    target = target or warehouse.resolve()
+    with warehouse_env(target):
+        ctx = open_context(root)
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.exceptions import DataContextError
+
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        ctx.variables.analytics_enabled = False
+        ctx.variables.save()
+
+        placeholder = "${" + URL_ENV + "}"
+        sources = ctx.data_sources.all()
+        if DATASOURCE in sources and str(sources[DATASOURCE].connection_string) == placeholder:
+            ds = sources[DATASOURCE]
+        else:
+            ds = ctx.data_sources.add_or_update_postgres(name=DATASOURCE, connection_string=placeholder)
+
+        wanted = {t.qualified: t for t in TABLES}
+        for name in sorted(set(ds.get_asset_names()) - set(wanted)):
+            ds.delete_asset(name)
+        definitions = []
+        for name, table in wanted.items():
+            query = _query(table)
+            if name in ds.get_asset_names() and ds.get_asset(name).query != query:
+                ds.delete_asset(name)
+            if name not in ds.get_asset_names():
+                ds.add_query_asset(name=name, query=query)
+            asset = ds.get_asset(name)
+            try:
+                batch = asset.get_batch_definition(BATCH_DEFINITION)
+            except KeyError:
+                batch = asset.add_batch_definition_whole_table(BATCH_DEFINITION)
+            suite = build_suite(table)
+            with contextlib.suppress(DataContextError):
+                keep_ids(suite, ctx.suites.get(name))
+            suite = ctx.suites.add_or_update(suite)
+            definitions.append(
+                ctx.validation_definitions.add_or_update(
+                    gx.ValidationDefinition(name=name, data=batch, suite=suite)
+                )
+            )
+
+        for vd in ctx.validation_definitions.all():
+            if vd.name not in wanted:
+                ctx.validation_definitions.delete(vd.name)
+        for suite in ctx.suites.all():
+            if suite.name not in wanted:
+                ctx.suites.delete(suite.name)
+
+        ctx.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=CHECKPOINT,
+                validation_definitions=definitions,
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+            )
+        )
+    log.info("GX project synced: %s suites in %s", len(wanted), root or project_root())
+    return list(wanted)

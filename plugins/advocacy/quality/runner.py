@@ -1,0 +1,389 @@
+"""The validation gate: run the committed checkpoint's suites, explain failures, keep a record.
+
+``run_validation`` runs every validation definition of the ``advocacy_gate``
+checkpoint whose table exists (a table dbt has not built yet is skipped with a
+note), with this run's suite parameters (row-count bounds from the previous
+successful run of each table, the known platforms). It turns each failed
+expectation into one readable line, builds the Data Docs for this run,
+records per-table results in ``audit.validation_runs`` and returns a
+``ValidationReport``. ``assert_valid`` raises ``ValidationFailed`` listing
+every failure, which is what fails the Airflow task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import pkgutil
+import re
+import time
+import warnings
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from advocacy.quality import catalog, suites
+from advocacy.quality.project import CHECKPOINT, DATA_DOCS_SITE, open_context, warehouse_env
+from advocacy.warehouse import WarehouseTarget
+
+log = logging.getLogger(__name__)
+
+# The platforms KPI_SPEC names; connector modules found in advocacy.connectors add to them.
+BASE_PLATFORMS = ("facebook", "instagram", "linkedin", "x")
+ALL = "ALL"
+
+AUDIT_DDL = """
+create table if not exists audit.validation_runs (
+    run_id text not null,
+    as_of date not null,
+    table_name text not null,
+    row_count bigint,
+    success boolean not null,
+    failed_expectations jsonb not null default '[]'::jsonb,
+    validated_at timestamptz not null default now(),
+    primary key (run_id, table_name)
+)
+"""
+
+
+class ValidationFailed(RuntimeError):
+    """The gate failed; the message lists every failed expectation."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(report.summary())
+
+
+@dataclass
+class TableResult:
+    table: str
+    success: bool
+    row_count: int | None
+    previous_row_count: int | None
+    expectations: int
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ValidationReport:
+    run_id: str
+    as_of: dt.date
+    success: bool
+    failures: list[str]
+    row_counts: dict[str, int]
+    skipped: list[str]
+    data_docs_path: str | None
+    tables: list[TableResult]
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        checked = len(self.tables)
+        expectations = sum(t.expectations for t in self.tables)
+        head = (
+            f"validation {'passed' if self.success else 'FAILED'} for as-of {self.as_of} "
+            f"(run {self.run_id}): {checked} tables, {expectations} expectations"
+        )
+        lines = [head]
+        if self.failures:
+            lines.append(f"{len(self.failures)} failed:")
+            lines += [f"  - {f}" for f in self.failures]
+        lines += [f"  skipped: {s}" for s in self.skipped]
+        if self.data_docs_path:
+            lines.append(f"Data Docs: {self.data_docs_path}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-able (an Airflow XCom, the report's validation status)."""
+        d = asdict(self)
+        d["as_of"] = self.as_of.isoformat()
+        return d
+
+
+def assert_valid(report: ValidationReport) -> None:
+    """Raise ``ValidationFailed`` naming every failed expectation unless the gate passed."""
+    if not report.success:
+        raise ValidationFailed(report)
+
+
+def known_platforms() -> list[str]:
+    """KPI_SPEC's platforms plus every connector module (a new platform needs no suite edit)."""
+    import advocacy.connectors as connectors
+
+    found = {m.name for m in pkgutil.iter_modules(connectors.__path__) if m.name != "base"}
+    return sorted(found | set(BASE_PLATFORMS))
+
+
+def ensure_audit_table(target: WarehouseTarget) -> None:
+    with target.connect(autocommit=True) as conn:
+        conn.execute("create schema if not exists audit")
+        conn.execute(AUDIT_DDL)
+
+
+def existing_tables(conn, tables: Iterable[catalog.Table]) -> set[str]:
+    wanted = [(t.schema, t.table) for t in tables]
+    rows = conn.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where (table_schema, table_name) in (select * from unnest(%s::text[], %s::text[]))",
+        ([s for s, _ in wanted], [n for _, n in wanted]),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def previous_row_count(conn, table: str, *, run_id: str, as_of: dt.date) -> int | None:
+    """Row count of the latest earlier successful validation of ``table`` (as-of <= this one)."""
+    row = conn.execute(
+        "select row_count from audit.validation_runs "
+        "where table_name = %s and success and run_id <> %s and as_of <= %s "
+        "and row_count is not null order by as_of desc, validated_at desc limit 1",
+        (table, run_id, as_of),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def run_validation(
+    target: WarehouseTarget,
+    *,
+    as_of: dt.date,
+    run_id: str,
+    data_docs: bool = True,
+    project_root: Path | None = None,
+    platforms: Iterable[str] | None = None,
+) -> ValidationReport:
+    """Validate raw and marts for one run; see the module docstring."""
+    started = time.perf_counter()
+    platform_list = sorted(set(platforms) if platforms is not None else known_platforms())
+    ensure_audit_table(target)
+    with target.connect() as conn:
+        present = existing_tables(conn, catalog.TABLES)
+        previous = {
+            t.qualified: previous_row_count(conn, t.qualified, run_id=run_id, as_of=as_of)
+            for t in catalog.TABLES
+            if t.qualified in present and t.row_count_trend
+        }
+
+    with warehouse_env(target), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx = open_context(project_root)
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        checkpoint = ctx.checkpoints.get(CHECKPOINT)
+        gx_run = RunIdentifier(
+            run_name=re.sub(r"[^A-Za-z0-9._-]+", "_", run_id), run_time=dt.datetime.now(dt.UTC)
+        )
+        results, skipped, result_ids = [], [], []
+        for vd in checkpoint.validation_definitions:
+            if vd.name not in present:
+                skipped.append(f"{vd.name}: table does not exist yet")
+                continue
+            spec = _spec(vd.name)
+            prev = previous.get(vd.name)
+            params = {
+                **suites.row_count_bounds(prev),
+                "platforms": platform_list,
+                "platforms_or_all": [*platform_list, ALL],
+            }
+            result = vd.run(
+                checkpoint_id=checkpoint.id,
+                expectation_parameters=params,
+                result_format=checkpoint.result_format,
+                run_id=gx_run,
+            )
+            result_ids.append(
+                ValidationResultIdentifier(
+                    expectation_suite_identifier=ExpectationSuiteIdentifier(name=vd.suite.name),
+                    run_id=gx_run,
+                    batch_identifier=result.batch_id,
+                )
+            )
+            results.append(_table_result(target, spec, vd.name, result, prev))
+
+        docs = None
+        if data_docs and result_ids:
+            urls = ctx.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=result_ids)
+            docs = _local_path(urls.get(DATA_DOCS_SITE))
+
+    report = ValidationReport(
+        run_id=run_id,
+        as_of=as_of,
+        success=all(r.success for r in results),
+        failures=[f for r in results for f in r.failures],
+        row_counts={r.table: r.row_count for r in results if r.row_count is not None},
+        skipped=skipped,
+        data_docs_path=docs,
+        tables=results,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    _record(target, report)
+    log.info("%s (%.1f s)", report.summary(), report.seconds)
+    return report
+
+
+def _spec(name: str) -> catalog.Table | None:
+    try:
+        return catalog.by_name(name)
+    except KeyError:  # a definition added by hand to the checkpoint
+        return None
+
+
+def _local_path(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return unquote(parts.path) if parts.scheme == "file" else url
+
+
+def _record(target: WarehouseTarget, report: ValidationReport) -> None:
+    with target.connect() as conn:
+        for r in report.tables:
+            conn.execute(
+                "insert into audit.validation_runs "
+                "(run_id, as_of, table_name, row_count, success, failed_expectations, validated_at) "
+                "values (%s, %s, %s, %s, %s, %s::jsonb, now()) "
+                "on conflict (run_id, table_name) do update set as_of = excluded.as_of, "
+                "row_count = excluded.row_count, success = excluded.success, "
+                "failed_expectations = excluded.failed_expectations, validated_at = now()",
+                (
+                    report.run_id,
+                    report.as_of,
+                    r.table,
+                    r.row_count,
+                    r.success,
+                    json.dumps(r.failures),
+                ),
+            )
+
+
+# -- readable failures -------------------------------------------------------------
+
+
+def _table_result(target, spec, name, result, prev) -> TableResult:
+    row_count = None
+    failures = []
+    for r in result.results:
+        cfg = r.expectation_config
+        if cfg.type == "expect_table_row_count_to_be_between":
+            observed = (r.result or {}).get("observed_value")
+            if observed is not None:
+                row_count = int(observed)
+        if not r.success:
+            failures.append(f"{name}: {_describe(target, spec, name, cfg, r, prev)}")
+    return TableResult(
+        table=name,
+        success=bool(result.success),
+        row_count=row_count,
+        previous_row_count=prev,
+        expectations=len(result.results),
+        failures=failures,
+    )
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return "(" + ", ".join(_fmt(v) for v in value.values()) + ")"
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    return str(value)
+
+
+def _examples(result: dict, limit: int = 3) -> str:
+    counts = result.get("partial_unexpected_counts") or []
+    values = [c["value"] for c in counts] or list(result.get("partial_unexpected_list") or [])
+    seen: list[str] = []
+    for v in values:
+        text = _fmt(v)
+        if text not in seen:
+            seen.append(text)
+        if len(seen) == limit:
+            break
+    return ", e.g. " + ", ".join(seen) if seen else ""
+
+
+def _exception(r) -> str | None:
+    info = r.exception_info or {}
+    candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for c in candidates:
+        if c.get("raised_exception"):
+            return str(c.get("exception_message") or "unknown error").strip().splitlines()[0][:300]
+    return None
+
+
+def _rule(cfg) -> str:
+    kw = cfg.kwargs
+    t = cfg.type
+    if t == "expect_column_values_to_not_be_null":
+        return f"{kw['column']} not null"
+    if t == "expect_column_values_to_be_unique":
+        return f"{kw['column']} unique"
+    if t == "expect_compound_columns_to_be_unique":
+        return f"({', '.join(kw['column_list'])}) unique together"
+    if t == "expect_column_values_to_be_between":
+        lo, hi = kw.get("min_value"), kw.get("max_value")
+        if lo is not None and hi is not None:
+            return f"{kw['column']} between {_fmt(lo)} and {_fmt(hi)}"
+        return f"{kw['column']} >= {_fmt(lo)}" if lo is not None else f"{kw['column']} <= {_fmt(hi)}"
+    if t == "expect_column_values_to_be_in_set":
+        return f"{kw['column']} in {{{', '.join(str(v) for v in kw['value_set'])}}}"
+    if t == "expect_table_columns_to_match_set":
+        return "has every contract column"
+    if t == "expect_table_row_count_to_be_between":
+        lo, hi = kw.get("min_value"), kw.get("max_value")
+        if hi is None:
+            return f"row count >= {_fmt(lo)}"
+        return f"row count between {_fmt(lo)} and {_fmt(hi)}"
+    if t == "unexpected_rows_expectation":
+        return cfg.description or (cfg.meta or {}).get("check") or "custom SQL check"
+    return f"{t} {json.dumps(kw, default=str)}"
+
+
+def _describe(target, spec, name, cfg, r, prev) -> str:
+    rule = _rule(cfg)
+    error = _exception(r)
+    if error:
+        return f"{rule} — could not be checked: {error}"
+    res = r.result or {}
+    t = cfg.type
+    if t == "expect_table_columns_to_match_set":
+        missing = sorted(set(cfg.kwargs["column_set"]) - set(res.get("observed_value") or []))
+        return f"{rule} — missing: {', '.join(missing)}"
+    if t == "expect_table_row_count_to_be_between":
+        baseline = f" (previous successful run: {prev} rows)" if prev is not None and "and" in rule else ""
+        return f"{rule}{baseline} — observed {res.get('observed_value')}"
+    if t == "unexpected_rows_expectation":
+        n = res.get("observed_value")
+        return f"{rule} — {n} offending row{'s' if n != 1 else ''}{_rows_examples(target, spec, cfg)}"
+    if "unexpected_count" in res:
+        total = res.get("element_count")
+        return f"{rule} — {res['unexpected_count']} of {total} rows failed{_examples(res)}"
+    return f"{rule} — failed ({json.dumps(res, default=str)[:200]})"
+
+
+def _rows_examples(target, spec, cfg, limit: int = 3) -> str:
+    """SUMMARY results carry no rows for SQL checks: fetch a few for the message."""
+    if spec is None:
+        return ""
+    query = cfg.kwargs.get("unexpected_rows_query", "").replace("{batch}", spec.qualified)
+    try:
+        with target.connect() as conn:
+            cur = conn.execute(f"select * from ({query}) as offending limit {int(limit)}")
+            cols = [d.name for d in cur.description]
+            rows = cur.fetchall()
+    except Exception as exc:  # examples are a courtesy; never mask the failure itself
+        log.warning("could not fetch example rows for %s: %s", spec.qualified, exc)
+        return ""
+    shown = ["{" + ", ".join(f"{c}={_fmt(v)}" for c, v in zip(cols, row, strict=True)) + "}" for row in rows]
+    return ", e.g. " + "; ".join(shown) if shown else ""

@@ -1,0 +1,89 @@
+"""The committed GX project is exactly what the Python suites generate, and holds no secrets."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from advocacy.quality.catalog import MARTS, TABLES, Chart, Series, Table
+from advocacy.quality.project import CHECKPOINT, URL_ENV
+
+GX = Path(__file__).resolve().parents[2] / "expectations" / "gx"
+HINT = "the committed suites are stale: run `uv run python -m advocacy.quality sync` and commit expectations/"
+
+
+def test_committed_suite_json_matches_the_python_suites():
+    from advocacy.quality.suites import build_suite, comparable
+
+    committed = {p.relative_to(GX / "expectations") for p in (GX / "expectations").rglob("*.json")}
+    assert committed == {
+        (GX / "expectations" / t.schema / f"{t.table}.json").relative_to(GX / "expectations") for t in TABLES
+    }, HINT
+    for table in TABLES:
+        on_disk = json.loads((GX / "expectations" / table.schema / f"{table.table}.json").read_text())
+        generated = build_suite(table).to_json_dict()
+        assert comparable(on_disk) == comparable(generated), f"{table.qualified}: {HINT}"
+
+
+def test_checkpoint_runs_every_catalog_table():
+    checkpoint = json.loads((GX / "checkpoints" / f"{CHECKPOINT}.json").read_text())
+    assert [vd["name"] for vd in checkpoint["validation_definitions"]] == [t.qualified for t in TABLES], HINT
+    for table in TABLES:
+        vd = json.loads((GX / "validation_definitions" / f"{table.qualified}.json").read_text())
+        assert vd["suite"]["name"] == table.qualified
+        assert vd["data"]["asset"]["name"] == table.qualified
+
+
+def test_connection_string_is_a_placeholder_and_nothing_secret_is_committed():
+    config = (GX / "great_expectations.yml").read_text()
+    assert f"connection_string: ${{{URL_ENV}}}" in config
+    for path in GX.rglob("*"):
+        if path.is_file() and "uncommitted" not in path.parts:
+            text = path.read_text(errors="ignore")
+            assert "postgresql://" not in text and "postgresql+psycopg2://" not in text, path
+    assert "progress_bars" in config and "globally: false" in config
+
+
+def test_sync_reproduces_the_committed_project(warehouse, tmp_path):
+    """Syncing over a copy of the committed project changes nothing (ids are kept stable)."""
+    from advocacy.quality import sync_project
+
+    shutil.copytree(GX, tmp_path / "gx", ignore=shutil.ignore_patterns("uncommitted"))
+    sync_project(warehouse, root=tmp_path)
+
+    def differences(cmp: filecmp.dircmp) -> list[str]:
+        out = [f"{cmp.left}/{n}" for n in cmp.diff_files + cmp.left_only + cmp.right_only]
+        for name, sub in cmp.subdirs.items():
+            if name != "uncommitted":
+                out += differences(sub)
+        return out
+
+    cmp = filecmp.dircmp(GX, tmp_path / "gx", ignore=["uncommitted", "__pycache__"])
+    assert differences(cmp) == [], HINT
+
+
+def test_importing_the_package_does_not_import_great_expectations():
+    code = "import sys, advocacy.quality; print('great_expectations' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_catalog_entries_are_checked():
+    with pytest.raises(ValueError, match="not in its columns"):
+        Table(table="t", title="T", columns=("month",), keys=("month", "platform"))
+    with pytest.raises(ValueError, match="either series or split_by"):
+        Chart(title="c")
+    with pytest.raises(ValueError, match="line"):
+        Chart(title="c", kind="pie", series=(Series("a", "a"),))
+    # every KPI mart is published as CSV; rates never include month-over-month or uplift columns
+    for mart in MARTS:
+        if mart.table.startswith("kpi_"):
+            assert mart.csv, mart.table
+        assert not any(r.endswith("_mom") or r == "personalised_uplift" for r in mart.rates)
+    names = [t.qualified for t in TABLES]
+    assert len(names) == len(set(names))
