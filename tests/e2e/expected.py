@@ -1,0 +1,85 @@
+"""KPI values computed independently from the sandbox's ground truth (KPI_SPEC formulas)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    y, m = map(int, month.split("-"))
+    return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _d(value) -> dt.date | None:
+    return dt.date.fromisoformat(value[:10]) if value else None
+
+
+def _ts(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def adoption(truth: dict, month: str, department: str = "ALL") -> dict:
+    start, end = month_bounds(month)
+    emps = [e for e in truth["employees"] if department in ("ALL", e["department"])]
+    invited = [
+        e for e in emps
+        if _d(e["invited_at"]) and _d(e["invited_at"]) <= end
+        and not (_d(e["left_at"]) and _d(e["left_at"]) < start)
+    ]  # fmt: skip
+    registered = [e for e in invited if _d(e["registered_at"]) and _d(e["registered_at"]) <= end]
+    active_ids = {p["employee_id"] for p in programme_posts(truth, month)}
+    active = [e for e in registered if e["employee_id"] in active_ids]
+    return {
+        "invited": len(invited),
+        "registered": len(registered),
+        "active": len(active),
+        "adoption_rate": len(registered) / len(invited) if invited else None,
+        "activation_rate": len(active) / len(registered) if registered else None,
+    }
+
+
+def visible(truth: dict, window_end: dt.datetime) -> list[dict]:
+    """Posts the pipeline can have seen: created in its window, not deleted before the run."""
+    clock = _ts(truth["as_of"])
+    out = []
+    for p in truth["posts"]:
+        if _ts(p["created_at"]) >= window_end:
+            continue
+        if p.get("deleted_at") and _ts(p["deleted_at"]) <= clock:
+            continue
+        out.append(p)
+    return out
+
+
+def programme_posts(truth: dict, month: str) -> list[dict]:
+    return [
+        p for p in truth["_visible"]
+        if p["is_programme_post"] and p["employee_id"] and p["month_local"] == month
+    ]  # fmt: skip
+
+
+def interactions(p: dict) -> int:
+    if p["is_pure_reshare"]:
+        return 0  # a pure reshare's engagement belongs to the original post
+    m = p["public_metrics"]
+    return m["like_count"] + m["reply_count"] + m["retweet_count"] + m["quote_count"]
+
+
+def top_contributors(truth: dict, month: str) -> list[dict]:
+    consent = {e["employee_id"]: e["consent_public"] for e in truth["employees"]}
+    per: dict[str, dict] = {}
+    for p in programme_posts(truth, month):
+        row = per.setdefault(p["employee_id"], {"posts": 0, "interactions": 0})
+        row["posts"] += 1
+        row["interactions"] += interactions(p)
+    ranked = sorted(per.items(), key=lambda kv: (-kv[1]["interactions"], -kv[1]["posts"], kv[0]))
+    return [
+        {
+            "rank": i,
+            "employee_id": eid if consent[eid] else "anonymous",
+            "programme_posts": r["posts"],
+            "interactions": r["interactions"],
+        }
+        for i, (eid, r) in enumerate(ranked, start=1)
+    ]

@@ -1,0 +1,191 @@
+"""The whole nightly DAG, through real Airflow, on a real PostgreSQL and the HTTP sandbox.
+
+Expected KPI values are computed from the sandbox's ground truth
+(tests/e2e/expected.py), never hard-coded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from advocacy import cli
+from advocacy.sandbox.server import running_sandbox
+from advocacy.settings import DEMO_SETTINGS
+from advocacy.warehouse import WarehouseTarget
+
+from . import expected
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+DAY = dt.date(2026, 11, 22)
+CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
+WINDOW_END = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+MONTHS = ["2026-11", "2026-06", "2026-01"]
+MARTS = [
+    "dim_employee", "fct_posts", "fct_post_engagement_daily", "kpi_adoption_monthly",
+    "kpi_participation_monthly", "kpi_top_contributors_monthly", "kpi_reach_monthly",
+    "kpi_engagement_monthly", "kpi_programme_scorecard_monthly",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run(pg_server, tmp_path_factory):
+    """One nightly run for DAY; yields everything the tests look at."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    name = f"e2e_{uuid.uuid4().hex[:8]}"
+    with pg_server.connect(autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
+
+    settings = yaml.safe_load(DEMO_SETTINGS.read_text())
+    settings["inputs"] = {
+        "roster": str(tmp / "roster.csv"),
+        "landing": str(tmp / "landing"),
+        "publish": str(tmp / "reports"),
+    }
+    settings_file = tmp / "programme.yml"
+    settings_file.write_text(yaml.safe_dump(settings))
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ADVOCACY_SETTINGS", str(settings_file))
+    mp.setenv("ADVOCACY_WAREHOUSE_URL", target.url)
+    with running_sandbox(now=CLOCK, roster_path=str(tmp / "roster.csv")) as sandbox:
+        mp.setenv(
+            "AIRFLOW_CONN_X_API",
+            json.dumps({"conn_type": "http", "host": sandbox.url, "password": sandbox.bearer_token}),
+        )
+        cli.use_warehouse()
+        rc = cli.run_dag(DAY)
+        truth = sandbox.company.ground_truth(CLOCK)
+        truth["_visible"] = expected.visible(truth, WINDOW_END)
+        yield {"rc": rc, "target": target, "truth": truth, "tmp": tmp, "sandbox": sandbox, "mp": mp}
+    mp.undo()
+
+
+def q(target, sql, *args):
+    with target.connect() as conn:
+        cur = conn.execute(sql, args)
+        cols = [c.name for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def fingerprint(target) -> dict[str, str]:
+    return {
+        m: q(
+            target,
+            f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as h from marts.{m} t",
+        )[0]["h"]
+        for m in MARTS
+    }
+
+
+def test_dag_run_succeeds_and_publishes(run):
+    assert run["rc"] == 0
+    report = Path(run["tmp"]) / "reports" / DAY.isoformat() / "index.html"
+    assert report.is_file()
+    html = report.read_text()
+    assert "<svg" in html and "https://" not in html.split("<body", 1)[1].split("href=")[0]
+    assert list(report.parent.glob("kpi_*.csv"))
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_adoption_matches_ground_truth(run, month):
+    want = expected.adoption(run["truth"], month)
+    got = q(
+        run["target"],
+        "select * from marts.kpi_adoption_monthly where month = %s and department = 'ALL'",
+        expected.month_bounds(month)[0],
+    )[0]
+    for k in ("invited", "registered", "active"):
+        assert got[k] == want[k], k
+    assert float(got["adoption_rate"]) == pytest.approx(want["adoption_rate"])
+    assert float(got["activation_rate"]) == pytest.approx(want["activation_rate"])
+
+
+def test_department_adoption_matches_ground_truth(run):
+    month = "2026-06"
+    rows = q(
+        run["target"],
+        "select * from marts.kpi_adoption_monthly where month = %s and department <> 'ALL'",
+        expected.month_bounds(month)[0],
+    )
+    assert len(rows) >= 5
+    for row in rows:
+        want = expected.adoption(run["truth"], month, row["department"])
+        assert (row["invited"], row["registered"], row["active"]) == (
+            want["invited"], want["registered"], want["active"],
+        ), row["department"]  # fmt: skip
+
+
+@pytest.mark.parametrize("month", ["2026-11", "2026-06"])
+def test_top_contributors_order_and_consent(run, month):
+    want = expected.top_contributors(run["truth"], month)
+    got = q(
+        run["target"],
+        "select rank, employee_id, display_name, programme_posts, interactions"
+        " from marts.kpi_top_contributors_monthly where month = %s order by rank",
+        expected.month_bounds(month)[0],
+    )
+    assert len(got) == len(want) > 3
+    for g, w in zip(got[:10], want[:10], strict=True):
+        assert (g["rank"], g["employee_id"], g["programme_posts"], g["interactions"]) == (
+            w["rank"], w["employee_id"], w["programme_posts"], w["interactions"],
+        )  # fmt: skip
+        assert (g["display_name"] is None) == (w["employee_id"] == "anonymous")
+
+
+def test_personalised_posts_earn_more(run):
+    rows = q(
+        run["target"],
+        "select month, personalised_uplift from marts.kpi_engagement_monthly"
+        " where platform = 'ALL' and personalised_uplift is not null",
+    )
+    assert len(rows) >= 6
+    assert all(float(r["personalised_uplift"]) > 0 for r in rows)
+
+
+def test_community_posts_are_not_credited(run):
+    rows = q(
+        run["target"],
+        "select count(*) filter (where employee_id is null and is_programme_post) as bad,"
+        " count(*) filter (where employee_id is null) as community from marts.fct_posts",
+    )[0]
+    assert rows["bad"] == 0 and rows["community"] > 0
+
+
+def test_rerun_of_the_same_day_changes_no_mart(run):
+    before = fingerprint(run["target"])
+    assert cli.run_dag(DAY) == 0
+    assert fingerprint(run["target"]) == before
+
+
+def test_corrupted_mart_fails_validation_and_blocks_publishing(run, capfd):
+    target = run["target"]
+    with target.connect() as conn:
+        conn.execute(
+            "update marts.kpi_adoption_monthly set adoption_rate = 1.7"
+            " where department = 'ALL' and month = %s",
+            (dt.date(2026, 11, 1),),
+        )
+    report_dir = Path(run["tmp"]) / "reports" / DAY.isoformat()
+    for f in report_dir.iterdir():
+        f.unlink()
+    report_dir.rmdir()
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(cli.REPO / "dags")).get_dag("advocacy_nightly")
+    gate = dag.partial_subset(task_ids=["validate", "publish_report"], include_upstream=False)
+    dagrun = gate.test(logical_date=dt.datetime.combine(DAY, dt.time(), dt.UTC))
+    states = {ti.task_id: ti.state for ti in dagrun.get_task_instances()}
+    assert dagrun.state == "failed"
+    assert states["validate"] == "failed"
+    assert states["publish_report"] in ("upstream_failed", None)
+    assert not report_dir.exists()
+    out = capfd.readouterr()
+    assert "adoption_rate" in out.out + out.err
