@@ -131,6 +131,19 @@ def normalise_public_metrics(metrics: dict | None) -> dict[str, int | None]:
     return out
 
 
+def parse_http_date(value: str | None) -> dt.datetime | None:
+    """An HTTP ``Date`` header -> aware UTC; tolerates X's ``... 22:43:19 UTC`` suffix."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
 def error_kind(error: dict) -> str:
     """``not_found`` | ``not_authorized`` | ``other``, from the type URI path or the title."""
     kind = str(error.get("type") or "")
@@ -374,17 +387,10 @@ class XClient:
             log.warning("X %s: rate limited until %s", endpoint, response.headers["x-rate-limit-reset"])
 
     def _read_server_clock(self, response: requests.Response) -> None:
-        date = response.headers.get("date")
-        if not date:
-            return
-        try:
-            parsed = email.utils.parsedate_to_datetime(date)
-        except (TypeError, ValueError):
-            return
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        self.server_now = parsed.astimezone(dt.UTC)
-        self._server_clock_at = time.monotonic()
+        parsed = parse_http_date(response.headers.get("date"))
+        if parsed is not None:
+            self.server_now = parsed
+            self._server_clock_at = time.monotonic()
 
     def server_clock(self) -> dt.datetime | None:
         """The API's current time as its last ``Date`` header said (advanced locally)."""

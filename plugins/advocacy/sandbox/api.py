@@ -103,3 +103,7 @@ class Platform:
 
     def not_found(self, request: Request) -> Reply:
         return Reply(404, {"error": "not found"})
+
+    def handle(self, route: Route, request: Request) -> Reply:
+        """Run a route's handler (override to turn the platform's exceptions into replies)."""
+        return route.handler(request)

@@ -243,8 +243,9 @@ class SandboxServer:
     def _admin(self, method: str, path: str, query: dict, body: bytes) -> Reply:
         try:
             if path == "/_sandbox/health":
-                return Reply(200, {"ok": True, "platforms": [p.name for p in self.platforms],
-                                   "now": _iso(self._now)})  # fmt: skip
+                return Reply(
+                    200, {"ok": True, "platforms": [p.name for p in self.platforms], "now": _iso(self._now)}
+                )
             if path == "/_sandbox/clock":
                 if method == "POST":
                     payload = json.loads(body or b"{}")
@@ -348,9 +349,11 @@ def running_sandbox(
     ``rate_window_seconds``, ``omit_reset_header``, ``host``).
     """
     server = SandboxServer(
-        company if company is not None else Company(seed=seed, size=size), port=port, now=now,
+        company if company is not None else Company(seed=seed, size=size),
+        port=port,
+        now=now,
         **kwargs,
-    )  # fmt: skip
+    )
     if roster_path:
         server.company.write_roster_csv(roster_path, server.now)
     server.start()

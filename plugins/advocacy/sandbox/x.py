@@ -347,13 +347,11 @@ class XPlatform(Platform):
         limits = {**RATE_LIMITS, **options.rate_limits}
         self.routes = [
             Route("GET", "/2/users/by", "users_by", self.users_by, limits["users_by"]),
-            Route(
-                "GET", "/2/users/:id/tweets", "users_tweets", self.users_tweets, limits["users_tweets"]
-            ),  # fmt: skip
+            Route("GET", "/2/users/:id/tweets", "users_tweets", self.users_tweets, limits["users_tweets"]),
             Route("GET", "/2/users/:id", "users_by_id", self.user_by_id, limits["users_by_id"]),
             Route(
                 "GET", "/2/tweets/search/recent", "search_recent", self.search_recent, limits["search_recent"]
-            ),  # fmt: skip
+            ),
             Route("GET", "/2/tweets", "tweets_lookup", self.tweets_lookup, limits["tweets_lookup"]),
             Route("GET", "/2/tweets/:id", "tweet_by_id", self.tweet_by_id, limits["tweet_by_id"]),
         ]
@@ -380,8 +378,12 @@ class XPlatform(Platform):
         }
 
     def too_many_requests(self, limit: int, reset_epoch: int) -> Reply:
-        body = {"title": "Too Many Requests", "type": "about:blank", "status": 429,
-                "detail": "Too Many Requests"}  # fmt: skip
+        body = {
+            "title": "Too Many Requests",
+            "type": "about:blank",
+            "status": 429,
+            "detail": "Too Many Requests",
+        }
         return Reply(429, body)
 
     def not_found(self, request: Request) -> Reply:
@@ -435,8 +437,11 @@ class XPlatform(Platform):
             elif f == "reply_settings":
                 out[f] = "everyone"
             elif f == "edit_controls":
-                out[f] = {"edits_remaining": 5, "is_edit_eligible": True,
-                          "editable_until": x_time(p.created + 3600)}  # fmt: skip
+                out[f] = {
+                    "edits_remaining": 5,
+                    "is_edit_eligible": True,
+                    "editable_until": x_time(p.created + 3600),
+                }
         return out
 
     def tweets_payload(self, request: Request, posts: list[Post], errors: list[dict] | None = None) -> dict:
@@ -515,15 +520,18 @@ class XPlatform(Platform):
             raise invalid_request("usernames", raw, "The `usernames` query parameter can not be empty")
         if len(names) > 100:
             raise invalid_request(
-                "usernames", raw, "The number of values in the `usernames` query parameter list "
+                "usernames",
+                raw,
+                "The number of values in the `usernames` query parameter list "
                 f"[{len(names)}] is not between 1 and 100",
-            )  # fmt: skip
+            )
         for n in names:
             if not _USERNAME.fullmatch(n):
                 raise invalid_request(
-                    "usernames", n,
+                    "usernames",
+                    n,
                     f"The `usernames` query parameter value [{n}] does not match ^[A-Za-z0-9_]{{1,15}}$",
-                )  # fmt: skip
+                )
         fields = _csv(request, "user.fields", USER_FIELDS)
         _csv(request, "expansions", USER_EXPANSIONS)
         ts = request.now.timestamp()
@@ -580,9 +588,11 @@ class XPlatform(Platform):
             raise invalid_request("query", "", "The `query` query parameter can not be empty")
         if len(q) > MAX_QUERY:
             raise invalid_request(
-                "query", q, f"The `query` query parameter value [{q[:40]}...] is not valid: "
+                "query",
+                q,
+                f"The `query` query parameter value [{q[:40]}...] is not valid: "
                 f"query length {len(q)} exceeds {MAX_QUERY} characters",
-            )  # fmt: skip
+            )
         query = Query(q)
         max_results = _int(request, "max_results", 10, 10, 100)
         oldest = now - dt.timedelta(days=SEARCH_DAYS)
@@ -590,15 +600,18 @@ class XPlatform(Platform):
         if start is not None and start < oldest:
             raw = request.query["start_time"]
             raise invalid_request(
-                "start_time", raw, f"Invalid 'start_time':'{raw}'. 'start_time' must be on or "
-                f"after {_minute(oldest)}",
-            )  # fmt: skip
+                "start_time",
+                raw,
+                f"Invalid 'start_time':'{raw}'. 'start_time' must be on or after {_minute(oldest)}",
+            )
         if end is not None and end > now - dt.timedelta(seconds=10):
             raw = request.query["end_time"]
             raise invalid_request(
-                "end_time", raw, f"Invalid 'end_time':'{raw}'. 'end_time' must be a minimum of 10 "
+                "end_time",
+                raw,
+                f"Invalid 'end_time':'{raw}'. 'end_time' must be a minimum of 10 "
                 "seconds prior to the request time.",
-            )  # fmt: skip
+            )
         start = start or oldest
         end = end or now - dt.timedelta(seconds=30)
         if start >= end:
@@ -646,9 +659,11 @@ class XPlatform(Platform):
             raise invalid_request("ids", raw, "The `ids` query parameter can not be empty")
         if len(ids) > 100:
             raise invalid_request(
-                "ids", raw, f"The number of values in the `ids` query parameter list [{len(ids)}] "
+                "ids",
+                raw,
+                f"The number of values in the `ids` query parameter list [{len(ids)}] "
                 "is not between 1 and 100",
-            )  # fmt: skip
+            )
         for i in ids:
             _id(request, "ids", i)
         ts = request.now.timestamp()
