@@ -867,15 +867,17 @@ class Company:
         return buckets
 
     def _assign_ids(self, author: int, posts: list[Post], rng: random.Random) -> None:
-        last = -1
+        """Snowflake-like ids; two posts of one author in the same second differ by millis."""
+        last_second, last_millis = -1, -1
         for p in posts:
-            if p.created <= last:
-                p.created = last + 1
-            last = p.created
-            p.id_int = tweet_id(p.created, rng.randrange(1000), author)
+            millis = rng.randrange(900)
+            if p.created == last_second:
+                millis = last_millis + 1  # room for 100 posts in one second
+            last_second, last_millis = p.created, millis
+            p.id_int = tweet_id(p.created, millis, author)
             p.id = str(p.id_int)
-        # references to company posts were made before ids existed for *this* author only;
-        # company posts are generated first, so their ids are final.
+        # (company posts, which others retweet/quote, get their ids in __init__, before any
+        # other author is generated, so every ref_id points at a final id)
 
     def _generate(self, author: int, mi: int, rng: random.Random) -> list[Post]:
         user = self.x_users[author]
