@@ -18,7 +18,7 @@ fragments below (chart series, checks) are code, never user input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -259,7 +259,8 @@ MARTS: tuple[Table, ...] = (
             "referral_sessions",
             "referral_conversions",
         ),
-        description="The programme's headline numbers, one row per month.",
+        description="Posts by enrolled advocates (programme) and by others using the programme's "
+        "hashtags or mentions (community).",
         chart=Chart(
             title="Programme and community posts per month",
             kind="bar",
@@ -527,6 +528,17 @@ RAW: tuple[Table, ...] = (
 )
 
 TABLES: tuple[Table, ...] = RAW + MARTS
+
+
+def existing_tables(conn, tables: Iterable[Table] = TABLES) -> set[str]:
+    """The qualified names of ``tables`` that exist in the warehouse (psycopg connection)."""
+    wanted = [(t.schema, t.table) for t in tables]
+    rows = conn.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where (table_schema, table_name) in (select * from unnest(%s::text[], %s::text[]))",
+        ([s for s, _ in wanted], [n for _, n in wanted]),
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def by_name(qualified: str) -> Table:

@@ -122,16 +122,6 @@ def ensure_audit_table(target: WarehouseTarget) -> None:
         conn.execute(AUDIT_DDL)
 
 
-def existing_tables(conn, tables: Iterable[catalog.Table]) -> set[str]:
-    wanted = [(t.schema, t.table) for t in tables]
-    rows = conn.execute(
-        "select table_schema || '.' || table_name from information_schema.tables "
-        "where (table_schema, table_name) in (select * from unnest(%s::text[], %s::text[]))",
-        ([s for s, _ in wanted], [n for _, n in wanted]),
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def previous_row_count(conn, table: str, *, run_id: str, as_of: dt.date) -> int | None:
     """Row count of the latest earlier successful validation of ``table`` (as-of <= this one)."""
     row = conn.execute(
@@ -157,7 +147,7 @@ def run_validation(
     platform_list = sorted(set(platforms) if platforms is not None else known_platforms())
     ensure_audit_table(target)
     with target.connect() as conn:
-        present = existing_tables(conn, catalog.TABLES)
+        present = catalog.existing_tables(conn)
         previous = {
             t.qualified: previous_row_count(conn, t.qualified, run_id=run_id, as_of=as_of)
             for t in catalog.TABLES

@@ -1,0 +1,115 @@
+"""``build_report``: read the marts, render the page and CSVs, publish, update the index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from advocacy.quality.catalog import MARTS
+from advocacy.report.data import TOP_N, MartReader
+from advocacy.report.html import Page, Status, render_index, render_report
+from advocacy.report.publish import Publisher
+from advocacy.settings import Settings
+from advocacy.warehouse import WarehouseTarget
+
+log = logging.getLogger(__name__)
+
+
+class ValidationNotPassed(RuntimeError):
+    """The run's validation failed: its report is not published (KPI_SPEC, "Published reports")."""
+
+
+def validation_status(validation, reader: MartReader) -> Status:
+    """From the gate's result (a ``ValidationReport`` or its XCom dict) or ``audit.validation_runs``."""
+    if validation is None:
+        latest = reader.latest_validation()
+        if latest is None:
+            return Status("unknown", "Not validated", "no validation run recorded for this as-of date")
+        success, detail = bool(latest["success"]), f"run {latest['run_id']}"
+    elif isinstance(validation, dict):
+        success, detail = bool(validation.get("success")), str(validation.get("run_id") or "")
+    else:
+        success, detail = bool(validation.success), str(getattr(validation, "run_id", ""))
+    if success:
+        return Status("passed", "Validation passed", detail)
+    return Status("failed", "Validation failed", detail)
+
+
+def build_report(
+    target: WarehouseTarget,
+    settings: Settings,
+    *,
+    as_of: dt.date,
+    validation=None,
+    publish_root: str | None = None,
+    force: bool = False,
+) -> str:
+    """Publish the report of ``as_of`` under ``<publish_root>/<as_of>/``; returns its index path / URL.
+
+    ``validation`` is the gate's result for this run (``ValidationReport`` or the
+    dict the pipeline passes on); without it the latest run recorded for the
+    as-of date in ``audit.validation_runs`` is used. A failed validation is
+    refused (``ValidationNotPassed``) unless ``force``.
+    """
+    generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    publisher = Publisher(publish_root or settings.publish_path)
+    folder = as_of.isoformat()
+    with target.connect() as conn:
+        reader = MartReader(conn, as_of)
+        status = validation_status(validation, reader)
+        if status.state == "failed" and not force:
+            raise ValidationNotPassed(
+                f"validation of {as_of} failed ({status.detail}): the report is not published"
+            )
+        present = [m for m in MARTS if reader.has(m.table)]
+        csvs = []
+        for mart in present:
+            if mart.csv:
+                name = f"{mart.table}.csv"
+                publisher.write(f"{folder}/{name}", reader.csv(mart))
+                csvs.append(name)
+        by_summary = {m.summary: m for m in present if m.summary}
+        page = Page(
+            programme=settings.name,
+            as_of=as_of,
+            month=reader.month,
+            generated_at=generated_at,
+            status=status,
+            scorecard=reader.scorecard(),
+            trends=[reader.trend(m) for m in present if m.chart],
+            top=reader.as_of_month_rows(by_summary["top"], "t.rank", TOP_N) if "top" in by_summary else [],
+            rankings=[
+                (
+                    m,
+                    reader.as_of_month_rows(
+                        m, "t.rank, t.employee_id" if m.per_employee else "t.rank", TOP_N
+                    ),
+                )
+                for m in present
+                if m.summary == "ranking"
+            ],
+            reach=_month_rows(reader, by_summary.get("reach")),
+            engagement=_month_rows(reader, by_summary.get("engagement")),
+            freshness=reader.freshness(),
+            csvs=csvs,
+            missing=[m for m in MARTS if m.csv and m not in present],
+        )
+    publisher.write(f"{folder}/index.html", render_report(page))
+    entry = {
+        "as_of": folder,
+        "path": f"{folder}/index.html",
+        "status": status.state,
+        "status_label": status.label,
+        "generated_at": generated_at.isoformat().replace("+00:00", "Z"),
+    }
+    reports = publisher.record(entry)
+    publisher.write("index.html", render_index(settings.name, reports))
+    url = publisher.url(folder, "index.html")
+    log.info("report for %s published: %s (%s CSVs, %s)", as_of, url, len(csvs), status.label)
+    return url
+
+
+def _month_rows(reader: MartReader, mart) -> list[dict]:
+    if mart is None:
+        return []
+    return reader.as_of_month_rows(mart, "t.platform = 'ALL' desc, t.platform")
