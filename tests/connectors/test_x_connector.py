@@ -14,6 +14,8 @@ from advocacy.connectors import x as xc
 from advocacy.connectors.base import AuthError, ConnectionInfo, RateLimitError, base_url, safe_url
 from advocacy.sandbox.company import Company
 from advocacy.sandbox.server import running_sandbox
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 WINDOW_END = dt.datetime(2026, 11, 21, 23, 0, tzinfo=dt.UTC)  # local midnight, Amsterdam
@@ -273,3 +275,16 @@ def test_the_connector_never_imports_the_sandbox():
             elif isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
             assert not any("sandbox" in n for n in names), (path.name, names)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    tags=st.lists(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,60}", fullmatch=True), max_size=60),
+    handles=st.lists(st.from_regex(r"[A-Za-z0-9_]{1,15}", fullmatch=True), max_size=5),
+)
+def test_search_queries_keep_every_term_once_within_512_chars(tags, handles):
+    queries = xc.search_queries(tags, handles, ["northwind.example"])
+    assert all(len(q) <= 512 for q in queries)
+    terms = [t for q in queries for t in q.strip("()").split(" OR ")]
+    wanted = list(dict.fromkeys([f"#{t}" for t in tags] + [f"@{h}" for h in handles]))
+    assert terms == wanted + ['url:"northwind.example"']

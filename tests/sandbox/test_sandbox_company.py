@@ -15,6 +15,8 @@ import pytest
 import yaml
 from advocacy.sandbox import company as cmod
 from advocacy.sandbox.company import ROSTER_COLUMNS, Company
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 NOW = dt.datetime(2026, 11, 22, 6, 0, tzinfo=dt.UTC)
 END = dt.datetime(2027, 12, 31, 23, 0, tzinfo=dt.UTC)
@@ -265,3 +267,21 @@ def test_default_company_builds_fast_and_scales_lazily():
     assert posts and all(p.author == advocate.x_user_idx for p in posts)
     generated = sum(1 for b in big._buckets if b)
     assert generated < 10, "one timeline must not generate everyone's history"
+
+
+@pytest.fixture(scope="module")
+def recent_posts(company) -> list:
+    return company.posts_between(NOW.timestamp() - 60 * 86400, NOW.timestamp())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pick=st.integers(min_value=0, max_value=10**6),
+    t1=st.floats(min_value=-86400, max_value=400 * 86400),
+    dt_=st.floats(min_value=0, max_value=400 * 86400),
+)
+def test_counters_never_fall_between_any_two_times(recent_posts, pick, t1, dt_):
+    p = recent_posts[pick % len(recent_posts)]
+    a, b = p.metrics_at(p.created + t1), p.metrics_at(p.created + t1 + dt_)
+    assert all(x <= y for x, y in zip(a, b, strict=True))
+    assert all(x <= f for x, f in zip(b, p.final, strict=True))

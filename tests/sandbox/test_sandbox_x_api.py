@@ -68,9 +68,7 @@ def test_bad_token_gets_the_real_401_body(sandbox):
 
 
 def test_rate_limit_headers_on_every_response_and_a_429_when_the_budget_is_spent(company):
-    with running_sandbox(
-        company=company, now=NOW, rate_limits={"users_by": 2}, rate_window_seconds=1.5
-    ) as sb:
+    with running_sandbox(company=company, now=NOW, rate_limits={"users_by": 2}, rate_window_seconds=1) as sb:
         url = sb.url + "/2/users/by"
         replies = [
             requests.get(url, params={"usernames": "NorthwindHQ"}, headers=AUTH, timeout=10) for _ in range(3)
