@@ -1,0 +1,116 @@
+{#
+    The platforms this project can read, and what is platform-specific about
+    each outside its own staging folder. Adding a platform = a staging folder
+    `models/staging/<platform>/` producing the standard models (see
+    platform_columns) + one entry here + its name in var('enabled_platforms').
+
+    roster_handle_column: the roster column holding the employee's account on it;
+    author_key: which staging column that roster value identifies
+                ('username' = author_username, 'user_id' = author_platform_user_id);
+    streams: raw stream -> the staging model reading it (fct_source_freshness).
+#}
+{% macro platform_registry() %}
+    {{ return({
+        'x': {
+            'roster_handle_column': 'x_username',
+            'author_key': 'username',
+            'streams': {
+                'users': 'stg_x__audience',
+                'tweets': 'stg_x__posts',
+                'tweet_errors': 'stg_x__post_errors',
+                'user_errors': 'stg_x__account_errors',
+            },
+        },
+    }) }}
+    {#- e.g. later:
+        'linkedin': {'roster_handle_column': 'linkedin_member_urn', 'author_key': 'user_id', 'streams': {...}},
+        'facebook': {'roster_handle_column': 'facebook_user_id', 'author_key': 'user_id', ...},
+        'instagram': {'roster_handle_column': 'instagram_username', 'author_key': 'username', ...},
+    -#}
+{% endmacro %}
+
+{# Non-platform sources read by fct_source_freshness: source -> stream -> staging model. #}
+{% macro other_source_streams() %}
+    {{ return({'roster': {'employees': 'stg_roster__employees'}}) }}
+{% endmacro %}
+
+{# var('enabled_platforms') restricted to the platforms this project implements, in registry order. #}
+{% macro enabled_platforms() %}
+    {%- set wanted = var('enabled_platforms', []) or [] -%}
+    {%- set out = [] -%}
+    {%- for p in platform_registry().keys() -%}
+        {%- if p in wanted -%}{%- do out.append(p) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{% endmacro %}
+
+{# The enabled platforms as a one-column `values` list (platform text). #}
+{% macro enabled_platforms_values() -%}
+    {%- set rows = [] -%}
+    {%- for p in enabled_platforms() -%}{%- do rows.append('(' ~ dbt.string_literal(p) ~ ')') -%}{%- endfor -%}
+    {%- if rows -%}
+        (values {{ rows | join(', ') }})
+    {%- else -%}
+        (select cast(null as text) where false)
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The standard column set of each per-platform staging model
+    stg_<platform>__<entity>: every platform produces exactly these columns,
+    so intermediate models union them without knowing the platform.
+#}
+{% macro platform_columns(entity) %}
+    {%- set lineage = [('snapshot_day', 'date'), ('extracted_at', 'timestamptz'),
+                       ('source_file', 'text'), ('source_line', 'integer')] -%}
+    {%- set sets = {
+        'posts': [
+            ('platform', 'text'), ('post_id', 'text'), ('author_platform_user_id', 'text'),
+            ('author_username', 'text'), ('created_at', 'timestamptz'), ('post_text', 'text'),
+            ('post_type', 'text'), ('referenced_post_id', 'text'), ('referenced_author_username', 'text'),
+            ('hashtags', 'text[]'), ('mentions', 'text[]'), ('urls', 'text[]'),
+            ('found_via', 'text'), ('also_found_via', 'text[]'),
+        ],
+        'post_metrics': [
+            ('platform', 'text'), ('post_id', 'text'), ('likes', 'bigint'), ('comments', 'bigint'),
+            ('shares', 'bigint'), ('impressions', 'bigint'),
+        ],
+        'audience': [
+            ('platform', 'text'), ('platform_user_id', 'text'), ('username', 'text'),
+            ('audience', 'bigint'), ('role', 'text'),
+        ],
+        'post_errors': [
+            ('platform', 'text'), ('post_id', 'text'), ('error_kind', 'text'),
+            ('error_title', 'text'), ('error_detail', 'text'),
+        ],
+    } -%}
+    {{ return(sets[entity] + lineage) }}
+{% endmacro %}
+
+{#
+    `select ... union all select ...` over stg_<platform>__<entity> of every
+    enabled platform, in the standard column order; an empty, typed relation
+    when no platform is enabled.
+#}
+{% macro union_platform_models(entity) -%}
+    {%- set columns = platform_columns(entity) -%}
+    {%- set platforms = enabled_platforms() -%}
+    {%- if platforms | length == 0 %}
+    select
+        {%- for name, type in columns %}
+        cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    where false
+    {%- else -%}
+        {%- for p in platforms %}
+    select
+        {%- for name, type in columns %}
+        cast({{ name }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('stg_' ~ p ~ '__' ~ entity) }}
+        {%- if not loop.last %}
+    union all
+        {%- endif %}
+        {%- endfor %}
+    {%- endif %}
+{%- endmacro %}

@@ -1,0 +1,83 @@
+{#
+    Posts of the company's own accounts, on every enabled platform: an author
+    listed in var('company_handles') for the platform, an account the
+    connector marked role = 'company', or a post found on a company timeline.
+    They are the suggested copy and the targets of advocates' reshares; they
+    are never advocacy posts themselves (not in fct_posts).
+#}
+with
+
+posts as (
+
+    select * from {{ ref('int_posts_unioned') }}
+
+),
+
+audience as (
+
+    select * from {{ ref('int_audience_unioned') }}
+
+),
+
+company_handles as (
+
+    select
+        h.platform,
+        h.handle
+    from {{ company_handles_values() }} as h (platform, handle)
+
+),
+
+company_users as (
+
+    select distinct
+        audience.platform,
+        audience.platform_user_id
+    from audience
+    left join company_handles
+        on audience.platform = company_handles.platform
+        and audience.username = company_handles.handle
+    where audience.role = 'company' or company_handles.handle is not null
+
+),
+
+company_post_ids as (
+
+    select distinct
+        posts.platform,
+        posts.post_id
+    from posts
+    left join company_handles
+        on posts.platform = company_handles.platform
+        and posts.author_username = company_handles.handle
+    left join company_users
+        on posts.platform = company_users.platform
+        and posts.author_platform_user_id = company_users.platform_user_id
+    where company_handles.handle is not null
+        or company_users.platform_user_id is not null
+        or posts.found_via = 'company_timeline'
+        or 'company_timeline' = any(posts.also_found_via)
+
+),
+
+latest as (
+
+    select distinct on (posts.platform, posts.post_id)
+        posts.platform,
+        posts.post_id,
+        posts.author_platform_user_id,
+        posts.author_username,
+        posts.created_at,
+        posts.post_text,
+        posts.post_type
+    from posts
+    inner join company_post_ids
+        on posts.platform = company_post_ids.platform
+        and posts.post_id = company_post_ids.post_id
+    order by
+        posts.platform, posts.post_id,
+        posts.snapshot_day desc, posts.extracted_at desc, posts.source_file desc, posts.source_line desc
+
+)
+
+select * from latest

@@ -1,0 +1,181 @@
+{#
+    Every post by someone other than the company accounts, found by a timeline
+    or a search, with its author resolved to an employee and classified per
+    KPI_SPEC:
+    - markers: a programme hashtag (var hashtags), a mention of a company
+      handle, a link to a company domain (or a subdomain), a reshare / quote
+      of a company account's post;
+    - advocate at post time: the author's employee has registered_at on or
+      before the post's UTC date and had not left before it;
+    - programme post: by an advocate at post time AND (a marker OR found by
+      the programme search);
+    - community post: author not an employee (in the roster as of the report
+      date) and found by the programme search; never credited to anyone;
+    - pure reshare: a retweet / share without own words;
+    - personalised: an original, quote or reply whose normalised text
+      (int_suggested_copy) is not empty and is not a suggested copy verbatim.
+    Employee posts without a marker (off-topic) stay, as neither programme
+    nor community posts.
+#}
+with
+
+posts as (
+
+    select *
+    from {{ ref('int_posts_deduplicated') }}
+    where not is_company_post
+        and found_via is not null
+
+),
+
+accounts as (
+
+    select * from {{ ref('int_employee_accounts') }}
+
+),
+
+employees as (
+
+    select
+        employee_id,
+        registered_at,
+        left_at
+    from {{ ref('int_employees') }}
+
+),
+
+company_handles as (
+
+    select
+        h.platform,
+        h.handle
+    from {{ company_handles_values() }} as h (platform, handle)
+
+),
+
+company_posts as (
+
+    select
+        platform,
+        post_id
+    from {{ ref('int_company_posts') }}
+
+),
+
+suggested_copy as (
+
+    select normalised_text from {{ ref('int_suggested_copy') }}
+
+),
+
+identified as (
+
+    select
+        posts.*,
+        accounts.employee_id,
+        cast(posts.created_at at time zone 'UTC' as date) as created_date_utc,
+        {{ normalise_text('posts.post_text') }} as normalised_text
+    from posts
+    left join accounts
+        on posts.platform = accounts.platform
+        and (
+            (accounts.author_key = 'username' and posts.author_username = accounts.handle)
+            or (accounts.author_key = 'user_id' and posts.author_platform_user_id = accounts.handle)
+        )
+
+),
+
+marked as (
+
+    select
+        identified.*,
+        identified.hashtags && {{ programme_hashtags() }} as has_programme_hashtag,
+        exists (
+            select 1
+            from company_handles
+            where company_handles.platform = identified.platform
+                and company_handles.handle = any(identified.mentions)
+        ) as mentions_company,
+        exists (
+            select 1
+            from unnest(identified.urls) as u (url)
+            cross join unnest({{ company_domains() }}) as d (domain)
+            where {{ url_host('u.url') }} = d.domain
+                or right({{ url_host('u.url') }}, length(d.domain) + 1) = '.' || d.domain
+        ) as links_company_domain,
+        identified.post_type in ('reshare', 'quote')
+        and (
+            exists (
+                select 1
+                from company_handles
+                where company_handles.platform = identified.platform
+                    and company_handles.handle = identified.referenced_author_username
+            )
+            or exists (
+                select 1
+                from company_posts
+                where company_posts.platform = identified.platform
+                    and company_posts.post_id = identified.referenced_post_id
+            )
+        ) as references_company_post,
+        exists (
+            select 1
+            from suggested_copy
+            where suggested_copy.normalised_text = identified.normalised_text
+        ) as is_suggested_copy,
+        coalesce(
+            employees.registered_at <= identified.created_date_utc
+            and (employees.left_at is null or identified.created_date_utc <= employees.left_at),
+            false
+        ) as is_advocate_at_post_time
+    from identified
+    left join employees
+        on identified.employee_id = employees.employee_id
+
+),
+
+final as (
+
+    select
+        platform,
+        post_id,
+        employee_id,
+        author_platform_user_id,
+        author_username,
+        created_at,
+        {{ local_date('created_at') }} as created_date,
+        {{ local_month('created_at') }} as created_month,
+        post_text,
+        post_type,
+        referenced_post_id,
+        referenced_author_username,
+        hashtags,
+        mentions,
+        urls,
+        found_via,
+        first_seen_day,
+        last_seen_day,
+        occurrences,
+        is_deleted,
+        deleted_on,
+        has_programme_hashtag,
+        mentions_company,
+        links_company_domain,
+        references_company_post,
+        is_suggested_copy,
+        is_advocate_at_post_time,
+        is_advocate_at_post_time
+        and (
+            has_programme_hashtag or mentions_company or links_company_domain
+            or references_company_post or found_via like '%search%'
+        ) as is_programme_post,
+        employee_id is null and found_via like '%search%' as is_community_post,
+        post_type = 'reshare' as is_pure_reshare,
+        post_type in ('original', 'quote', 'reply')
+        and normalised_text <> ''
+        and not is_suggested_copy as is_personalised
+    from marked
+
+)
+
+select * from final
