@@ -55,6 +55,7 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
+import io
 import itertools
 import math
 import os
@@ -1193,14 +1194,20 @@ class Company:
         d = _as_date(as_of)
         return [row for e in self.employees if (row := e.roster_row(d)) is not None]
 
+    def roster_csv(self, as_of: dt.date | dt.datetime) -> str:
+        """``roster_rows(as_of)`` as CSV text with a header row."""
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=ROSTER_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.roster_rows(as_of))
+        return buf.getvalue()
+
     def write_roster_csv(self, path: str | os.PathLike, as_of: dt.date | dt.datetime) -> str:
-        """Write ``roster_rows(as_of)`` as a UTF-8 CSV with a header; returns the path."""
+        """Write ``roster_csv(as_of)`` to ``path`` (UTF-8); returns the path."""
         path = os.fspath(path)
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=ROSTER_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(self.roster_rows(as_of))
+            fh.write(self.roster_csv(as_of))
         return path
 
     # ----------------------------------------------------------------- ground truth

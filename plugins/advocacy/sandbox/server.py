@@ -256,8 +256,8 @@ class SandboxServer:
                 return Reply(200, self.company.ground_truth(as_of))
             if path == "/_sandbox/roster.csv" and method == "GET":
                 as_of = parse_now(query["as_of"]) if "as_of" in query else self._now
-                rows = self.company.roster_rows(as_of)
-                return Reply(200, _csv_text(rows), content_type="text/csv; charset=utf-8")
+                csv_text = self.company.roster_csv(as_of)
+                return Reply(200, csv_text, content_type="text/csv; charset=utf-8")
             if path == "/_sandbox/stats" and method == "GET":
                 return Reply(200, self.stats())
             if path == "/_sandbox/reset_stats" and method == "POST":
@@ -273,19 +273,6 @@ class SandboxServer:
 
 def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def _csv_text(rows: list[dict[str, str]]) -> str:
-    import csv
-    import io
-
-    from advocacy.sandbox.company import ROSTER_COLUMNS
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=ROSTER_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 class _Handler(BaseHTTPRequestHandler):
