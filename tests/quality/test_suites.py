@@ -14,7 +14,10 @@ from advocacy.quality.catalog import MARTS, TABLES, Chart, Series, Table
 from advocacy.quality.project import CHECKPOINT, URL_ENV
 
 GX = Path(__file__).resolve().parents[2] / "expectations" / "gx"
-HINT = "the committed suites are stale: run `uv run python -m advocacy.quality sync` and commit expectations/"
+HINT = (
+    "the committed suites are stale: run `uv run python -m advocacy.quality.project sync` "
+    "and commit expectations/"
+)
 
 
 def test_committed_suite_json_matches_the_python_suites():

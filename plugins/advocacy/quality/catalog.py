@@ -8,7 +8,7 @@ Both halves of the end of the pipeline read this list and nothing else:
 * the report (``advocacy.report``) takes each entry's title, chart and CSV
   settings.
 
-Adding a mart is one entry here (then ``python -m advocacy.quality sync`` to
+Adding a mart is one entry here (then ``python -m advocacy.quality.project sync`` to
 refresh the committed suite JSON). A table that does not exist yet in the
 warehouse is skipped by both, with a note, so entries may run ahead of dbt.
 

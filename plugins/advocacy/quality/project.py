@@ -11,7 +11,7 @@ data source whose connection string is the placeholder
 it keeps existing ids so an unchanged catalog gives an unchanged tree.
 Run it after editing the catalog::
 
-    uv run python -m advocacy.quality sync
+    uv run python -m advocacy.quality.project sync
 """
 
 from __future__ import annotations
@@ -145,3 +145,21 @@ def sync_project(target: WarehouseTarget | None = None, root: Path | None = None
         )
     log.info("GX project synced: %s suites in %s", len(wanted), root or project_root())
     return list(wanted)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m advocacy.quality.project")
+    parser.add_argument("command", choices=["sync"], help="write the catalog's suites into expectations/gx/")
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    names = sync_project()
+    print(f"{len(names)} suites written to {project_root() / 'gx'}")
+    return 0
+
+
+# Not a __main__.py: Airflow imports every file under plugins/ as a module named
+# after the file, and a file named __main__ would run (and exit) inside Airflow.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,8 +7,8 @@ import logging
 
 from advocacy.quality.catalog import MARTS
 from advocacy.report.data import TOP_N, MartReader
-from advocacy.report.html import Page, Status, render_index, render_report
 from advocacy.report.publish import Publisher
+from advocacy.report.render import Page, Status, render_index, render_report
 from advocacy.settings import Settings
 from advocacy.warehouse import WarehouseTarget
 
