@@ -96,7 +96,7 @@ class Table:
     counts: tuple[str, ...] = ()  # never negative, nulls allowed
     not_null: tuple[str, ...] = ()  # beyond the keys
     accepted: Mapping[str, tuple[str, ...] | str] = field(default_factory=dict)
-    min_rows: int = 0  # a hard floor besides the run-over-run comparison
+    min_rows: int = 0  # a hard floor for the row count (also on the first run)
     row_count_trend: bool = True  # compare the row count with the previous successful run
     checks: tuple[RowsCheck, ...] = ()
     # report

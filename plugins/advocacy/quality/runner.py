@@ -175,7 +175,7 @@ def run_validation(
             spec = _spec(vd.name)
             prev = previous.get(vd.name)
             params = {
-                **suites.row_count_bounds(prev),
+                **suites.row_count_bounds(prev, spec.min_rows if spec else 0),
                 "platforms": platform_list,
                 "platforms_or_all": [*platform_list, ALL],
             }

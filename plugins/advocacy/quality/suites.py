@@ -62,9 +62,10 @@ def expectations_for(table: Table) -> list:
     for col, values in table.accepted.items():
         value_set = param(values[1:]) if isinstance(values, str) else sorted(values)
         out.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=value_set))
-    if table.min_rows:
+    # Exactly one row-count expectation per table: it also records the count.
+    if not table.row_count_trend:
         out.append(gxe.ExpectTableRowCountToBeBetween(min_value=table.min_rows))
-    if table.row_count_trend:
+    else:
         out.append(
             gxe.ExpectTableRowCountToBeBetween(
                 min_value=param(ROW_COUNT_MIN),
@@ -72,7 +73,7 @@ def expectations_for(table: Table) -> list:
                 notes=(
                     f"Against the previous successful run of this table: between "
                     f"{ROW_COUNT_LOW}x and {ROW_COUNT_HIGH}x + {ROW_COUNT_SLACK} rows; "
-                    "on the first run any count passes."
+                    "on the first run only the table's floor (min_rows) applies."
                 ),
             )
         )
