@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ def test_good_marts_pass_and_are_recorded(warehouse, gx_root):
     assert_valid(report)  # does not raise
     assert report.row_counts["marts.kpi_adoption_monthly"] == 20
     assert report.row_counts["raw.roster__employees"] == 6
+    assert json.loads(json.dumps(report.to_dict()))["as_of"] == "2026-04-30"  # an XCom-able summary
     # tables dbt has not built yet are skipped with a note, not a crash
     assert any(s.startswith("marts.kpi_referrals_monthly:") for s in report.skipped)
     assert "marts.kpi_referrals_monthly" not in report.row_counts
@@ -156,6 +158,9 @@ def test_unknown_platform_and_missing_column(warehouse, gx_root):
     with warehouse.connect() as conn:
         conn.execute("update marts.kpi_engagement_monthly set platform = 'myspace' where platform = 'x'")
         conn.execute("alter table marts.kpi_participation_monthly drop column days_since_last_post")
+        conn.execute(  # the same employee twice in one roster snapshot
+            "insert into raw.roster__employees select * from raw.roster__employees where _record_key = 'E002'"
+        )
         conn.commit()
     report = validate(warehouse, gx_root, data_docs=False, platforms=["x", "linkedin"])
     text = "\n".join(report.failures)
@@ -167,3 +172,7 @@ def test_unknown_platform_and_missing_column(warehouse, gx_root):
         "marts.kpi_participation_monthly: has every contract column — missing: days_since_last_post" in text
     )
     assert "marts.kpi_participation_monthly: days_since_last_post >= 0 — could not be checked" in text
+    assert (
+        "raw.roster__employees: (_interval_start, _record_key) unique together — 2 of 7 rows failed, "
+        "e.g. (2026-04-30, 'E002')" in text
+    )
