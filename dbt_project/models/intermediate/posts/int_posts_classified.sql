@@ -15,7 +15,8 @@
     - personalised: an original, quote or reply whose normalised text
       (int_suggested_copy) is not empty and is not a suggested copy verbatim.
     Employee posts without a marker (off-topic) stay, as neither programme
-    nor community posts.
+    nor community posts. The entity arrays stay in int_posts_deduplicated
+    (the markers here say what counted).
 #}
 with
 
@@ -149,9 +150,6 @@ final as (
         post_type,
         referenced_post_id,
         referenced_author_username,
-        hashtags,
-        mentions,
-        urls,
         found_via,
         first_seen_day,
         last_seen_day,

@@ -63,8 +63,8 @@ final as (
         cast(invited as bigint) as invited,
         cast(registered as bigint) as registered,
         cast(active as bigint) as active,
-        round({{ safe_divide('registered', 'invited') }}, 4) as adoption_rate,
-        round({{ safe_divide('active', 'registered') }}, 4) as activation_rate
+        cast(round({{ safe_divide('registered', 'invited') }}, 4) as numeric(12, 4)) as adoption_rate,
+        cast(round({{ safe_divide('active', 'registered') }}, 4) as numeric(12, 4)) as activation_rate
     from unioned
 
 )

@@ -108,12 +108,13 @@ final as (
         cast(programme_posts as bigint) as programme_posts,
         cast(interactions as bigint) as interactions,
         cast(comments as bigint) as comments,
-        round(case engagement_rate_basis
+        cast(round(case engagement_rate_basis
             when 'impressions' then {{ safe_divide('interactions', 'impressions') }}
             when 'audience' then {{ safe_divide('interactions', 'potential_reach') }}
-        end, 4) as engagement_rate,
+        end, 4) as numeric(12, 4)) as engagement_rate,
         cast(engagement_rate_basis as text) as engagement_rate_basis,
-        round({{ safe_divide('mean_personalised', 'mean_not_personalised') }} - 1, 4) as personalised_uplift,
+        cast(round({{ safe_divide('mean_personalised', 'mean_not_personalised') }} - 1, 4) as numeric(12, 4))
+            as personalised_uplift,
         -- extras
         cast(impressions as bigint) as impressions,
         cast(potential_reach as bigint) as potential_reach

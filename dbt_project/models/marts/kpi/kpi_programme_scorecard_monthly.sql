@@ -78,21 +78,21 @@ final as (
         cast(invited as bigint) as invited,
         cast(registered as bigint) as registered,
         cast(active as bigint) as active,
-        cast(adoption_rate as numeric) as adoption_rate,
-        cast(activation_rate as numeric) as activation_rate,
+        cast(adoption_rate as numeric(12, 4)) as adoption_rate,
+        cast(activation_rate as numeric(12, 4)) as activation_rate,
         cast(programme_posts as bigint) as programme_posts,
         cast(community_posts as bigint) as community_posts,
         cast(interactions as bigint) as interactions,
         cast(potential_reach as bigint) as potential_reach,
-        cast(engagement_rate as numeric) as engagement_rate,
+        cast(engagement_rate as numeric(12, 4)) as engagement_rate,
         cast(null as bigint) as referral_sessions,
         cast(null as bigint) as referral_conversions,
-        cast(adoption_rate - lag(adoption_rate) over by_month as numeric) as adoption_rate_mom,
-        cast(activation_rate - lag(activation_rate) over by_month as numeric) as activation_rate_mom,
-        cast(engagement_rate - lag(engagement_rate) over by_month as numeric) as engagement_rate_mom,
+        cast(adoption_rate - lag(adoption_rate) over by_month as numeric(12, 4)) as adoption_rate_mom,
+        cast(activation_rate - lag(activation_rate) over by_month as numeric(12, 4)) as activation_rate_mom,
+        cast(engagement_rate - lag(engagement_rate) over by_month as numeric(12, 4)) as engagement_rate_mom,
         -- extras
         cast(engagement_rate_basis as text) as engagement_rate_basis,
-        cast(personalised_uplift as numeric) as personalised_uplift
+        cast(personalised_uplift as numeric(12, 4)) as personalised_uplift
     from joined
     window by_month as (order by month)
 

@@ -130,8 +130,8 @@ final as (
         cast(platform as text) as platform,
         cast(active_advocates as bigint) as active_advocates,
         cast(potential_reach as bigint) as potential_reach,
-        round({{ safe_divide('potential_reach', 'active_advocates') }}, 2) as avg_audience,
-        round(cast(benchmark_avg_audience as numeric), 2) as benchmark_avg_audience,
+        cast(round({{ safe_divide('potential_reach', 'active_advocates') }}, 2) as numeric(14, 2)) as avg_audience,
+        cast(round(benchmark_avg_audience, 2) as numeric(14, 2)) as benchmark_avg_audience,
         cast(impressions as bigint) as impressions
     from unioned
 
