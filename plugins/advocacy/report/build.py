@@ -75,7 +75,7 @@ def build_report(
             month=reader.month,
             generated_at=generated_at,
             status=status,
-            scorecard=reader.scorecard(),
+            scorecard=reader.scorecard(by_summary.get("scorecard")),
             trends=[reader.trend(m) for m in present if m.chart],
             top=reader.as_of_month_rows(by_summary["top"], "t.rank", TOP_N) if "top" in by_summary else [],
             rankings=[
@@ -90,7 +90,7 @@ def build_report(
             ],
             reach=_month_rows(reader, by_summary.get("reach")),
             engagement=_month_rows(reader, by_summary.get("engagement")),
-            freshness=reader.freshness(),
+            freshness=reader.freshness(by_summary.get("freshness")),
             csvs=csvs,
             missing=[m for m in MARTS if m.csv and m not in present],
         )

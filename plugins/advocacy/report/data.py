@@ -149,13 +149,14 @@ class MartReader:
             m = add_months(m, 1)
         return out
 
-    def scorecard(self) -> tuple[dict | None, dict | None]:
+    def scorecard(self, table: Table | None) -> tuple[dict | None, dict | None]:
         """The as-of month's scorecard row (or the latest before it) and the month before it."""
-        if not self.has("kpi_programme_scorecard_monthly"):
+        if table is None or not self.has(table.table):
             return None, None
         found = self.rows(
-            "select * from marts.kpi_programme_scorecard_monthly "
-            "where month <= %s order by month desc limit 2",
+            sql.SQL("select * from marts.{} where month <= %s order by month desc limit 2").format(
+                sql.Identifier(table.table)
+            ),
             (self.month,),
         )
         if not found:
@@ -178,10 +179,12 @@ class MartReader:
         )
         return self.rows(query, (self.month,))
 
-    def freshness(self) -> list[dict]:
-        if not self.has("fct_source_freshness"):
+    def freshness(self, table: Table | None) -> list[dict]:
+        if table is None or not self.has(table.table):
             return []
-        return self.rows("select * from marts.fct_source_freshness order by source, stream")
+        return self.rows(
+            sql.SQL("select * from marts.{} order by source, stream").format(sql.Identifier(table.table))
+        )
 
     def csv(self, table: Table) -> bytes:
         """The mart as CSV (header = its columns), months up to the as-of month, identities masked."""
