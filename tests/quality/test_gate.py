@@ -176,3 +176,10 @@ def test_unknown_platform_and_missing_column(warehouse, gx_root):
         "raw.roster__employees: (_interval_start, _record_key) unique together — 2 of 7 rows failed, "
         "e.g. (2026-04-30, 'E002')" in text
     )
+
+
+def test_no_marts_at_all_is_not_a_pass(warehouse, gx_root):
+    report = validate(warehouse, gx_root, data_docs=False)
+    assert not report.success
+    assert report.failures == ["marts: no mart table exists yet (has dbt built the marts?)"]
+    assert report.tables == [] and len(report.skipped) > 10
