@@ -1,0 +1,440 @@
+"""The dbt project against a real PostgreSQL: one `dbt build` per module on a hand-made raw dataset.
+
+The dataset (raw_data.py) is small enough to work every mart out by hand; each
+test below states the arithmetic in its expected values. Also runs
+`dbt source freshness` and `dbt docs generate` once, and checks the marts
+against the validation gate's catalog (the public column interface).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import raw_data
+
+REPO = Path(__file__).resolve().parents[2]
+DBT_PROJECT = REPO / "dbt_project"
+D = Decimal
+
+pytestmark = pytest.mark.slow
+
+
+def _dbt_vars() -> dict:
+    """What the pipeline passes: the demo programme's settings + the report date."""
+    from advocacy.settings import DEMO_SETTINGS, load_settings
+
+    return {**load_settings(DEMO_SETTINGS).dbt_vars(), "as_of_date": raw_data.AS_OF}
+
+
+class Dbt:
+    """Runs the venv's dbt CLI on the project with the warehouse's env vars."""
+
+    def __init__(self, target, workdir: Path):
+        self.env = {
+            **os.environ,
+            **target.dbt_env(),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_PROFILES_DIR": str(DBT_PROJECT),
+        }
+        self.workdir = workdir
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, *args: str, vars: dict | None = None, check: bool = True, label: str | None = None):
+        cmd = [
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(self.workdir / "target"),
+            "--log-path",
+            str(self.workdir / "logs"),
+        ]
+        if vars is not None:
+            cmd += ["--vars", json.dumps(vars)]
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=600)
+        self.timings[label or args[0]] = time.perf_counter() - started
+        if check and proc.returncode != 0:
+            pytest.fail(f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr}")
+        return proc
+
+
+@pytest.fixture(scope="module")
+def dbt_warehouse(pg_server):
+    """A fresh database with the project's schemas and the raw dataset, for the whole module."""
+    from advocacy.warehouse import WarehouseTarget, ensure_schemas
+
+    name = f"t_dbt_{uuid.uuid4().hex[:10]}"
+    with pg_server.connect(autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
+    ensure_schemas(target)
+    with target.connect() as conn:
+        raw_data.load_raw(conn)
+    yield target
+    with pg_server.connect(autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="module")
+def dbt(dbt_warehouse, tmp_path_factory):
+    return Dbt(dbt_warehouse, tmp_path_factory.mktemp("dbt"))
+
+
+@pytest.fixture(scope="module")
+def built(dbt):
+    proc = dbt("build", vars=_dbt_vars())
+    return proc
+
+
+@pytest.fixture(scope="module")
+def q(dbt_warehouse, built):
+    """Run a query against the built warehouse; rows as tuples."""
+
+    def run(sql: str, *params):
+        with dbt_warehouse.connect() as conn:
+            return [tuple(r) for r in conn.execute(sql, params).fetchall()]
+
+    return run
+
+
+def _d(s: str) -> dt.date:
+    return dt.date.fromisoformat(s)
+
+
+JAN, FEB, MAR = _d("2026-01-01"), _d("2026-02-01"), _d("2026-03-01")
+
+
+# --------------------------------------------------------------------------- the build itself
+def test_build_passes_every_test_in_time(built, dbt):
+    out = built.stdout
+    assert "Completed successfully" in out
+    assert "ERROR=0" in out and "SKIP=0" in out
+    # unit tests ran as part of the build
+    assert "unit tests" in out
+    assert dbt.timings["build"] < 60, dbt.timings
+
+
+def test_layers_land_in_their_schemas(q):
+    rows = q(
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_schema in ('staging', 'intermediate', 'marts')"
+    )
+    by_schema = {}
+    for schema, table, kind in rows:
+        by_schema.setdefault(schema, {})[table] = kind
+    assert {t for t in by_schema["staging"] if t.startswith("stg_")} == {
+        "stg_roster__employees",
+        "stg_x__posts",
+        "stg_x__post_metrics",
+        "stg_x__audience",
+        "stg_x__post_errors",
+        "stg_x__account_errors",
+    }
+    assert all(kind == "VIEW" for kind in by_schema["staging"].values())
+    assert all(t.startswith("int_") for t in by_schema["intermediate"])
+    marts = by_schema["marts"]
+    for t in (
+        "dim_employee",
+        "fct_posts",
+        "fct_post_engagement_daily",
+        "kpi_adoption_monthly",
+        "kpi_participation_monthly",
+        "kpi_top_contributors_monthly",
+        "kpi_team_contributors_monthly",
+        "kpi_reach_monthly",
+        "kpi_engagement_monthly",
+        "kpi_programme_scorecard_monthly",
+        "fct_source_freshness",
+        "benchmark_audience",
+    ):
+        assert marts.get(t) == "BASE TABLE", t
+
+
+def test_marts_have_the_catalog_columns(q):
+    """Every mart the validation gate / report knows (advocacy.quality.catalog) has its columns."""
+    from advocacy.quality.catalog import MARTS
+
+    cols: dict[str, list[str]] = {}
+    for table, column in q(
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
+    ):
+        cols.setdefault(table, []).append(column)
+    built = [t for t in MARTS if t.table in cols]
+    assert len(built) >= 11
+    for t in built:
+        missing = set(t.columns) - set(cols[t.table])
+        assert not missing, f"marts.{t.table} lacks {sorted(missing)}"
+
+
+def test_no_email_or_handle_in_marts(q):
+    columns = {c for (c,) in q("select column_name from information_schema.columns where table_schema = 'marts'")}
+    assert not columns & {"email", "full_name", "x_username", "author_username", "post_text"}
+
+
+# --------------------------------------------------------------------------- employees
+def test_dim_employee_names_only_with_consent(q):
+    rows = q("select employee_id, department, consent_public, display_name, invited_at from marts.dim_employee")
+    assert sorted(rows) == [
+        ("E001", "Engineering", True, "Ada Lovelace", _d("2026-01-10")),
+        ("E002", "Engineering", False, None, _d("2026-01-10")),
+        ("E003", "Sales", False, None, _d("2026-02-01")),
+        ("E004", "Sales", True, "Dan Dorsey", _d("2026-01-20")),
+        ("E005", "Marketing", False, None, None),
+        ("E006", "Engineering", True, "Finn Fox", _d("2026-01-10")),
+    ]
+
+
+def test_adoption_monthly(q):
+    rows = q(
+        "select month, department, invited, registered, active, adoption_rate, activation_rate "
+        "from marts.kpi_adoption_monthly order by month, department"
+    )
+    assert rows == [
+        # January: invited E001 E002 E004 E006 (E006 leaves on 01-31: still counts);
+        # registered by 01-31: E001 E004 E006; active: E006 (post 1010)
+        (JAN, "ALL", 4, 3, 1, D("0.7500"), D("0.3333")),
+        (JAN, "Engineering", 3, 2, 1, D("0.6667"), D("0.5000")),
+        (JAN, "Marketing", 0, 0, 0, None, None),  # nobody invited: rates null, not an error
+        (JAN, "Sales", 1, 1, 0, D("1.0000"), D("0.0000")),
+        # February: E006 left before 02-01; E003 invited 02-01; E002 registered 02-01;
+        # active: E001 (1001, 1002 at 00:30 local on Feb 1) and E004 (1003 retweet, 1004 quote)
+        (FEB, "ALL", 4, 3, 2, D("0.7500"), D("0.6667")),
+        (FEB, "Engineering", 2, 2, 1, D("1.0000"), D("0.5000")),
+        (FEB, "Marketing", 0, 0, 0, None, None),
+        (FEB, "Sales", 2, 1, 1, D("0.5000"), D("1.0000")),
+        # March (to the report date 03-03): active E001 (1007, deleted later but still a post), E002 (1006)
+        (MAR, "ALL", 4, 3, 2, D("0.7500"), D("0.6667")),
+        (MAR, "Engineering", 2, 2, 2, D("1.0000"), D("1.0000")),
+        (MAR, "Marketing", 0, 0, 0, None, None),
+        (MAR, "Sales", 2, 1, 0, D("0.5000"), D("0.0000")),
+    ]
+
+
+def test_participation_monthly(q):
+    rows = q(
+        "select month, employee_id, status, programme_posts, days_since_last_post "
+        "from marts.kpi_participation_monthly order by month, employee_id"
+    )
+    assert rows == [
+        (JAN, "E001", "registered_dormant", 0, None),
+        (JAN, "E002", "invited", 0, None),
+        (JAN, "E004", "registered_dormant", 0, None),
+        (JAN, "E006", "active", 1, 11),  # 01-20 -> 01-31
+        (FEB, "E001", "active", 2, 25),  # last 02-03 -> 02-28
+        (FEB, "E002", "registered_dormant", 0, None),
+        (FEB, "E003", "invited", 0, None),
+        (FEB, "E004", "active", 2, 8),  # last 02-20 -> 02-28
+        (MAR, "E001", "active", 1, 2),  # 03-01 -> report date 03-03
+        (MAR, "E002", "active", 1, 1),  # 03-02 -> 03-03
+        (MAR, "E003", "invited", 0, None),  # her hashtag post came before registering
+        (MAR, "E004", "registered_dormant", 0, 11),  # 02-20 -> 03-03
+    ]
+
+
+def test_top_contributors_order_and_masking(q):
+    rows = q(
+        "select month, rank, employee_id, display_name, department, programme_posts, interactions, "
+        "shares_received from marts.kpi_top_contributors_monthly order by month, rank"
+    )
+    assert rows == [
+        (JAN, 1, "E006", "Finn Fox", "Engineering", 1, 8, 0),
+        # Ada: 1001 (12+2+5=19) + 1002 verbatim (4+1+1=6); Dan: retweet 1003 (credited 0) + quote 1004 (6+1+1)
+        (FEB, 1, "E001", "Ada Lovelace", "Engineering", 2, 25, 6),
+        (FEB, 2, "E004", "Dan Dorsey", "Sales", 2, 8, 1),
+        # Bob (no consent) leads March with 5 and stays anonymous; Ada's deleted post keeps its last 2
+        (MAR, 1, "anonymous", None, "Engineering", 1, 5, 0),
+        (MAR, 2, "E001", "Ada Lovelace", "Engineering", 1, 2, 0),
+    ]
+
+
+def test_team_contributors(q):
+    rows = q(
+        "select month, rank, department, active_advocates, programme_posts, interactions "
+        "from marts.kpi_team_contributors_monthly order by month, rank"
+    )
+    assert rows == [
+        (JAN, 1, "Engineering", 1, 1, 8),
+        (JAN, 2, "Marketing", 0, 0, 0),
+        (JAN, 3, "Sales", 0, 0, 0),
+        (FEB, 1, "Engineering", 1, 2, 25),
+        (FEB, 2, "Sales", 1, 2, 8),
+        (FEB, 3, "Marketing", 0, 0, 0),
+        (MAR, 1, "Engineering", 2, 2, 7),
+        (MAR, 2, "Marketing", 0, 0, 0),
+        (MAR, 3, "Sales", 0, 0, 0),
+    ]
+
+
+# --------------------------------------------------------------------------- posts
+def test_fct_posts_dedup_classification_and_credit(q):
+    rows = q(
+        "select post_id, employee_id, is_programme_post, is_community_post, is_pure_reshare, is_personalised, "
+        "likes, comments, shares, impressions, interactions, found_via, is_deleted, deleted_on, created_month "
+        "from marts.fct_posts order by post_id"
+    )
+    assert rows == [
+        # original with hashtag, seen by timeline twice and by search: one row, latest counters
+        ("1001", "E001", True, False, False, True, 12, 2, 5, 650, 19, "timeline+search", False, None, FEB),
+        # the company's copy verbatim (case, spacing, link differ): not personalised
+        ("1002", "E001", True, False, False, False, 4, 1, 1, 260, 6, "timeline", False, None, FEB),
+        # retweet of the company post: activity, engagement credited 0 (X reported 13 retweets on it)
+        ("1003", "E004", True, False, True, False, 0, 0, 0, 0, 0, "timeline", False, None, FEB),
+        # quote of the company post (author unresolved, id known), 4-key metrics: no impressions
+        ("1004", "E004", True, False, False, True, 6, 1, 1, None, 8, "timeline", False, None, FEB),
+        # off-topic: an employee post, not a programme post
+        ("1005", "E001", False, False, False, True, 20, 3, 1, 900, 24, "timeline", False, None, FEB),
+        ("1006", "E002", True, False, False, True, 4, 1, 0, 120, 5, "timeline", False, None, MAR),
+        # deleted on 03-02: kept, last counters of 03-01
+        ("1007", "E001", True, False, False, True, 2, 0, 0, 40, 2, "timeline", True, _d("2026-03-02"), MAR),
+        # hashtag post of an invited, unregistered employee: neither programme nor community
+        ("1008", "E003", False, False, False, True, 1, 0, 0, 30, 1, "search", False, None, MAR),
+        ("1010", "E006", True, False, False, True, 8, 0, 0, 300, 8, "timeline", False, None, JAN),
+        # community post: not an employee, found by the hashtag search
+        ("2001", None, False, True, False, True, 3, 1, 0, 80, 4, "search", False, None, MAR),
+    ]
+    # 1011 (lookup only) and the company's own posts 9001 / 9002 are not posts here
+
+
+def test_post_engagement_daily_deltas(q):
+    rows = q(
+        "select post_id, day, likes, comments, shares, impressions, interactions, likes_delta, comments_delta, "
+        "shares_delta, impressions_delta, interactions_delta from marts.fct_post_engagement_daily "
+        "where post_id in ('1001', '1003', '1004') order by post_id, day"
+    )
+    d1, d2 = _d("2026-03-01"), _d("2026-03-02")
+    assert rows == [
+        ("1001", d1, 10, 2, 4, 500, 16, 10, 2, 4, 500, 16),  # first snapshot: delta = value
+        ("1001", d2, 12, 2, 5, 650, 19, 2, 0, 1, 150, 3),
+        ("1003", d1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),  # pure reshare: credited 0 every day
+        ("1003", d2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        ("1004", d1, 5, 1, 0, None, 6, 5, 1, 0, None, 6),
+        ("1004", d2, 6, 1, 1, None, 8, 1, 0, 1, None, 2),
+    ]
+    (n,) = q("select count(*) from marts.fct_post_engagement_daily")[0]
+    assert n == 15
+
+
+# --------------------------------------------------------------------------- reach and engagement
+def test_reach_monthly(q):
+    rows = q(
+        "select month, platform, active_advocates, potential_reach, avg_audience, benchmark_avg_audience, "
+        "impressions from marts.kpi_reach_monthly order by month, platform"
+    )
+    assert rows == [
+        # January: Finn, audience carried back from the first snapshot (03-01: 200)
+        (JAN, "ALL", 1, 200, D("200.00"), D("772.00"), 300),
+        (JAN, "x", 1, 200, D("200.00"), D("772.00"), 300),
+        # February: Ada 1000 + Dan 800 (carried back); impressions 650 + 260 + 0 + null
+        (FEB, "ALL", 2, 1800, D("900.00"), D("772.00"), 910),
+        (FEB, "x", 2, 1800, D("900.00"), D("772.00"), 910),
+        # March: latest snapshot in the month (03-02): Ada 1010 + Bob 500
+        (MAR, "ALL", 2, 1510, D("755.00"), D("772.00"), 160),
+        (MAR, "x", 2, 1510, D("755.00"), D("772.00"), 160),
+    ]
+
+
+def test_engagement_monthly(q):
+    rows = q(
+        "select month, platform, programme_posts, interactions, comments, engagement_rate, "
+        "engagement_rate_basis, personalised_uplift from marts.kpi_engagement_monthly order by month, platform"
+    )
+    assert rows == [
+        # 8 / 300 impressions; no verbatim copy -> uplift null
+        (JAN, "ALL", 1, 8, 0, D("0.0267"), "impressions", None),
+        (JAN, "x", 1, 8, 0, D("0.0267"), "impressions", None),
+        # the quote has no impressions -> audience basis: 33 / 1800; uplift (19 + 8) / 2 / 6 - 1
+        (FEB, "ALL", 4, 33, 4, D("0.0183"), "audience", D("1.2500")),
+        (FEB, "x", 4, 33, 4, D("0.0183"), "audience", D("1.2500")),
+        # 7 / 160 = 0.04375
+        (MAR, "ALL", 2, 7, 1, D("0.0438"), "impressions", None),
+        (MAR, "x", 2, 7, 1, D("0.0438"), "impressions", None),
+    ]
+
+
+def test_programme_scorecard(q):
+    rows = q(
+        "select month, invited, registered, active, adoption_rate, activation_rate, programme_posts, "
+        "community_posts, interactions, potential_reach, engagement_rate, referral_sessions, "
+        "referral_conversions, adoption_rate_mom, activation_rate_mom, engagement_rate_mom "
+        "from marts.kpi_programme_scorecard_monthly order by month"
+    )
+    assert rows == [
+        (JAN, 4, 3, 1, D("0.75"), D("0.3333"), 1, 0, 8, 200, D("0.0267"), None, None, None, None, None),
+        (FEB, 4, 3, 2, D("0.75"), D("0.6667"), 4, 0, 33, 1800, D("0.0183"), None, None,
+         D("0"), D("0.3334"), D("-0.0084")),
+        (MAR, 4, 3, 2, D("0.75"), D("0.6667"), 2, 1, 7, 1510, D("0.0438"), None, None,
+         D("0"), D("0"), D("0.0255")),
+    ]  # fmt: skip
+
+
+def test_source_freshness_mart(q, dbt_warehouse):
+    rows = q(
+        "select source, stream, last_interval_start, records, records_total "
+        "from marts.fct_source_freshness order by source, stream"
+    )
+    d2 = _d("2026-03-02")
+    assert rows == [
+        ("roster", "employees", d2, 6, 12),
+        ("x", "tweet_errors", d2, 1, 1),
+        ("x", "tweets", d2, 8, 19),
+        ("x", "users", d2, 6, 12),
+    ]  # x.user_errors never had a record: no row
+    (lag,) = q("select max(now() - last_extracted_at) < interval '7 hours' from marts.fct_source_freshness")[0]
+    assert lag
+
+
+# --------------------------------------------------------------------------- other commands
+def test_source_freshness_command(dbt, built):
+    dbt("source", "freshness", vars=_dbt_vars())
+    results = json.loads((dbt.workdir / "target" / "sources.json").read_text())["results"]
+    statuses = {r["unique_id"].split(".", 2)[2]: r["status"] for r in results}
+    # the error streams have no freshness expectation (no error is not staleness)
+    assert statuses == {"roster.employees": "pass", "x.tweets": "pass", "x.users": "pass"}
+
+
+def test_docs_generate_offline(dbt, built):
+    dbt("docs", "generate", vars=_dbt_vars())
+    target = dbt.workdir / "target"
+    catalog = json.loads((target / "catalog.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert "model.advocacy.kpi_adoption_monthly" in catalog["nodes"]
+    # every model and every column is documented
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        assert node["description"].strip(), node["name"]
+        for col in node["columns"].values():
+            assert col["description"].strip(), f"{node['name']}.{col['name']}"
+    # personal columns are tagged
+    dim = manifest["nodes"]["model.advocacy.dim_employee"]
+    assert "pii" in dim["columns"]["display_name"]["tags"]
+    # marts are contracted
+    assert manifest["nodes"]["model.advocacy.fct_posts"]["config"]["contract"]["enforced"]
+
+
+def test_switching_a_platform_off_drops_it_from_the_union(dbt, built):
+    """enabled_platforms = [] : the X staging models are disabled and the unions compile to empty relations."""
+    v = {**_dbt_vars(), "enabled_platforms": []}
+    listed = dbt("ls", "--resource-type", "model", "--output", "name", vars=v, label="ls").stdout.split()
+    assert "stg_roster__employees" in listed and "int_posts_unioned" in listed
+    assert not [m for m in listed if m.startswith("stg_x__")]
+    dbt("compile", "-s", "int_posts_unioned", "int_source_loads", vars=v, label="compile")
+    compiled_dir = dbt.workdir / "target" / "compiled" / "advocacy" / "models" / "intermediate"
+    compiled = (compiled_dir / "platforms" / "int_posts_unioned.sql").read_text()
+    assert "where false" in compiled and "stg_x__" not in compiled
+    loads = (compiled_dir / "ops" / "int_source_loads.sql").read_text()
+    assert "stg_roster__employees" in loads and "stg_x__" not in loads
