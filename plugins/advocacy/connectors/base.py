@@ -8,8 +8,11 @@ from the real API is the connection's ``host``.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -63,11 +66,42 @@ class Stream(NamedTuple):
 
 
 class ConnectorError(RuntimeError):
-    """A connector could not do its job; the message names the connection, never a secret."""
+    """A connector could not do its job; the message names the connection, never a secret.
+
+    Optional details (all keyword-only, all may be None): ``code`` (the platform's
+    error code, e.g. Graph's 190 or LinkedIn's ``EXPIRED_ACCESS_TOKEN``),
+    ``subcode``, ``status`` (HTTP status), ``transient`` (the platform said a
+    retry may succeed), ``conn_id`` (the connection to fix).
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: Any = None,
+        subcode: Any = None,
+        status: int | None = None,
+        transient: bool = False,
+        conn_id: str | None = None,
+    ):
+        super().__init__(message)
+        self.code = code
+        self.subcode = subcode
+        self.status = status
+        self.transient = transient
+        self.conn_id = conn_id
 
 
 class AuthError(ConnectorError):
     """The platform refused the connection's credentials."""
+
+
+class TokenExpiredError(AuthError):
+    """A token has expired or was revoked: it must be renewed, retrying cannot help."""
+
+
+class PermissionDeniedError(AuthError):
+    """The token is valid but lacks a permission (scope, role, app review feature)."""
 
 
 class RateLimitError(ConnectorError):
@@ -169,13 +203,18 @@ class RewritingAdapter(HTTPAdapter):
         return response
 
 
+_ACCESS_TOKEN_RE = re.compile(r"(access_token=)[^&'\"\s,}]+", re.IGNORECASE)
+
+
 class RedactBearer(logging.Filter):
-    """Drops ``Bearer <token>`` from records of loggers that dump request headers."""
+    """Drops ``Bearer <token>`` (headers) and ``access_token=<token>`` (Graph puts the
+    token in the query string, which urllib3 logs at DEBUG) from log records."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        if "Bearer " in msg:
-            record.msg = re.sub(r"Bearer [^'\"\s,}]+", "Bearer ***", msg)
+        if "Bearer " in msg or "access_token=" in msg.lower():
+            msg = re.sub(r"Bearer [^'\"\s,}]+", "Bearer ***", msg)
+            record.msg = _ACCESS_TOKEN_RE.sub(r"\1***", msg)
             record.args = ()
         return True
 
@@ -184,3 +223,121 @@ def install_redaction(logger_name: str) -> None:
     logger = logging.getLogger(logger_name)
     if not any(isinstance(f, RedactBearer) for f in logger.filters):
         logger.addFilter(RedactBearer())
+
+
+# --------------------------------------------------------------------------- shared by the
+# Graph (Facebook, Instagram) and LinkedIn connectors; x.py keeps its own equivalents.
+@dataclass
+class ExtractStats:
+    """Request accounting of one run (same meaning as the X connector's).
+
+    ``requests``: HTTP exchanges that were not rate-limit refusals;
+    ``min_requests``: what the records needed at least (one request per
+    listing/batch, plus one per further page of the platform's maximum page
+    size); ``efficiency`` = requests / min_requests (1.0 is perfect).
+    ``rate_limited``: refusals received; ``rate_limit_wait_seconds``: time spent
+    waiting before retries; ``retries``: transient errors retried;
+    ``max_usage_pct``: the highest usage percentage a platform reported in its
+    usage headers (Graph ``x-app-usage`` / ``x-business-use-case-usage``).
+    """
+
+    requests: int = 0
+    min_requests: int = 0
+    rate_limited: int = 0
+    rate_limit_wait_seconds: float = 0.0
+    retries: int = 0
+    max_usage_pct: float | None = None
+    by_endpoint: Counter = field(default_factory=Counter)
+    by_phase: dict[str, dict[str, int]] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def efficiency(self) -> float | None:
+        return None if not self.min_requests else self.requests / self.min_requests
+
+    def phase(self, name: str) -> dict[str, int]:
+        return self.by_phase.setdefault(name, {"requests": 0, "min_requests": 0, "records": 0})
+
+    def need(self, phase: str, n: int = 1) -> None:
+        self.min_requests += n
+        self.phase(phase)["min_requests"] += n
+
+    def as_dict(self) -> dict:
+        return {
+            "requests": self.requests,
+            "min_requests": self.min_requests,
+            "efficiency": None if self.efficiency is None else round(self.efficiency, 3),
+            "rate_limited": self.rate_limited,
+            "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 1),
+            "retries": self.retries,
+            "max_usage_pct": self.max_usage_pct,
+            "by_endpoint": dict(self.by_endpoint),
+            "by_phase": self.by_phase,
+            "records": self.records,
+            "notes": list(self.notes),
+        }
+
+
+class ExtractResult(dict):
+    """``{stream: records}`` (every stream of the connector's ``STREAMS``) with ``stats``."""
+
+    stats: ExtractStats
+
+
+def member_tokens_of(conn: Any) -> dict[str, str]:
+    """Per-advocate tokens from the connection's extra ``member_tokens``.
+
+    ``{"<roster handle>": "<token>", ...}`` as a JSON object, or the same object
+    as a JSON string (how some secret backends store nested values). Keys are
+    the advocate's handle exactly as in the roster column the connector reads
+    (Facebook user id, LinkedIn member URN). Empty values are ignored.
+    """
+    raw = extra_of(conn).get("member_tokens") or {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ConnectorError(
+                f"connection '{conn_id_of(conn)}': extra.member_tokens is not a JSON object",
+                conn_id=conn_id_of(conn),
+            ) from None
+    if not isinstance(raw, dict):
+        raise ConnectorError(
+            f"connection '{conn_id_of(conn)}': extra.member_tokens must map roster handles to tokens",
+            conn_id=conn_id_of(conn),
+        )
+    return {str(k).strip(): str(v).strip() for k, v in raw.items() if str(k).strip() and v}
+
+
+def as_float(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+_HASHTAG_TEXT = re.compile(r"(?<![\w&#])#(\w+)")
+_URL_TEXT = re.compile(r"https?://[^\s<>\"'()]+")
+
+
+def hashtags_in(text: str | None) -> list[str]:
+    """Hashtags of a text, lower-case, without ``#``, each once, in order."""
+    return list(dict.fromkeys(m.group(1).lower() for m in _HASHTAG_TEXT.finditer(text or "")))
+
+
+def urls_in(text: str | None) -> list[str]:
+    """http(s) URLs written in a text (trailing punctuation dropped), each once."""
+    out = [u.rstrip(".,;:!?") for u in _URL_TEXT.findall(text or "")]
+    return list(dict.fromkeys(out))
+
+
+def backoff_wait(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff: ``base * 2**(attempt-1)``, at most ``cap`` seconds."""
+    return max(0.0, min(cap, base * 2 ** max(0, attempt - 1)))
+
+
+def sleep(seconds: float) -> None:
+    """``time.sleep`` (one place, so waits are easy to see in profiles)."""
+    if seconds > 0:
+        time.sleep(seconds)
