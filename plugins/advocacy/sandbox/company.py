@@ -1261,8 +1261,13 @@ class Company:
             "references_company_post": p.references_company,
         }
 
-    def ground_truth(self, as_of: dt.datetime) -> dict:
+    def ground_truth(self, as_of: dt.datetime, platforms: str | tuple[str, ...] | list[str] = ("x",)) -> dict:
         """Everything that is true at ``as_of`` (aware UTC datetime), JSON-serialisable.
+
+        ``platforms``: whose posts go into ``posts`` / ``company_posts`` --
+        ``("x",)`` by default (what the truth held before the other platforms
+        existed), any subset of ``x``, ``facebook``, ``instagram``, ``linkedin``,
+        or ``"all"``. Every other key covers all platforms.
 
         Top level:
 
@@ -1316,6 +1321,62 @@ class Company:
             (the API no longer returns a deleted post; its counters are the last ones).
         * ``company_posts``: posts of ``@NorthwindHQ`` (the suggested copy) up to
           ``as_of``, same fields with ``kind == "company"`` and ``employee_id`` None.
+
+        Posts of the other platforms (when ``platforms`` asks for them) have the
+        same keys, with these differences (see ``sandbox/social.py``):
+
+          - ``id``: Facebook ``<owner id>_<n>``, Instagram media id, LinkedIn
+            ``urn:li:share:...``/``urn:li:ugcPost:...``; ``author_id`` the account
+            id (Facebook user/page id, Instagram user id, LinkedIn URN) and
+            ``author_username`` the roster handle (Facebook id, Instagram
+            username, member URN);
+          - ``kind``: ``reshare`` (a pure share: Facebook ``parent_id`` without a
+            message, LinkedIn ``reshareContext`` with empty commentary) instead of
+            ``retweet``, ``quote`` = a share with the advocate's own words;
+            ``referenced`` ``{"type": "shared", "id": ...}``;
+          - ``employee_id``: the author's employee **as the API lets a pipeline
+            know it**: None for Instagram hashtag media of advocates with a
+            personal (non-professional) account, which no API attributes;
+            ``true_employee_id`` is the real author's employee and
+            ``attributable`` says whether the API reveals the author.
+            ``is_programme_post`` / ``is_community_post`` follow ``employee_id``;
+          - ``metrics``: the platform's own counters at ``as_of`` (Facebook
+            reactions/comments/shares/impressions/reach, Instagram
+            likes/comments/views, LinkedIn reactions/comments/reshares/
+            impressions/members_reached/clicks); ``counters``: ``likes``
+            (reactions), ``comments``, ``shares``, ``impressions``,
+            ``interactions`` **as the API reveals them**: None where it does not
+            (Instagram hidden likes, Instagram shares and impressions, Facebook
+            impressions of personal posts, LinkedIn shares/impressions of members
+            without ``r_member_postAnalytics``); ``interactions`` sums the known ones.
+        * ``company`` also has ``facebook_page_id``, ``facebook_page_username``,
+          ``instagram_user_id``, ``instagram_username``,
+          ``linkedin_organization_urn`` (the settings' ``company_handles``).
+        * ``employees`` also have ``instagram_user_id`` and ``api_access``:
+          ``facebook`` (a working user token at ``as_of``), ``linkedin`` (a
+          member token), ``linkedin_analytics`` (``r_member_postAnalytics``),
+          ``instagram_professional`` (business discovery sees the account).
+        * ``audiences``: one row per account on every platform: ``platform``,
+          ``account_id``, ``handle``, ``role``, ``employee_id`` (roster at
+          ``as_of``), ``audience`` at ``as_of`` (X/Instagram followers, Facebook
+          friends or Page followers, LinkedIn connections or organisation
+          followers), ``observable`` (whether a connector with the documented
+          credentials can read it).
+        * ``member_tokens``: ``{platform: {roster handle: token}}`` of the tokens
+          that work at ``as_of`` (Facebook, LinkedIn).
+        * ``self_reports``: the self-report rows submitted by ``as_of``
+          (``employee_id``, ``month``, ``platform``, integer ``posts``, ``likes``,
+          ``comments``, ``shares``); never for a platform + employee with API data.
+        * ``referrals``: from the sessions file at ``as_of`` (``sandbox/files.py``):
+          ``medium``; ``monthly`` (``month`` local, ``platform`` = utm_source or
+          ``ALL``, ``sessions``, ``conversions`` of sessions with
+          ``utm_medium=employee_advocacy``); ``by_employee`` (``month``,
+          ``employee_id``, ``sessions``, ``conversions``; utm_content = the
+          employee's utm_code); ``unattributed_sessions`` (advocacy sessions
+          without a known code); ``social_sessions_by_month`` (any medium,
+          utm_source a social platform); ``baseline`` (``months``: the 3 months
+          before the programme start, ``sessions``: mean monthly social sessions
+          over them, ``by_platform``: the same per utm_source).
         """
         ts = _ts(as_of)
         d = _as_date(as_of)
@@ -1346,8 +1407,20 @@ class Company:
         for author in range(1, len(self.x_users)):
             for p in self.posts_of(author, ts):
                 posts.append(self._truth_post(p, ts, roster))
-        posts.sort(key=lambda x: (x["created_at"], int(x["id"])))
-        company_posts = [self._truth_post(p, ts, roster) for p in self.posts_of(0, ts)]
+        wanted = self._truth_platforms(platforms)
+        if "x" not in wanted:
+            posts = []
+        company_posts = (
+            [self._truth_post(p, ts, roster) for p in self.posts_of(0, ts)] if "x" in wanted else []
+        )
+        for platform in wanted - {"x"}:
+            world = self.social[platform]
+            for p in world.posts_between(_H0, ts + 1):
+                (company_posts if p.author == 0 else posts).append(world.truth_post(p, ts, roster))
+        posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
+        company_posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
+        self._truth_employee_access(employees, ts)
+        codes = {e["utm_code"]: e["employee_id"] for e in employees}
         return {
             "as_of": x_time(ts).replace(".000Z", "Z"),
             "company": {
@@ -1361,12 +1434,143 @@ class Company:
                 "utm_medium": UTM_MEDIUM,
                 "seed": self.seed,
                 "size": self.size,
+                **self.social.ids(),
             },
             "employees": employees,
             "x_users": users,
             "posts": posts,
             "company_posts": company_posts,
+            "audiences": self._truth_audiences(ts, roster),
+            "member_tokens": {p: self.member_tokens(p, as_of) for p in ("facebook", "linkedin")},
+            "self_reports": [
+                {**r, **{k: int(r[k]) for k in ("posts", "likes", "comments", "shares")}}
+                for r in self.files.self_report_rows(as_of)
+            ],
+            "referrals": self.files.referral_truth(as_of, codes),
         }
+
+    @staticmethod
+    def _truth_platforms(platforms) -> set[str]:
+        from advocacy.sandbox.social import PLATFORMS
+
+        known = {"x", *PLATFORMS}
+        wanted = (
+            known if platforms == "all" else {platforms} if isinstance(platforms, str) else set(platforms)
+        )
+        unknown = wanted - known
+        if unknown:
+            raise ValueError(f"unknown platform(s) {sorted(unknown)}: choose from {sorted(known)} or 'all'")
+        return wanted
+
+    def _truth_employee_access(self, employees: list[dict], ts: float) -> None:
+        worlds = {p: self.social[p] for p in ("facebook", "instagram", "linkedin")}
+        by_id = {e.employee_id: e for e in self.employees}
+        for item in employees:
+            e = by_id[item["employee_id"]]
+            access = {}
+            for platform, world in worlds.items():
+                acc = world.by_employee.get(e.idx)
+                start = None if acc is None else world.granted_at(acc)
+                if platform == "instagram":
+                    item["instagram_user_id"] = None if acc is None else acc.id
+                    access["instagram_professional"] = bool(acc and acc.granted)
+                else:
+                    access[platform] = start is not None and start <= ts
+                    if platform == "linkedin":
+                        access["linkedin_analytics"] = access["linkedin"] and acc.analytics
+            item["api_access"] = access
+
+    def _truth_audiences(self, ts: float, roster: set[int]) -> list[dict]:
+        out = []
+        for u in self.x_users:
+            emp = self._employee_by_user.get(u.idx)
+            if u.role == "community":
+                continue
+            out.append(
+                {
+                    "platform": "x",
+                    "account_id": u.id,
+                    "handle": u.username,
+                    "role": u.role,
+                    "employee_id": emp.employee_id if emp and emp.idx in roster else None,
+                    "audience": u.followers_at(ts),
+                    "observable": True,
+                }
+            )
+        for platform in ("facebook", "instagram", "linkedin"):
+            world = self.social[platform]
+            for acc in world.accounts:
+                if acc.role == "community":
+                    continue
+                e = world.employee(acc)
+                start = world.granted_at(acc)
+                observable = acc.role == "company" or (
+                    acc.granted if platform == "instagram" else start is not None and start <= ts
+                )
+                out.append(
+                    {
+                        "platform": platform,
+                        "account_id": acc.id,
+                        "handle": acc.handle,
+                        "role": acc.role,
+                        "employee_id": e.employee_id if e is not None and e.idx in roster else None,
+                        "audience": acc.audience_at(ts),
+                        "observable": observable,
+                    }
+                )
+        return out
+
+    # ----------------------------------------------------------------- other platforms and files
+    @property
+    def social(self):
+        """The company on Facebook, Instagram and LinkedIn (:class:`sandbox.social.SocialWorld`)."""
+        world = self.__dict__.get("_social")
+        if world is None:
+            from advocacy.sandbox.social import SocialWorld
+
+            world = self.__dict__.setdefault("_social", SocialWorld(self))
+        return world
+
+    @property
+    def files(self):
+        """Sessions and self-report files (:class:`sandbox.files.FileInputs`)."""
+        inputs = self.__dict__.get("_files")
+        if inputs is None:
+            from advocacy.sandbox.files import FileInputs
+
+            inputs = self.__dict__.setdefault("_files", FileInputs(self))
+        return inputs
+
+    def member_tokens(self, platform: str, as_of: dt.datetime) -> dict[str, str]:
+        """``{roster handle: token}`` of the advocates whose ``platform`` token works at ``as_of``.
+
+        Facebook: ``facebook_user_id`` -> ``sandbox-fb-member-<id>``; LinkedIn:
+        ``linkedin_member_urn`` -> ``sandbox-li-member-<id>``; what a real
+        deployment stores in the connection's ``extra.member_tokens``.
+        """
+        if platform not in ("facebook", "linkedin"):
+            return {}
+        return self.social[platform].tokens(_ts(as_of))
+
+    def self_report_rows(self, as_of: dt.date | dt.datetime) -> list[dict[str, str]]:
+        """Self-report CSV rows (KPI_SPEC columns, strings) submitted by ``as_of``."""
+        return self.files.self_report_rows(as_of)
+
+    def write_self_reports_csv(self, path: str | os.PathLike, as_of: dt.date | dt.datetime) -> str:
+        """Write the self-report CSV as of ``as_of`` to ``path``; returns the path."""
+        from advocacy.sandbox.files import write_text
+
+        return write_text(path, self.files.self_reports_csv(as_of))
+
+    def sessions_csv(self, as_of: dt.datetime, style: str = "kpi") -> str:
+        """The sessions CSV text (``style="kpi"``: KPI_SPEC columns; ``"ga4"``: GA4 export names)."""
+        return self.files.sessions_csv(as_of, style)
+
+    def write_sessions_csv(self, path: str | os.PathLike, as_of: dt.datetime, style: str = "kpi") -> str:
+        """Write ``sessions_csv(as_of, style)`` to ``path``; returns the path."""
+        from advocacy.sandbox.files import write_text
+
+        return write_text(path, self.files.sessions_csv(as_of, style))
 
     def _truth_post(self, p: Post, ts: float, roster: set[int]) -> dict:
         user = self.x_users[p.author]
