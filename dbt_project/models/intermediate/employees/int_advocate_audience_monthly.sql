@@ -5,6 +5,9 @@
     snapshot, the earliest snapshot carried back - a programme whose
     pipeline was installed mid-way still gets a reach for its early months.
     audience_source says which: in_month | carried_forward | carried_back.
+    (Snapshots are already limited to the report date, so the current
+    month's latest is the latest up to it; snapshots from before the first
+    reporting month count as that month's.)
 #}
 with
 
@@ -30,56 +33,101 @@ snapshots as (
         )
     where audience.audience is not null
     order by
-        audience.platform, accounts.employee_id, audience.snapshot_day,
+        audience.platform asc, accounts.employee_id asc, audience.snapshot_day asc,
         audience.extracted_at desc, audience.source_file desc, audience.source_line desc
 
 ),
 
-accounts as (
+first_month as (
 
-    select distinct
-        platform,
-        employee_id
+    select min(month) as month from months
+
+),
+
+monthly_latest as (
+
+    select distinct on (snapshots.platform, snapshots.employee_id, snapshot_month.month)
+        snapshots.platform,
+        snapshots.employee_id,
+        snapshot_month.month,
+        snapshots.snapshot_day,
+        snapshots.audience
     from snapshots
+    cross join first_month
+    cross join lateral (
+        select greatest(cast(date_trunc('month', snapshots.snapshot_day) as date), first_month.month) as month
+    ) as snapshot_month
+    order by
+        snapshots.platform asc, snapshots.employee_id asc, snapshot_month.month asc,
+        snapshots.snapshot_day desc
+
+),
+
+earliest as (
+
+    select distinct on (platform, employee_id)
+        platform,
+        employee_id,
+        snapshot_day,
+        audience
+    from snapshots
+    order by platform asc, employee_id asc, snapshot_day asc
+
+),
+
+grid as (
+
+    select
+        months.month,
+        earliest.platform,
+        earliest.employee_id,
+        monthly_latest.snapshot_day,
+        monthly_latest.audience,
+        -- months since (and including) the latest month with a snapshot share a group
+        count(monthly_latest.snapshot_day) over (
+            partition by earliest.platform, earliest.employee_id
+            order by months.month
+        ) as snapshot_group
+    from months
+    cross join earliest
+    left join monthly_latest
+        on months.month = monthly_latest.month
+        and earliest.platform = monthly_latest.platform
+        and earliest.employee_id = monthly_latest.employee_id
+
+),
+
+filled as (
+
+    select
+        month,
+        platform,
+        employee_id,
+        snapshot_group,
+        first_value(snapshot_day) over carried as carried_day,
+        first_value(audience) over carried as carried_audience
+    from grid
+    window carried as (partition by platform, employee_id, snapshot_group order by month)
 
 ),
 
 final as (
 
     select
-        months.month,
-        accounts.platform,
-        accounts.employee_id,
-        coalesce(up_to_period_end.audience, earliest.audience) as audience,
-        coalesce(up_to_period_end.snapshot_day, earliest.snapshot_day) as audience_day,
+        filled.month,
+        filled.platform,
+        filled.employee_id,
+        case when filled.snapshot_group > 0 then filled.carried_audience else earliest.audience end as audience,
+        case when filled.snapshot_group > 0 then filled.carried_day else earliest.snapshot_day end as audience_day,
         case
-            when up_to_period_end.snapshot_day >= months.month then 'in_month'
-            when up_to_period_end.snapshot_day is not null then 'carried_forward'
-            else 'carried_back'
+            when filled.snapshot_group = 0 then 'carried_back'
+            when filled.carried_day >= filled.month then 'in_month'
+            else 'carried_forward'
         end as audience_source
-    from months
-    cross join accounts
-    left join lateral (
-        select
-            snapshots.audience,
-            snapshots.snapshot_day
-        from snapshots
-        where snapshots.platform = accounts.platform
-            and snapshots.employee_id = accounts.employee_id
-            and snapshots.snapshot_day <= months.period_end
-        order by snapshots.snapshot_day desc
-        limit 1
-    ) as up_to_period_end on true
-    left join lateral (
-        select
-            snapshots.audience,
-            snapshots.snapshot_day
-        from snapshots
-        where snapshots.platform = accounts.platform
-            and snapshots.employee_id = accounts.employee_id
-        order by snapshots.snapshot_day
-        limit 1
-    ) as earliest on true
+    from filled
+    inner join earliest
+        on filled.platform = earliest.platform
+        and filled.employee_id = earliest.employee_id
 
 )
 

@@ -47,7 +47,7 @@ employees as (
 
 company_handles as (
 
-    select
+    select distinct
         h.platform,
         h.handle
     from {{ company_handles_values() }} as h (platform, handle)
@@ -105,25 +105,9 @@ marked as (
                 or right({{ url_host('u.url') }}, length(d.domain) + 1) = '.' || d.domain
         ) as links_company_domain,
         identified.post_type in ('reshare', 'quote')
-        and (
-            exists (
-                select 1
-                from company_handles
-                where company_handles.platform = identified.platform
-                    and company_handles.handle = identified.referenced_author_username
-            )
-            or exists (
-                select 1
-                from company_posts
-                where company_posts.platform = identified.platform
-                    and company_posts.post_id = identified.referenced_post_id
-            )
-        ) as references_company_post,
-        exists (
-            select 1
-            from suggested_copy
-            where suggested_copy.normalised_text = identified.normalised_text
-        ) as is_suggested_copy,
+        and (company_authors.handle is not null or company_posts.post_id is not null)
+            as references_company_post,
+        suggested_copy.normalised_text is not null as is_suggested_copy,
         coalesce(
             employees.registered_at <= identified.created_date_utc
             and (employees.left_at is null or identified.created_date_utc <= employees.left_at),
@@ -132,6 +116,14 @@ marked as (
     from identified
     left join employees
         on identified.employee_id = employees.employee_id
+    left join company_handles as company_authors
+        on identified.platform = company_authors.platform
+        and identified.referenced_author_username = company_authors.handle
+    left join company_posts
+        on identified.platform = company_posts.platform
+        and identified.referenced_post_id = company_posts.post_id
+    left join suggested_copy
+        on identified.normalised_text = suggested_copy.normalised_text
 
 ),
 
