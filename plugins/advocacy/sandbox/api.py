@@ -37,7 +37,7 @@ class Reply:
     status: int
     body: Any  # JSON-serialisable (dict/list), or str/bytes sent as is
     headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json; charset=utf-8"
+    content_type: str | None = "application/json; charset=utf-8"  # None: no Content-Type header
 
 
 Handler = Callable[[Request], Reply]
@@ -79,6 +79,8 @@ class PlatformOptions:
     rate_limits: dict[str, int] = field(default_factory=dict)  # endpoint -> budget overrides
     window_seconds: float = 900.0
     omit_reset_header: bool = False  # serve 429s without a reset header (connector tests)
+    # tokens that have expired (shared with the server, which may add to it while running)
+    expired_tokens: set[str] = field(default_factory=set)
 
 
 class Platform:
@@ -107,3 +109,20 @@ class Platform:
     def handle(self, route: Route, request: Request) -> Reply:
         """Run a route's handler (override to turn the platform's exceptions into replies)."""
         return route.handler(request)
+
+    def fault(self, name: str, request: Request) -> Reply:
+        """The reply for an injected fault (``SandboxServer.inject_fault``).
+
+        Generic faults every platform knows: ``html_502`` (a proxy's HTML error
+        page), ``no_content_type`` (a 200 JSON body without a Content-Type
+        header), ``empty_404`` (404 with a JSON body that is not the platform's
+        error shape). Platforms add their own names (their error bodies).
+        """
+        if name == "html_502":
+            html = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+            return Reply(502, html, content_type="text/html; charset=utf-8")
+        if name == "no_content_type":
+            return Reply(200, {"data": []}, content_type=None)
+        if name == "empty_404":
+            return Reply(404, {"message": "Not Found"})
+        raise ValueError(f"platform {self.name!r} knows no fault {name!r}")

@@ -15,6 +15,11 @@ Admin endpoints (no credentials; the sandbox is local):
 * ``GET  /_sandbox/roster.csv[?as_of=...]`` -> the roster CSV at the clock
 * ``GET  /_sandbox/stats`` -> requests per endpoint, 429s/401s/400s served
 * ``POST /_sandbox/reset_stats``, ``POST /_sandbox/reset_rate_limits``
+* ``GET  /_sandbox/member_tokens[?as_of=]`` -> ``{"facebook": {user id: token}, "linkedin": {urn: token}}``
+* ``GET  /_sandbox/self_reports.csv[?as_of=]``, ``GET /_sandbox/sessions.csv[?as_of=&style=kpi|ga4]``
+* ``POST /_sandbox/expire_token {"token": ...}`` -> that token is refused as expired from now on
+* ``POST /_sandbox/faults {"endpoint": "graph.page_posts", "fault": "html_502", "times": 1}``
+  -> the next ``times`` requests to that endpoint get the fault (see ``Platform.fault``)
 
 Rate limits are kept per endpoint in windows of real (wall-clock) time, since
 clients sleep in real time; ``rate_limits`` / ``rate_window_seconds`` shrink
@@ -45,8 +50,14 @@ log = logging.getLogger(__name__)
 #: name -> module exposing ``create(options) -> Platform``. Add a platform with one line.
 PLATFORM_MODULES = {
     "x": "advocacy.sandbox.x",
+    "graph": "advocacy.sandbox.graph",
+    "linkedin": "advocacy.sandbox.linkedin",
 }
-DEFAULT_TOKENS = {"x": "sandbox-x-token"}
+DEFAULT_TOKENS = {
+    "x": "sandbox-x-token",
+    "graph": "sandbox-graph-token",  # Page / system-user token: Facebook Page and Instagram account
+    "linkedin": "sandbox-linkedin-token",  # organisation admin token
+}
 
 
 def parse_now(value: str | dt.datetime) -> dt.datetime:
@@ -86,8 +97,11 @@ class SandboxServer:
         rate_limits: dict[str, int] | None = None,
         rate_window_seconds: float = 900.0,
         omit_reset_header: bool = False,
+        expired_tokens: set[str] | list[str] | None = None,
     ):
         self.company = company if company is not None else Company()
+        self.expired_tokens: set[str] = set(expired_tokens or ())
+        self._faults: dict[str, list[str]] = {}
         self.host = host
         self._port = port
         self._now = parse_now(now)
@@ -109,6 +123,7 @@ class SandboxServer:
                 rate_limits=overrides,
                 window_seconds=self.window_seconds,
                 omit_reset_header=omit_reset_header,
+                expired_tokens=self.expired_tokens,
             )
             self.platforms.append(importlib.import_module(module).create(options))
         self._windows: dict[str, _RateWindow] = {}
@@ -174,6 +189,25 @@ class SandboxServer:
         with self._lock:
             self._windows.clear()
 
+    def expire_token(self, token: str) -> None:
+        """From now on the platforms refuse ``token`` as expired (each in its own error shape)."""
+        with self._lock:
+            self.expired_tokens.add(token)
+
+    def inject_fault(self, endpoint: str, fault: str, times: int = 1) -> None:
+        """The next ``times`` requests to ``endpoint`` (a stats key such as
+        ``graph.page_posts``, or a platform name for all its endpoints) get ``fault``."""
+        with self._lock:
+            self._faults.setdefault(endpoint, []).extend([fault] * int(times))
+
+    def _pop_fault(self, key: str) -> str | None:
+        with self._lock:
+            for k in (key, key.split(".", 1)[0]):
+                queue = self._faults.get(k)
+                if queue:
+                    return queue.pop(0)
+        return None
+
     def stats(self) -> dict:
         with self._lock:
             out = {k: dict(v) for k, v in self._stats.items()}
@@ -232,7 +266,8 @@ class SandboxServer:
                         reply = platform.too_many_requests(route.rate_limit, reset)
                         reply.headers.update(headers_out)
                         return reply, key
-                reply = platform.handle(route, request)
+                fault = self._pop_fault(key) if self._faults else None
+                reply = platform.fault(fault, request) if fault else platform.handle(route, request)
                 reply.headers.update(headers_out)
                 return reply, key
         for platform in self.platforms:
@@ -251,11 +286,27 @@ class SandboxServer:
                     payload = json.loads(body or b"{}")
                     self.set_now(payload["now"])
                 return Reply(200, {"now": _iso(self._now)})
+            as_of = parse_now(query["as_of"]) if "as_of" in query else self._now
             if path == "/_sandbox/truth" and method == "GET":
-                as_of = parse_now(query["as_of"]) if "as_of" in query else self._now
-                return Reply(200, self.company.ground_truth(as_of))
+                platforms = query.get("platforms", "x")
+                wanted = "all" if platforms == "all" else tuple(p for p in platforms.split(",") if p)
+                return Reply(200, self.company.ground_truth(as_of, wanted))
+            if path == "/_sandbox/member_tokens" and method == "GET":
+                return Reply(200, {p: self.company.member_tokens(p, as_of) for p in ("facebook", "linkedin")})
+            if path == "/_sandbox/self_reports.csv" and method == "GET":
+                csv_text = self.company.files.self_reports_csv(as_of)
+                return Reply(200, csv_text, content_type="text/csv; charset=utf-8")
+            if path == "/_sandbox/sessions.csv" and method == "GET":
+                csv_text = self.company.sessions_csv(as_of, query.get("style", "kpi"))
+                return Reply(200, csv_text, content_type="text/csv; charset=utf-8")
+            if path == "/_sandbox/expire_token" and method == "POST":
+                self.expire_token(json.loads(body or b"{}")["token"])
+                return Reply(200, {"ok": True})
+            if path == "/_sandbox/faults" and method == "POST":
+                payload = json.loads(body or b"{}")
+                self.inject_fault(payload["endpoint"], payload["fault"], int(payload.get("times", 1)))
+                return Reply(200, {"ok": True})
             if path == "/_sandbox/roster.csv" and method == "GET":
-                as_of = parse_now(query["as_of"]) if "as_of" in query else self._now
                 csv_text = self.company.roster_csv(as_of)
                 return Reply(200, csv_text, content_type="text/csv; charset=utf-8")
             if path == "/_sandbox/stats" and method == "GET":
@@ -299,7 +350,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode()
         self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
+        if reply.content_type is not None:
+            self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-cache, no-store, max-age=0")
         for k, v in reply.headers.items():
@@ -332,8 +384,8 @@ def running_sandbox(
     """``with running_sandbox(now=...) as sb: sb.url`` -- started, stopped on exit.
 
     ``roster_path``: also write the roster CSV as of ``now`` there. ``kwargs`` go
-    to :class:`SandboxServer` (``bearer_token``, ``rate_limits``,
-    ``rate_window_seconds``, ``omit_reset_header``, ``host``).
+    to :class:`SandboxServer` (``bearer_token``, ``tokens``, ``rate_limits``,
+    ``rate_window_seconds``, ``omit_reset_header``, ``expired_tokens``, ``host``).
     """
     server = SandboxServer(
         company if company is not None else Company(seed=seed, size=size),
@@ -371,6 +423,16 @@ def serve_forever(
     server.start()
     print(f"sandbox ready: {server.url}  (clock {_iso(server.now)}, seed {seed}, size {size})")
     print(f"  X: host={server.url} bearer token={DEFAULT_TOKENS['x']}")
+    ids = company.social.ids()
+    print(
+        f"  Facebook/Instagram (Graph): host={server.url} token={DEFAULT_TOKENS['graph']} "
+        f"page={ids['facebook_page_id']} ig_user={ids['instagram_user_id']}"
+    )
+    print(
+        f"  LinkedIn: host={server.url} token={DEFAULT_TOKENS['linkedin']} "
+        f"organization={ids['linkedin_organization_urn']}"
+    )
+    print("  member tokens: GET /_sandbox/member_tokens (extra.member_tokens of the connections)")
     if roster_path:
         print(f"  roster: {roster_path}")
     print("  admin: /_sandbox/clock /_sandbox/truth /_sandbox/stats; Ctrl-C stops", flush=True)
