@@ -105,3 +105,16 @@
 {% macro safe_divide(numerator, denominator) -%}
     (cast({{ numerator }} as numeric) / nullif(cast({{ denominator }} as numeric), 0))
 {%- endmacro %}
+
+{# A jsonb value if it is an array, else an empty array (a missing or null key reads as no items). #}
+{% macro jsonb_array_or_empty(expr) -%}
+    (case when jsonb_typeof({{ expr }}) = 'array' then {{ expr }} else cast('[]' as jsonb) end)
+{%- endmacro %}
+
+{#
+    A text[] of `item_expr` over the elements of a jsonb array (the element is
+    `item`); empty when the value is missing or not an array.
+#}
+{% macro jsonb_items(array_expr, item_expr) -%}
+    array(select {{ item_expr }} from jsonb_array_elements({{ jsonb_array_or_empty(array_expr) }}) as i (item))
+{%- endmacro %}

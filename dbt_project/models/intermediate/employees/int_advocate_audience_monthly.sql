@@ -19,21 +19,21 @@ months as (
 
 snapshots as (
 
-    select distinct on (audience.platform, accounts.employee_id, audience.snapshot_day)
+    select distinct on (audience.platform, employee_accounts.employee_id, audience.snapshot_day)
         audience.platform,
-        accounts.employee_id,
+        employee_accounts.employee_id,
         audience.snapshot_day,
         audience.audience
     from {{ ref('int_audience_unioned') }} as audience
-    inner join {{ ref('int_employee_accounts') }} as accounts
-        on audience.platform = accounts.platform
+    inner join {{ ref('int_employee_accounts') }} as employee_accounts
+        on audience.platform = employee_accounts.platform
         and (
-            (accounts.author_key = 'username' and audience.username = accounts.handle)
-            or (accounts.author_key = 'user_id' and audience.platform_user_id = accounts.handle)
+            (employee_accounts.author_key = 'username' and audience.username = employee_accounts.handle)
+            or (employee_accounts.author_key = 'user_id' and audience.platform_user_id = employee_accounts.handle)
         )
     where audience.audience is not null
     order by
-        audience.platform asc, accounts.employee_id asc, audience.snapshot_day asc,
+        audience.platform asc, employee_accounts.employee_id asc, audience.snapshot_day asc,
         audience.extracted_at desc, audience.source_file desc, audience.source_line desc
 
 ),
@@ -44,22 +44,26 @@ first_month as (
 
 ),
 
-monthly_latest as (
+snapshot_months as (
 
-    select distinct on (snapshots.platform, snapshots.employee_id, snapshot_month.month)
-        snapshots.platform,
-        snapshots.employee_id,
-        snapshot_month.month,
-        snapshots.snapshot_day,
-        snapshots.audience
+    select
+        snapshots.*,
+        greatest(cast(date_trunc('month', snapshots.snapshot_day) as date), first_month.month) as month
     from snapshots
     cross join first_month
-    cross join lateral (
-        select greatest(cast(date_trunc('month', snapshots.snapshot_day) as date), first_month.month) as month
-    ) as snapshot_month
-    order by
-        snapshots.platform asc, snapshots.employee_id asc, snapshot_month.month asc,
-        snapshots.snapshot_day desc
+
+),
+
+monthly_latest as (
+
+    select distinct on (platform, employee_id, month)
+        platform,
+        employee_id,
+        month,
+        snapshot_day,
+        audience
+    from snapshot_months
+    order by platform asc, employee_id asc, month asc, snapshot_day desc
 
 ),
 

@@ -68,7 +68,7 @@ last_post as (
         max(programme_posts.created_date) as last_programme_post_date
     from months
     inner join programme_posts
-        on programme_posts.created_date <= months.period_end
+        on months.period_end >= programme_posts.created_date
     group by months.month, programme_posts.employee_id
 
 ),

@@ -27,7 +27,7 @@ deduplicated as (
     from roster
     inner join latest_copy on roster.snapshot_day = latest_copy.snapshot_day
     where roster.employee_id is not null
-    order by roster.employee_id, roster.source_file desc, roster.source_line desc
+    order by roster.employee_id asc, roster.source_file desc, roster.source_line desc
 
 ),
 

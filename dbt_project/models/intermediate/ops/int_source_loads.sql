@@ -5,35 +5,11 @@
     the records of that day and of all days. Streams without any record yet
     (e.g. no deleted post ever) have no row.
 #}
-{%- set streams = [] %}
-{%- for source, by_stream in other_source_streams().items() %}
-    {%- for stream, model in by_stream.items() %}{% do streams.append((source, stream, model)) %}{% endfor %}
-{%- endfor %}
-{%- for p in enabled_platforms() %}
-    {%- for stream, model in platform_registry()[p]['streams'].items() %}{% do streams.append((p, stream, model)) %}{% endfor %}
-{%- endfor %}
 with
-{% for source, stream, model in streams %}
-{{ source }}__{{ stream }} as (
 
-    select
-        {{ dbt.string_literal(source) }} as source,
-        {{ dbt.string_literal(stream) }} as stream,
-        snapshot_day,
-        extracted_at
-    from {{ ref(model) }}
-    where snapshot_day <= {{ as_of_date() }}
-
-),
-{% endfor %}
 unioned as (
-{%- for source, stream, model in streams %}
 
-    select * from {{ source }}__{{ stream }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-{%- endfor %}
+    {{ source_streams_union() }}
 
 ),
 

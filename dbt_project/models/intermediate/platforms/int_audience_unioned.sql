@@ -5,7 +5,9 @@
 with
 
 unioned as (
-{{ union_platform_models('audience') }}
+
+    {{ union_platform_models('audience') }}
+
 ),
 
 final as (

@@ -5,7 +5,9 @@
 with
 
 unioned as (
-{{ union_platform_models('post_errors') }}
+
+    {{ union_platform_models('post_errors') }}
+
 ),
 
 final as (

@@ -5,7 +5,9 @@
 with
 
 unioned as (
-{{ union_platform_models('post_metrics') }}
+
+    {{ union_platform_models('post_metrics') }}
+
 ),
 
 final as (

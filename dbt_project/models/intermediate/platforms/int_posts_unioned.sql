@@ -5,7 +5,9 @@
 with
 
 unioned as (
-{{ union_platform_models('posts') }}
+
+    {{ union_platform_models('posts') }}
+
 ),
 
 final as (

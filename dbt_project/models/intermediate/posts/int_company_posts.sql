@@ -75,7 +75,7 @@ latest as (
         on posts.platform = company_post_ids.platform
         and posts.post_id = company_post_ids.post_id
     order by
-        posts.platform, posts.post_id,
+        posts.platform asc, posts.post_id asc,
         posts.snapshot_day desc, posts.extracted_at desc, posts.source_file desc, posts.source_line desc
 
 )

@@ -12,7 +12,7 @@ metrics as (
     select distinct on (platform, post_id, snapshot_day) *
     from {{ ref('int_post_metrics_unioned') }}
     order by
-        platform, post_id, snapshot_day,
+        platform asc, post_id asc, snapshot_day asc,
         extracted_at desc, source_file desc, source_line desc
 
 ),

@@ -16,7 +16,7 @@ final as (
         impressions,
         interactions
     from {{ ref('int_post_metrics_daily') }}
-    order by platform, post_id, day desc
+    order by platform asc, post_id asc, day desc
 
 )
 

@@ -91,13 +91,13 @@ marked as (
     select
         identified.*,
         identified.hashtags && {{ programme_hashtags() }} as has_programme_hashtag,
-        exists (
+        exists(
             select 1
             from company_handles
             where company_handles.platform = identified.platform
                 and company_handles.handle = any(identified.mentions)
         ) as mentions_company,
-        exists (
+        exists(
             select 1
             from unnest(identified.urls) as u (url)
             cross join unnest({{ company_domains() }}) as d (domain)

@@ -21,7 +21,7 @@ latest as (
     select distinct on (platform, post_id) *
     from occurrences
     order by
-        platform, post_id,
+        platform asc, post_id asc,
         snapshot_day desc, extracted_at desc, source_file desc, source_line desc
 
 ),
@@ -51,7 +51,7 @@ deletions as (
     inner join {{ ref('int_post_errors_unioned') }} as errors
         on seen.platform = errors.platform
         and seen.post_id = errors.post_id
-        and errors.snapshot_day > seen.last_seen_day
+        and seen.last_seen_day < errors.snapshot_day
     group by seen.platform, seen.post_id
 
 ),
@@ -64,13 +64,16 @@ usernames as (
         username
     from {{ ref('int_audience_unioned') }}
     where username is not null
-    order by platform, platform_user_id, snapshot_day desc, extracted_at desc
+    order by platform asc, platform_user_id asc, snapshot_day desc, extracted_at desc
 
 ),
 
 company_posts as (
 
-    select platform, post_id from {{ ref('int_company_posts') }}
+    select
+        platform,
+        post_id
+    from {{ ref('int_company_posts') }}
 
 ),
 

@@ -39,8 +39,8 @@ final as (
         cast(impressions as bigint) as impressions,
         cast(interactions as bigint) as interactions,
         {%- for c in ['likes', 'comments', 'shares', 'impressions', 'interactions'] %}
-        cast(case when previous_day is null then {{ c }} else {{ c }} - previous_{{ c }} end as bigint)
-            as {{ c }}_delta,
+            cast(case when previous_day is null then {{ c }} else {{ c }} - previous_{{ c }} end as bigint)
+                as {{ c }}_delta,
         {%- endfor %}
         cast(previous_day as date) as previous_day
     from with_previous

@@ -101,8 +101,12 @@ all_rows as (
         coalesce(sum(platform_rows.potential_reach), 0) as potential_reach,
         coalesce(
             sum(platform_rows.benchmark_avg_audience * platform_rows.active_advocates)
-            / nullif(sum(platform_rows.active_advocates)
-                filter (where platform_rows.benchmark_avg_audience is not null), 0),
+            / nullif(
+                sum(platform_rows.active_advocates) filter (
+                    where platform_rows.benchmark_avg_audience is not null
+                ),
+                0
+            ),
             avg(platform_rows.benchmark_avg_audience)
         ) as benchmark_avg_audience,
         sum(platform_rows.impressions) as impressions

@@ -38,7 +38,7 @@ final as (
         cast(interactions as bigint) as interactions,
         cast(row_number() over (
             partition by month
-            order by interactions desc, programme_posts desc, active_advocates desc, department
+            order by interactions desc, programme_posts desc, active_advocates desc, department asc
         ) as bigint) as rank,
         -- extras
         cast(invited as bigint) as invited,

@@ -22,7 +22,7 @@ ranked as (
         *,
         row_number() over (
             partition by month
-            order by interactions desc, programme_posts desc, employee_id
+            order by interactions desc, programme_posts desc, employee_id asc
         ) as contributor_rank
     from contributors
 
