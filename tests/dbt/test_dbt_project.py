@@ -19,7 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 import raw_data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,13 +67,14 @@ class Dbt:
         proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=600)
         self.timings[label or args[0]] = time.perf_counter() - started
         if check and proc.returncode != 0:
-            pytest.fail(f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr}")
+            pytest.fail(
+                f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr}"
+            )
         return proc
 
 
-@pytest.fixture(scope="module")
-def dbt_warehouse(pg_server):
-    """A fresh database with the project's schemas and the raw dataset, for the whole module."""
+def _raw_database(pg_server):
+    """A fresh database with the project's schemas and the raw dataset; dropped afterwards."""
     from advocacy.warehouse import WarehouseTarget, ensure_schemas
 
     name = f"t_dbt_{uuid.uuid4().hex[:10]}"
@@ -87,6 +87,11 @@ def dbt_warehouse(pg_server):
     yield target
     with pg_server.connect(autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="module")
+def dbt_warehouse(pg_server):
+    yield from _raw_database(pg_server)
 
 
 @pytest.fixture(scope="module")
@@ -181,13 +186,17 @@ def test_marts_have_the_catalog_columns(q):
 
 
 def test_no_email_or_handle_in_marts(q):
-    columns = {c for (c,) in q("select column_name from information_schema.columns where table_schema = 'marts'")}
+    columns = {
+        c for (c,) in q("select column_name from information_schema.columns where table_schema = 'marts'")
+    }
     assert not columns & {"email", "full_name", "x_username", "author_username", "post_text"}
 
 
 # --------------------------------------------------------------------------- employees
 def test_dim_employee_names_only_with_consent(q):
-    rows = q("select employee_id, department, consent_public, display_name, invited_at from marts.dim_employee")
+    rows = q(
+        "select employee_id, department, consent_public, display_name, invited_at from marts.dim_employee"
+    )
     assert sorted(rows) == [
         ("E001", "Engineering", True, "Ada Lovelace", _d("2026-01-10")),
         ("E002", "Engineering", False, None, _d("2026-01-10")),
@@ -282,9 +291,9 @@ def test_team_contributors(q):
 # --------------------------------------------------------------------------- posts
 def test_fct_posts_dedup_classification_and_credit(q):
     rows = q(
-        "select post_id, employee_id, is_programme_post, is_community_post, is_pure_reshare, is_personalised, "
-        "likes, comments, shares, impressions, interactions, found_via, is_deleted, deleted_on, created_month "
-        "from marts.fct_posts order by post_id"
+        "select post_id, employee_id, is_programme_post, is_community_post, is_pure_reshare, "
+        "is_personalised, likes, comments, shares, impressions, interactions, found_via, is_deleted, "
+        "deleted_on, created_month from marts.fct_posts order by post_id"
     )
     assert rows == [
         # original with hashtag, seen by timeline twice and by search: one row, latest counters
@@ -311,8 +320,9 @@ def test_fct_posts_dedup_classification_and_credit(q):
 
 def test_post_engagement_daily_deltas(q):
     rows = q(
-        "select post_id, day, likes, comments, shares, impressions, interactions, likes_delta, comments_delta, "
-        "shares_delta, impressions_delta, interactions_delta from marts.fct_post_engagement_daily "
+        "select post_id, day, likes, comments, shares, impressions, interactions, likes_delta, "
+        "comments_delta, shares_delta, impressions_delta, interactions_delta "
+        "from marts.fct_post_engagement_daily "
         "where post_id in ('1001', '1003', '1004') order by post_id, day"
     )
     d1, d2 = _d("2026-03-01"), _d("2026-03-02")
@@ -350,7 +360,8 @@ def test_reach_monthly(q):
 def test_engagement_monthly(q):
     rows = q(
         "select month, platform, programme_posts, interactions, comments, engagement_rate, "
-        "engagement_rate_basis, personalised_uplift from marts.kpi_engagement_monthly order by month, platform"
+        "engagement_rate_basis, personalised_uplift from marts.kpi_engagement_monthly "
+        "order by month, platform"
     )
     assert rows == [
         # 8 / 300 impressions; no verbatim copy -> uplift null
@@ -393,7 +404,9 @@ def test_source_freshness_mart(q, dbt_warehouse):
         ("x", "tweets", d2, 8, 19),
         ("x", "users", d2, 6, 12),
     ]  # x.user_errors never had a record: no row
-    (lag,) = q("select max(now() - last_extracted_at) < interval '7 hours' from marts.fct_source_freshness")[0]
+    (lag,) = q("select max(now() - last_extracted_at) < interval '7 hours' from marts.fct_source_freshness")[
+        0
+    ]
     assert lag
 
 
@@ -427,7 +440,7 @@ def test_docs_generate_offline(dbt, built):
 
 
 def test_switching_a_platform_off_drops_it_from_the_union(dbt, built):
-    """enabled_platforms = [] : the X staging models are disabled and the unions compile to empty relations."""
+    """enabled_platforms = []: the X staging models are disabled, the unions compile to empty relations."""
     v = {**_dbt_vars(), "enabled_platforms": []}
     listed = dbt("ls", "--resource-type", "model", "--output", "name", vars=v, label="ls").stdout.split()
     assert "stg_roster__employees" in listed and "int_posts_unioned" in listed
@@ -438,3 +451,51 @@ def test_switching_a_platform_off_drops_it_from_the_union(dbt, built):
     assert "where false" in compiled and "stg_x__" not in compiled
     loads = (compiled_dir / "ops" / "int_source_loads.sql").read_text()
     assert "stg_roster__employees" in loads and "stg_x__" not in loads
+
+
+# --------------------------------------------------------------------------- a past report date
+@pytest.fixture(scope="module")
+def past(pg_server, tmp_path_factory):
+    """The same raw data built as of 2026-03-01 (the first run day only), in its own database."""
+    gen = _raw_database(pg_server)
+    target = next(gen)
+    runner = Dbt(target, tmp_path_factory.mktemp("dbt_past"))
+    runner(
+        "build",
+        "--resource-type",
+        "seed",
+        "--resource-type",
+        "model",
+        vars={**_dbt_vars(), "as_of_date": "2026-03-01"},
+    )
+
+    def run(sql: str):
+        with target.connect() as conn:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]
+
+    yield run
+    next(gen, None)
+
+
+def test_as_of_date_ignores_later_runs(past):
+    """Rebuilding for an earlier report date sees only what was loaded up to it."""
+    rows = past("select post_id, found_via, interactions, is_deleted from marts.fct_posts")
+    posts = {r[0]: r[1:] for r in rows}
+    assert "1006" not in posts  # created and first seen on 03-02
+    assert posts["1001"] == ("timeline", 16, False)  # the 03-01 counters; search found it only on 03-02
+    assert posts["1007"] == ("timeline", 2, False)  # its deletion is reported on 03-02
+    assert past(
+        "select invited, registered, active, adoption_rate, activation_rate from marts.kpi_adoption_monthly "
+        "where department = 'ALL' and month = '2026-03-01'"
+    ) == [(4, 3, 1, D("0.75"), D("0.3333"))]
+    assert past(
+        "select employee_id, status, days_since_last_post from marts.kpi_participation_monthly "
+        "where month = '2026-03-01' and employee_id in ('E001', 'E002') order by 1"
+    ) == [("E001", "active", 0), ("E002", "registered_dormant", None)]
+    assert past(
+        "select active_advocates, potential_reach from marts.kpi_reach_monthly "
+        "where platform = 'x' and month = '2026-03-01'"
+    ) == [(1, 1000)]
+    assert past("select distinct last_interval_start from marts.fct_source_freshness") == [
+        (_d("2026-03-01"),)
+    ]
