@@ -114,3 +114,23 @@
         {%- endfor %}
     {%- endif %}
 {%- endmacro %}
+
+{#
+    A platform enabled in the settings but without a staging folder here would
+    silently drop out of every KPI: say so once per run (called by int_posts_unioned).
+#}
+{% macro warn_unimplemented_platforms() %}
+    {%- if execute -%}
+        {%- set missing = [] -%}
+        {%- for p in var('enabled_platforms', []) or [] -%}
+            {%- if p not in platform_registry() -%}{%- do missing.append(p) -%}{%- endif -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {%- do exceptions.warn(
+                "enabled_platforms lists " ~ missing | join(', ') ~ " but dbt_project has no staging for "
+                ~ ("it" if missing | length == 1 else "them") ~ " yet (macro platform_registry): "
+                ~ "those platforms are left out of every mart"
+            ) -%}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

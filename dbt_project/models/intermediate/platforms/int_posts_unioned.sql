@@ -2,6 +2,7 @@
     stg_<platform>__posts of every enabled platform (macro union_platform_models),
     restricted to snapshots taken up to the report date (var as_of_date).
 #}
+{{ warn_unimplemented_platforms() }}
 with
 
 unioned as (
