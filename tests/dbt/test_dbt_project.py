@@ -130,7 +130,8 @@ def test_build_passes_every_test_in_time(built, dbt):
     assert "ERROR=0" in out and "SKIP=0" in out
     # unit tests ran as part of the build
     assert "unit tests" in out
-    assert dbt.timings["build"] < 60, dbt.timings
+    # budget ~60 s (measured ~12 s with parsing on a 2-core box); margin for a loaded CI machine
+    assert dbt.timings["build"] < 90, dbt.timings
 
 
 def test_layers_land_in_their_schemas(q):
