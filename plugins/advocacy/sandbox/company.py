@@ -1322,8 +1322,11 @@ class Company:
         * ``company_posts``: posts of ``@NorthwindHQ`` (the suggested copy) up to
           ``as_of``, same fields with ``kind == "company"`` and ``employee_id`` None.
 
-        Posts of the other platforms (when ``platforms`` asks for them) have the
-        same keys, with these differences (see ``sandbox/social.py``):
+        Posts of the other platforms (when ``platforms`` asks for them) are those
+        a connector with the documented credentials can see at ``as_of``
+        (``PlatformWorld.observable_at``: e.g. not the posts of an advocate whose
+        token starts working only later), with the same keys and these
+        differences (see ``sandbox/social.py``):
 
           - ``id``: Facebook ``<owner id>_<n>``, Instagram media id, LinkedIn
             ``urn:li:share:...``/``urn:li:ugcPost:...``; ``author_id`` the account
@@ -1416,6 +1419,8 @@ class Company:
         for platform in wanted - {"x"}:
             world = self.social[platform]
             for p in world.posts_between(_H0, ts + 1):
+                if not world.observable_at(p, ts):
+                    continue
                 (company_posts if p.author == 0 else posts).append(world.truth_post(p, ts, roster))
         posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
         company_posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))

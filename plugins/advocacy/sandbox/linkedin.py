@@ -51,14 +51,14 @@ from advocacy.sandbox.api import Platform, PlatformOptions, Reply, Request, Rout
 from advocacy.sandbox.company import COMPANY_COPY, COMPANY_NAME
 from advocacy.sandbox.social import Account, PlatformWorld, SocialPost, li_reactions
 
-RATE_LIMITS = {  # per window; LinkedIn's real limits are per app/member per day
-    "posts": 2000,
-    "post": 2000,
-    "social_metadata": 2000,
-    "share_statistics": 2000,
-    "member_analytics": 2000,
-    "network_sizes": 2000,
-    "connections": 2000,
+RATE_LIMITS = {  # per window; LinkedIn's real limits are per app and per member, per day
+    "posts": 5000,
+    "post": 5000,
+    "social_metadata": 5000,
+    "share_statistics": 5000,
+    "member_analytics": 20000,  # one request per post and metric: a history run needs thousands
+    "network_sizes": 5000,
+    "connections": 5000,
 }
 MAX_COUNT = 100
 MAX_IDS = 100

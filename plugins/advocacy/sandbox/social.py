@@ -581,6 +581,7 @@ class PlatformWorld:
         out = []
         for mi, (ms, me, _, _) in enumerate(MONTHS):
             lam = (0.3 + 0.12 * self.company._registered_per_month[mi]) / n_comm
+            lam *= 2.5 if self.platform == "instagram" else 1.0  # fans post pictures more than text
             for _ in range(_poisson(rng, lam)):
                 t = self.company._sample_time(rng, ms, me)
                 mention = self.platform == "facebook" or rng.random() < 0.3
@@ -606,6 +607,28 @@ class PlatformWorld:
             "links_company_domain": host == DOMAIN or host.endswith("." + DOMAIN),
             "references_company_post": p.ref_id is not None,
         }
+
+    def observable_at(self, p: SocialPost, ts: float) -> bool:
+        """Whether a connector with the documented credentials can see ``p`` at ``ts``.
+
+        Company and community posts always; an employee's post when their token
+        works at ``ts`` (Facebook, LinkedIn) or they are a registered advocate with a
+        professional account (Instagram, business discovery), and otherwise only
+        what the platform shows anyway: Facebook posts tagging the Page,
+        Instagram programme-hashtag media.
+        """
+        acc = self.accounts[p.author]
+        if acc.role != "employee":
+            return True
+        start = self.granted_at(acc)
+        if self.platform == "instagram":
+            e = self.employee(acc)
+            if acc.granted and e.registered_at is not None and _ts(e.registered_at) <= ts:
+                return True
+            return self.markers(p)["has_programme_hashtag"]
+        if start is not None and start <= ts:
+            return True
+        return self.platform == "facebook" and p.mentions_company
 
     def attributable(self, p: SocialPost) -> bool:
         """Whether the API reveals the author (not for Instagram personal accounts' hashtag media)."""
