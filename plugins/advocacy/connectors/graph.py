@@ -1,0 +1,423 @@
+"""The Graph API client the Facebook and Instagram connectors share (facebook-sdk underneath).
+
+facebook-sdk 3.1 refuses ``GraphAPI(version="21.0")`` (it knows versions up
+to 3.1), so the client keeps its own version (the connection's extra
+``api_version``, default :data:`DEFAULT_VERSION`) and calls the raw
+``GraphAPI.request("v21.0/<path>", args)``. The library's ``requests``
+session carries a :class:`~advocacy.connectors.base.RewritingAdapter` mounted
+on ``https://graph.facebook.com/``: the connection's ``host`` decides where
+requests go (the real API, a proxy or the sandbox), and the adapter counts
+requests and reads the usage headers.
+
+What the client survives (``STACK_NOTES``, ``api_contracts/facebook``):
+
+* Graph errors -> :class:`GraphError` subclasses carrying ``code``,
+  ``subcode``, ``status``, ``transient`` and the connection id:
+  190/102/104 (token invalid or expired) -> :class:`GraphAuthError`;
+  10, 200-299 and 100 "missing permission" -> :class:`GraphPermissionError`;
+  4/17/32/613/80001-80009 (rate limits, ``is_transient``) ->
+  :class:`GraphRateLimitError`, retried after ``estimated_time_to_regain_access``
+  (usage header, minutes) or an exponential backoff, at most
+  ``max_rate_limit_retries`` times; 1/2 and other ``is_transient`` errors are
+  retried ``transient_retries`` times.
+* facebook-sdk quirks: an HTML 502 (``GraphAPIError`` with ``code=None``) is
+  retried as transient; a response without ``Content-Type`` (``KeyError`` in
+  the library) is retried once, then reported; a 404 (or any >= 400) whose
+  JSON has no ``error`` key, which the library returns as a success, is
+  turned into a :class:`GraphError` naming the host to check.
+* Paging: :meth:`GraphClient.pages` follows ``paging.next`` as given (its path
+  and every query parameter, the token replaced by ours), for cursor-style
+  and time-based paging alike, and stops on a missing ``next``, an empty page,
+  or a repeated ``after`` cursor / ``next`` link (Instagram repeats cursors).
+* Usage headers ``x-app-usage`` / ``x-business-use-case-usage`` /
+  ``x-ad-account-usage`` (JSON inside a string, percentages): the highest
+  value lands in ``stats.max_usage_pct``; 90 % and more logs a warning.
+
+The token travels in the query string: URLs never reach logs or messages
+(``urllib3``'s DEBUG lines are redacted).
+
+Connection: ``host`` (default ``https://graph.facebook.com``), ``password`` =
+the Page / system-user access token; extra ``api_version`` ("21.0"),
+``timeout`` (s, 30), ``retries`` (5xx and connection errors at the HTTP
+level, 3), ``wait_on_rate_limit`` (true), ``rate_limit_fallback_wait`` (s,
+60), ``max_rate_limit_wait`` (s, 900), ``max_rate_limit_retries`` (5),
+``transient_retries`` (3), ``member_tokens`` (see each connector).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import facebook
+import requests
+
+from advocacy.connectors.base import (
+    AuthError,
+    ConnectorError,
+    ExtractStats,
+    PermissionDeniedError,
+    RateLimitError,
+    RewritingAdapter,
+    TokenExpiredError,
+    as_bool,
+    as_float,
+    backoff_wait,
+    base_url,
+    conn_id_of,
+    extra_of,
+    install_redaction,
+    safe_url,
+    sleep,
+)
+
+log = logging.getLogger(__name__)
+
+GRAPH_HOST = "https://graph.facebook.com"
+DEFAULT_VERSION = "21.0"
+MAX_IDS = 50  # Graph's multi-id read limit
+AUTH_CODES = frozenset({102, 104, 190})
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80001, 80010)})
+TRANSIENT_CODES = frozenset({1, 2})
+_VERSION = re.compile(r"^v?(\d{1,2}\.\d{1,2})$")
+_VERSIONED_PATH = re.compile(r"/(v\d{1,2}\.\d{1,2}(?:/.*)?)$")
+_ALIASES = re.compile(r"aliases you requested do not exist:\s*(.+)$")
+
+
+class GraphError(ConnectorError):
+    """A Graph API error, with ``code``/``subcode``/``status``/``transient`` and ``error`` (the body)."""
+
+    def __init__(self, message: str, *, error: dict | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.error = dict(error or {})
+
+
+class GraphAuthError(GraphError, TokenExpiredError):
+    """Code 190/102/104: the token is invalid, expired or missing; renew it."""
+
+
+class GraphPermissionError(GraphError, PermissionDeniedError):
+    """Code 10, 200-299, or 100 about a missing permission/feature."""
+
+
+class GraphRateLimitError(GraphError, RateLimitError):
+    """Code 4/17/32/613/8000x: rate limited (transient)."""
+
+
+def parse_usage(headers: Any) -> tuple[float | None, float]:
+    """(highest usage percentage, minutes to regain access) from Graph's usage headers.
+
+    Tolerates absent headers (Graph sends them "once enough calls have been
+    made") and values that are not JSON (ignored).
+    """
+    best: float | None = None
+    regain = 0.0
+
+    def load(name: str) -> Any:
+        raw = headers.get(name) if headers is not None else None
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except (TypeError, ValueError):
+            return None
+
+    def take(entry: Any) -> None:
+        nonlocal best, regain
+        if not isinstance(entry, dict):
+            return
+        for key in ("call_count", "total_time", "total_cputime", "acc_id_util_pct"):
+            value = entry.get(key)
+            if isinstance(value, int | float):
+                best = value if best is None else max(best, float(value))
+        wait = entry.get("estimated_time_to_regain_access")
+        if isinstance(wait, int | float):
+            regain = max(regain, float(wait))
+
+    take(load("x-app-usage"))
+    take(load("x-ad-account-usage"))
+    buc = load("x-business-use-case-usage")
+    if isinstance(buc, dict):
+        for entries in buc.values():
+            for entry in entries if isinstance(entries, list) else [entries]:
+                take(entry)
+    return best, regain
+
+
+def missing_aliases(message: str) -> list[str]:
+    """The ids named by ``(#803) Some of the aliases you requested do not exist: a,b``."""
+    m = _ALIASES.search(message or "")
+    return [i.strip() for i in m.group(1).split(",") if i.strip()] if m else []
+
+
+def split_next(url: str) -> tuple[str, dict[str, str]]:
+    """A ``paging.next`` URL -> (versioned path, query args without the access token)."""
+    parts = urlsplit(url)
+    args = dict(parse_qsl(parts.query, keep_blank_values=True))
+    args.pop("access_token", None)
+    m = _VERSIONED_PATH.search(parts.path)  # a proxy may prefix the path: keep from the version on
+    return (m.group(1) if m else parts.path.lstrip("/")), args
+
+
+def api_version(extra: dict) -> str:
+    raw = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
+    m = _VERSION.match(raw)
+    if not m:
+        raise ConnectorError(f"Graph api_version {raw!r} is not like '21.0'")
+    return m.group(1)
+
+
+class GraphClient:
+    """facebook-sdk ``GraphAPI`` objects (one per token) over one session bound to a connection."""
+
+    def __init__(self, conn: Any, label: str):
+        self.label = label  # "Facebook" / "Instagram", for messages
+        self.conn_id = conn_id_of(conn)
+        extra = self.extra = extra_of(conn)
+        self.token = getattr(conn, "password", None) or ""
+        if not self.token:
+            raise GraphAuthError(
+                f"{label} Graph API connection '{self.conn_id}' has no access token: store the Page / "
+                "system-user token as the connection's password",
+                conn_id=self.conn_id,
+            )
+        self.host = base_url(getattr(conn, "host", None), GRAPH_HOST)
+        self.version = api_version(extra)
+        self.timeout = as_float(extra.get("timeout"), 30.0)
+        self.wait_on_rate_limit = as_bool(extra.get("wait_on_rate_limit"), True)
+        self.fallback_wait = as_float(extra.get("rate_limit_fallback_wait"), 60.0)
+        self.max_wait = as_float(extra.get("max_rate_limit_wait"), 900.0)
+        self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
+        self.transient_retries = int(extra.get("transient_retries", 3))
+        self.stats = ExtractStats()
+        self.phase = "setup"
+        self._last_status: int | None = None
+        self._last_endpoint = "other"
+        self._regain_minutes = 0.0
+        self._warned_usage = False
+        self._apis: dict[str, facebook.GraphAPI] = {}
+        self.session = requests.Session()
+        adapter = RewritingAdapter(
+            GRAPH_HOST,
+            self.host,
+            timeout=self.timeout,
+            retries=int(extra.get("retries", 3)),
+            on_response=self._on_response,
+        )
+        self.session.mount(GRAPH_HOST + "/", adapter)
+        install_redaction("urllib3.connectionpool")  # it logs request lines (with the token) at DEBUG
+
+    @property
+    def where(self) -> str:
+        return f"{self.label} Graph API connection '{self.conn_id}' ({safe_url(self.host)})"
+
+    def api(self, token: str | None = None) -> facebook.GraphAPI:
+        token = token or self.token
+        graph = self._apis.get(token)
+        if graph is None:
+            graph = self._apis[token] = facebook.GraphAPI(
+                access_token=token, timeout=self.timeout, session=self.session
+            )
+        return graph
+
+    # ----------------------------------------------------------------- hooks
+    def _on_response(self, response: requests.Response) -> None:
+        self._last_status = response.status_code
+        endpoint = self._last_endpoint
+        usage, regain = parse_usage(response.headers)
+        self._regain_minutes = regain
+        if usage is not None:
+            self.stats.max_usage_pct = max(self.stats.max_usage_pct or 0.0, usage)
+            if usage >= 90 and not self._warned_usage:
+                self._warned_usage = True
+                log.warning("%s: Graph reports %.0f%% of the rate-limit budget used", self.label, usage)
+        code = None
+        if response.status_code >= 400:
+            try:
+                code = (response.json().get("error") or {}).get("code")
+            except (ValueError, AttributeError):
+                code = None
+        if code in RATE_LIMIT_CODES:
+            self.stats.rate_limited += 1
+            return
+        self.stats.requests += 1
+        self.stats.by_endpoint[endpoint] += 1
+        self.stats.phase(self.phase)["requests"] += 1
+
+    # ----------------------------------------------------------------- errors
+    def error_from(self, exc: facebook.GraphAPIError, what: str, who: str | None = None) -> GraphError:
+        """A GraphAPIError -> the matching :class:`GraphError` (``who`` names a member's token)."""
+        result = exc.result if isinstance(exc.result, dict) else {}
+        err = result.get("error") if isinstance(result.get("error"), dict) else {}
+        code = exc.code if exc.code is not None else err.get("code")
+        subcode = err.get("error_subcode")
+        message = str(err.get("message") or exc.message or exc)
+        status = self._last_status
+        transient = bool(err.get("is_transient"))
+        token_name = f"the user token of member {who}" if who else "the connection's token (password)"
+        base = f"{self.where}: {what} failed"
+        kwargs = dict(code=code, subcode=subcode, status=status, conn_id=self.conn_id, error=err)
+        if code is None:
+            return GraphError(
+                f"{base}: HTTP {status} with a non-JSON body (a proxy or Graph outage): {message[:120]}",
+                transient=True,
+                **{**kwargs, "code": None},
+            )
+        detail = f"(code {code}" + (f", subcode {subcode}" if subcode else "") + f"): {message}"
+        if code in AUTH_CODES:
+            fix = (
+                f"ask member {who} to sign in to the app again and update extra.member_tokens of "
+                f"connection '{self.conn_id}'"
+                if who
+                else f"generate a new Page/system-user token and store it as the password of connection "
+                f"'{self.conn_id}'"
+            )
+            message = f"{base}: {token_name} is invalid or expired {detail}. Fix: {fix}"
+            return GraphAuthError(message, **kwargs)
+        if code in RATE_LIMIT_CODES:
+            return GraphRateLimitError(f"{base}: rate limited {detail}", transient=True, **kwargs)
+        if code == 10 or 200 <= code <= 299 or (code == 100 and "permission" in message.lower()):
+            return GraphPermissionError(
+                f"{base}: {token_name} lacks a permission {detail}. Fix: grant the app the permission "
+                f"or feature named above for connection '{self.conn_id}'",
+                **kwargs,
+            )
+        return GraphError(f"{base} {detail}", transient=transient or code in TRANSIENT_CODES, **kwargs)
+
+    # ----------------------------------------------------------------- calls
+    def request(
+        self,
+        path: str,
+        args: dict | None = None,
+        *,
+        token: str | None = None,
+        what: str,
+        endpoint: str = "other",
+        versioned: bool = False,
+        who: str | None = None,
+    ) -> dict:
+        """One Graph call with retries; ``path`` without the version unless ``versioned``."""
+        full = path if versioned else f"v{self.version}/{path.lstrip('/')}"
+        graph = self.api(token)
+        rate_attempts = transient_attempts = 0
+        while True:
+            self._last_status = None
+            self._last_endpoint = endpoint
+            try:
+                result = graph.request(full, dict(args or {}))
+            except facebook.GraphAPIError as exc:
+                error = self.error_from(exc, what, who)
+            except KeyError:
+                error = GraphError(
+                    f"{self.where}: {what}: HTTP {self._last_status} response without a Content-Type header",
+                    status=self._last_status,
+                    transient=True,
+                    conn_id=self.conn_id,
+                )
+            except requests.RequestException as exc:
+                error = GraphError(
+                    f"{self.where} unreachable during {what}: {type(exc).__name__}",
+                    transient=True,
+                    conn_id=self.conn_id,
+                )
+            else:
+                status = self._last_status
+                if status is not None and status >= 400:
+                    error = GraphError(
+                        f"{self.where}: {what}: HTTP {status} without a Graph error body; check the "
+                        f"connection's host (is it a Graph API, and is the path right?)",
+                        status=status,
+                        conn_id=self.conn_id,
+                    )
+                elif not isinstance(result, dict):
+                    error = GraphError(f"{self.where}: {what}: unexpected response", conn_id=self.conn_id)
+                else:
+                    return result
+            if isinstance(error, GraphRateLimitError):
+                rate_attempts += 1
+                if not self.wait_on_rate_limit or rate_attempts > self.max_rate_limit_retries:
+                    raise error
+                if self._regain_minutes > 0:
+                    wait = min(self.max_wait, self._regain_minutes * 60)
+                else:
+                    wait = backoff_wait(rate_attempts, self.fallback_wait, self.max_wait)
+                log.warning(
+                    "%s %s: rate limited (code %s); waiting %.1f s (retry %s/%s)",
+                    self.label,
+                    endpoint,
+                    error.code,
+                    wait,
+                    rate_attempts,
+                    self.max_rate_limit_retries,
+                )
+                sleep(wait)
+                self.stats.rate_limit_wait_seconds += wait
+                continue
+            if error.transient and transient_attempts < self.transient_retries:
+                transient_attempts += 1
+                self.stats.retries += 1
+                wait = backoff_wait(transient_attempts, 0.5, 10.0)
+                log.warning(
+                    "%s %s: transient error (%s); retrying in %.1f s", self.label, endpoint, error.code, wait
+                )
+                sleep(wait)
+                continue
+            raise error
+
+    def pages(
+        self,
+        path: str,
+        args: dict,
+        *,
+        token: str | None = None,
+        what: str,
+        endpoint: str,
+        who: str | None = None,
+        keep_going: Callable[[dict], bool] | None = None,
+    ) -> Iterator[dict]:
+        """Every page of a listing, following ``paging.next`` (see the module docstring).
+
+        ``keep_going(page)`` may stop early (e.g. a time-based listing that went
+        past the window). Repeated cursors are noted in ``stats.notes``.
+        """
+        body = self.request(path, args, token=token, what=what, endpoint=endpoint, who=who)
+        seen: set[str] = set()
+        while True:
+            yield body
+            paging = body.get("paging") or {}
+            nxt = paging.get("next")
+            after = (paging.get("cursors") or {}).get("after")
+            if not nxt or not body.get("data"):
+                return
+            if keep_going is not None and not keep_going(body):
+                return
+            marks = {f"next:{nxt}"} | ({f"after:{after}"} if after else set())
+            if marks & seen:
+                self.stats.notes.append(f"{what}: paging repeated a cursor; stopped there")
+                log.info("%s %s: repeated paging cursor, stopping", self.label, endpoint)
+                return
+            seen |= marks
+            next_path, next_args = split_next(nxt)
+            body = self.request(
+                next_path, next_args, token=token, what=what, endpoint=endpoint, versioned=True, who=who
+            )
+
+
+__all__ = [
+    "AuthError",
+    "DEFAULT_VERSION",
+    "GRAPH_HOST",
+    "GraphAuthError",
+    "GraphClient",
+    "GraphError",
+    "GraphPermissionError",
+    "GraphRateLimitError",
+    "MAX_IDS",
+    "missing_aliases",
+    "parse_usage",
+    "split_next",
+]
