@@ -1,0 +1,781 @@
+"""LinkedIn connector (REST ``/rest/...``, Rest.li 2.0, plain ``requests``): organisation
+and advocates' posts, reshares of company posts, reaction/comment counts, organisation
+share statistics, member post analytics and network sizes.
+
+``extract(conn, ...)`` returns ``{stream: [record, ...]}`` for every stream of
+``STREAMS`` (an :class:`~advocacy.connectors.base.ExtractResult` with
+``.stats``). ``company_handles`` are organisation URNs
+(``urn:li:organization:N``); ``advocate_usernames`` are roster
+``linkedin_member_urn`` values (``urn:li:person:X``); ``hashtags`` and
+``company_domains`` are not used for calls (LinkedIn has no post search).
+
+Streams and record shapes (API objects as returned + ``_`` annotations):
+
+* ``network_sizes`` (key ``_urn``): ``{"firstDegreeSize": N}`` from
+  ``GET /rest/networkSizes/{org}?edgeType=COMPANY_FOLLOWED_BY_MEMBER``
+  (organisation followers) and ``GET /rest/connections/{member}`` (an
+  advocate's 1st-degree connections, with their token) + ``_urn``, ``_role``
+  (``company`` | ``advocate``), ``_edge_type`` (``COMPANY_FOLLOWED_BY_MEMBER`` |
+  ``FIRST_DEGREE_CONNECTION``).
+* ``posts`` (key ``id``, time ``createdAt`` in epoch **milliseconds**): Posts
+  API objects: ``id`` (``urn:li:share:N`` | ``urn:li:ugcPost:N``), ``author``
+  (URN), ``commentary`` (LinkedIn "little text": hashtags as
+  ``{hashtag|\\#|Tag}``, mentions as ``@[Name](urn:li:organization:N)``; ``""``
+  for a pure reshare), ``reshareContext`` (``{"parent", "root"}``, reshares
+  only), ``content`` (``{"article": {"source", "title", ...}}`` for links,
+  media otherwise, absent for text), ``createdAt`` / ``publishedAt`` /
+  ``lastModifiedAt`` (ms), ``visibility``, ``lifecycleState``,
+  ``distribution``, ``isReshareDisabledByAuthor``; plus:
+
+  - ``_found_via``: ``"organization"`` | ``"member"`` (an advocate's posts with
+    their token) | ``"lookup"`` (metric refresh of a lookback id);
+    ``_also_found_via`` (later phases that found it again);
+  - ``_author_role`` (``company`` | ``advocate`` | ``other``),
+    ``_author_employee_handle`` (the member URN for advocates, else None);
+  - ``_hashtags`` (lower-case, from little text and plain ``#tags``),
+    ``_mentions_company`` (the commentary mentions a company URN), ``_links``
+    (``content.article.source`` + URLs in the commentary), ``_reshare_of``
+    (``reshareContext.parent`` when that post's author is a company
+    organisation, else None), ``_reshared_author`` (author URN of the parent,
+    None if unknown), ``_is_pure_reshare`` (a reshare with empty commentary);
+  - ``_social_metadata``: the ``socialMetadata`` object (``reactionSummaries``
+    by type with ``count``, ``commentSummary`` {count, topLevelCount}, ...) or
+    None; ``_likes`` (sum of reaction counts), ``_comments``
+    (``commentSummary.count``);
+  - organisation posts: ``_share_statistics`` (``totalShareStatistics`` as
+    returned: impressionCount, uniqueImpressionsCount, shareCount,
+    likeCount, commentCount, clickCount, engagement (a float ratio));
+  - advocates' posts: ``_member_analytics`` (``{"IMPRESSION": n,
+    "MEMBERS_REACHED": n, "RESHARE": n, ...}`` for the metrics asked) or None,
+    ``_analytics_status`` (``ok`` | ``forbidden`` (no
+    ``r_member_postAnalytics``: 403) | ``no_token`` | ``not_applicable``);
+  - ``_impressions`` (org: impressionCount; member: IMPRESSION; else **None**),
+    ``_members_reached`` (org: uniqueImpressionsCount; member:
+    MEMBERS_REACHED; else None), ``_shares`` (org: shareCount; member:
+    RESHARE; else None).
+
+* ``post_errors`` (key ``id``): lookback URNs the batch get reports
+  (``{"id", "status", "code", "message", "_found_via": "lookup",
+  "_error_kind": "not_found" | "not_authorized" | "other"}``).
+* ``member_errors`` (key ``member``): advocates whose posts could not be read:
+  ``{"member", "_error_kind": "no_token" | "token_expired" | "permission",
+  "error": {status, code, message} | None, "_action"}``. A member token that
+  expired never fails the run; the organisation token expiring does
+  (:class:`~advocacy.connectors.base.TokenExpiredError`, saying how to renew it).
+
+Phases: (1) network sizes; (2) organisation posts in the window (``q=author``,
+newest first, ``start``/``count`` paging until past the window); (3) each
+advocate's posts with their token; (4) batch get of lookback URNs not seen
+yet (``ids=List(...)``); (5) batch get of unknown reshare parents (to tell
+reshares of company posts); (6) ``socialMetadata`` batch for every post;
+(7) organisation share statistics; (8) member analytics, one request per post
+and metric, with the author's token.
+
+Every call sends ``Authorization: Bearer``, ``LinkedIn-Version`` (extra
+``api_version``, ``YYYYMM``) and ``X-Restli-Protocol-Version: 2.0.0``; URNs are
+URL-encoded in paths and inside ``List(...)``. 429s (LinkedIn's limits are
+daily, without reset headers) are retried after ``Retry-After`` or an
+exponential backoff (``rate_limit_fallback_wait``), ``max_rate_limit_retries``
+times.
+
+Credentials (connection ``linkedin_api``): ``host`` (default
+``https://api.linkedin.com``), ``password`` = an organisation admin's token
+(``r_organization_social``, ``rw_organization_admin`` for share statistics
+and follower counts); extra: ``api_version`` (default :data:`DEFAULT_VERSION`;
+LinkedIn sunsets versions after a year: keep it recent), ``member_tokens``
+(``{"urn:li:person:X": "<token>"}`` of advocates who granted
+``r_member_social`` and optionally ``r_member_postAnalytics`` and
+``r_1st_connections_size``; tokens live 60 days), ``member_analytics_metrics``
+(default ``["IMPRESSION", "MEMBERS_REACHED", "RESHARE"]``), ``page_size``
+(100), ``timeout``, ``retries``, ``rate_limit_fallback_wait`` (s, 60),
+``max_rate_limit_wait`` (s, 900), ``max_rate_limit_retries`` (5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from advocacy.connectors.base import (
+    AuthError,
+    ConnectorError,
+    ExtractResult,
+    ExtractStats,
+    PermissionDeniedError,
+    RateLimitError,
+    RewritingAdapter,
+    Stream,
+    TokenExpiredError,
+    as_float,
+    backoff_wait,
+    base_url,
+    chunks,
+    conn_id_of,
+    extra_of,
+    hashtags_in,
+    member_tokens_of,
+    safe_url,
+    sleep,
+    urls_in,
+)
+
+log = logging.getLogger(__name__)
+
+API_HOST = "https://api.linkedin.com"
+DEFAULT_VERSION = "202601"
+STREAMS = {
+    "network_sizes": Stream(key="_urn", time=None),
+    "posts": Stream(key="id", time="createdAt"),
+    "post_errors": Stream(key="id", time=None),
+    "member_errors": Stream(key="member", time=None),
+}
+POSTS_STREAM = "posts"
+ROSTER_HANDLE_COLUMN = "linkedin_member_urn"
+PAGE = 100
+BATCH = 50
+DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")
+_LITTLE_TAG = re.compile(r"\{hashtag\|\\?#\|([^}]+)\}")
+_LITTLE_MENTION = re.compile(r"@\[[^\]]*\]\((urn:li:[a-zA-Z]+:[^)]+)\)")
+_VERSION = re.compile(r"^\d{6}$")
+
+
+class LinkedInError(ConnectorError):
+    """A LinkedIn error response: ``status``, ``code`` (e.g. ``ACCESS_DENIED``), ``body``."""
+
+    def __init__(self, message: str, *, body: dict | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.body = dict(body or {})
+
+
+class LinkedInTokenExpired(LinkedInError, TokenExpiredError):
+    pass
+
+
+class LinkedInAuthError(LinkedInError, AuthError):
+    pass
+
+
+class LinkedInPermissionError(LinkedInError, PermissionDeniedError):
+    pass
+
+
+class LinkedInRateLimitError(LinkedInError, RateLimitError):
+    pass
+
+
+def encode_urn(urn: str) -> str:
+    """A URN for a path or a ``List(...)`` element: every reserved character escaped."""
+    return quote(str(urn), safe="")
+
+
+def restli_list(urns: Iterable[str]) -> str:
+    return "List(" + ",".join(encode_urn(u) for u in urns) + ")"
+
+
+def little_text_hashtags(text: str | None) -> list[str]:
+    """Hashtags of LinkedIn little text (``{hashtag|\\#|Tag}``) and plain ``#tags``, lower-case."""
+    text = text or ""
+    tags = [m.group(1).strip().lower() for m in _LITTLE_TAG.finditer(text)]
+    tags += hashtags_in(_LITTLE_TAG.sub(" ", text))
+    return list(dict.fromkeys(tags))
+
+
+def little_text_mentions(text: str | None) -> list[str]:
+    """URNs mentioned in little text (``@[Name](urn:li:organization:N)``)."""
+    return list(dict.fromkeys(m.group(1) for m in _LITTLE_MENTION.finditer(text or "")))
+
+
+def reactions_total(social: dict | None) -> int | None:
+    if not isinstance(social, dict) or "reactionSummaries" not in social:
+        return None
+    return sum(int((v or {}).get("count") or 0) for v in (social.get("reactionSummaries") or {}).values())
+
+
+def ms_of(value: dt.datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+class LinkedInClient:
+    """A ``requests`` session bound to one connection: headers, retries, accounting, errors."""
+
+    def __init__(self, conn: Any):
+        self.conn_id = conn_id_of(conn)
+        extra = self.extra = extra_of(conn)
+        self.token = getattr(conn, "password", None) or ""
+        if not self.token:
+            raise LinkedInAuthError(
+                f"LinkedIn connection '{self.conn_id}' has no access token: store the organisation "
+                "admin's token as the connection's password",
+                conn_id=self.conn_id,
+            )
+        self.host = base_url(getattr(conn, "host", None), API_HOST)
+        self.version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
+        if not _VERSION.match(self.version):
+            raise LinkedInError(
+                f"LinkedIn connection '{self.conn_id}': api_version {self.version!r} must be YYYYMM",
+                conn_id=self.conn_id,
+            )
+        self.timeout = as_float(extra.get("timeout"), 30.0)
+        self.fallback_wait = as_float(extra.get("rate_limit_fallback_wait"), 60.0)
+        self.max_wait = as_float(extra.get("max_rate_limit_wait"), 900.0)
+        self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
+        self.stats = ExtractStats()
+        self.phase = "setup"
+        self.session = requests.Session()
+        self.session.headers.update(
+            {
+                "LinkedIn-Version": self.version,
+                "X-Restli-Protocol-Version": "2.0.0",
+                "Accept": "application/json",
+            }
+        )
+        adapter = RewritingAdapter(
+            self.host, self.host, timeout=self.timeout, retries=int(extra.get("retries", 3))
+        )
+        self.session.mount(self.host + "/", adapter)
+
+    @property
+    def where(self) -> str:
+        return f"LinkedIn connection '{self.conn_id}' ({safe_url(self.host)})"
+
+    def error(self, response: requests.Response, what: str, who: str | None) -> LinkedInError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"message": response.text[:200]}
+        if not isinstance(body, dict):
+            body = {"message": str(body)[:200]}
+        status = response.status_code
+        code = body.get("code") or body.get("serviceErrorCode")
+        message = str(body.get("message") or response.reason or "")
+        kwargs = dict(code=code, status=status, conn_id=self.conn_id, body=body)
+        token = f"the token of member {who}" if who else "the organisation token (the connection's password)"
+        base = f"{self.where}: {what}: HTTP {status}"
+        if status == 401:
+            if (
+                code in ("EXPIRED_ACCESS_TOKEN", "REVOKED_ACCESS_TOKEN")
+                or "expired" in message.lower()
+                or ("revoked" in message.lower())
+            ):
+                renew = (
+                    f"ask member {who} to sign in to the app again (3-legged OAuth) and replace their entry "
+                    f"in extra.member_tokens of connection '{self.conn_id}'"
+                    if who
+                    else f"re-run the OAuth flow as an organisation admin (or exchange the refresh token) "
+                    f"and store the new token as the password of connection '{self.conn_id}'"
+                )
+                return LinkedInTokenExpired(
+                    f"{base}: {token} has expired or was revoked ({message}). LinkedIn access tokens last "
+                    f"60 days; to renew: {renew}",
+                    **kwargs,
+                )
+            return LinkedInAuthError(f"{base}: {token} was refused ({code}: {message})", **kwargs)
+        if status == 403:
+            return LinkedInPermissionError(
+                f"{base}: {token} lacks a permission ({code}: {message})", **kwargs
+            )
+        if status == 426 or code in ("NONEXISTENT_VERSION", "VERSION_MISSING"):
+            return LinkedInError(
+                f"{base}: LinkedIn-Version {self.version} is not accepted ({message}); set extra.api_version "
+                f"of connection '{self.conn_id}' to a recent YYYYMM",
+                **kwargs,
+            )
+        if status == 429:
+            return LinkedInRateLimitError(f"{base}: throttled ({message})", transient=True, **kwargs)
+        return LinkedInError(f"{base} ({code}: {message})", transient=status >= 500, **kwargs)
+
+    def get(
+        self,
+        path: str,
+        query: str = "",
+        *,
+        token: str | None = None,
+        what: str,
+        endpoint: str,
+        who: str | None = None,
+        allow: tuple[int, ...] = (),
+    ) -> requests.Response:
+        """GET ``host + path + ?query`` (query already encoded: Rest.li syntax is not form encoding)."""
+        url = self.host + path + (f"?{query}" if query else "")
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        attempts = 0
+        while True:
+            try:
+                response = self.session.get(url, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise LinkedInError(
+                    f"{self.where} unreachable during {what}: {type(exc).__name__}", conn_id=self.conn_id
+                ) from None
+            if response.status_code == 429:
+                self.stats.rate_limited += 1
+                attempts += 1
+                if attempts > self.max_rate_limit_retries:
+                    raise self.error(response, what, who)
+                retry_after = response.headers.get("Retry-After", "")
+                wait = (
+                    min(self.max_wait, float(retry_after))
+                    if retry_after.strip().isdigit()
+                    else backoff_wait(attempts, self.fallback_wait, self.max_wait)
+                )
+                log.warning(
+                    "linkedin %s: throttled (429); waiting %.1f s (retry %s)", endpoint, wait, attempts
+                )
+                sleep(wait)
+                self.stats.rate_limit_wait_seconds += wait
+                continue
+            self.stats.requests += 1
+            self.stats.by_endpoint[endpoint] += 1
+            self.stats.phase(self.phase)["requests"] += 1
+            if response.status_code >= 400 and response.status_code not in allow:
+                raise self.error(response, what, who)
+            return response
+
+    def json(self, *args, **kwargs) -> dict:
+        response = self.get(*args, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            raise LinkedInError(
+                f"{self.where}: {kwargs.get('what')}: HTTP {response.status_code} is not JSON "
+                f"(Content-Type {response.headers.get('Content-Type')!r}); check the connection's host",
+                status=response.status_code,
+                conn_id=self.conn_id,
+            ) from None
+        return body if isinstance(body, dict) else {}
+
+
+class _Run:
+    def __init__(self, lc: LinkedInClient, progress, orgs: list[str], advocates: list[str], tokens: dict):
+        self.lc = lc
+        self.progress = progress
+        self.orgs = set(orgs)
+        self.advocates = set(advocates)
+        self.tokens = tokens
+        self.page_size = max(1, min(PAGE, int(lc.extra.get("page_size", PAGE))))
+        self.metrics = [
+            str(m).upper() for m in (lc.extra.get("member_analytics_metrics") or DEFAULT_ANALYTICS)
+        ]
+        self.network: list[dict] = []
+        self.posts: dict[str, dict] = {}
+        self.post_errors: list[dict] = []
+        self.member_errors: list[dict] = []
+        self.authors: dict[str, str] = {}  # post urn -> author urn (incl. reshare parents)
+        self.expired: set[str] = set()
+
+    def say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    def need(self, phase: str, records: int, page: int) -> None:
+        self.lc.stats.need(phase, max(1, math.ceil(records / page)))
+
+    def member_error(self, member: str, kind: str, exc: LinkedInError | None, action: str) -> None:
+        self.member_errors.append(
+            {
+                "member": member,
+                "_error_kind": kind,
+                "error": None
+                if exc is None
+                else {"status": exc.status, "code": exc.code, "message": exc.body.get("message")},
+                "_action": action,
+            }
+        )
+
+    def add(self, post: dict, found_via: str, phase: str) -> None:
+        pid = str(post.get("id") or "")
+        if not pid:
+            return
+        self.lc.stats.phase(phase)["records"] += 1
+        known = self.posts.get(pid)
+        if known is not None:
+            if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
+                known["_also_found_via"].append(found_via)
+            return
+        author = str(post.get("author") or "")
+        self.authors[pid] = author
+        commentary = post.get("commentary") or ""
+        links = [((post.get("content") or {}).get("article") or {}).get("source")]
+        links = [u for u in links if u] + [u for u in urls_in(commentary) if u not in links]
+        reshare = post.get("reshareContext") or {}
+        role = "company" if author in self.orgs else "advocate" if author in self.advocates else "other"
+        rec = dict(post)
+        rec.update(
+            {
+                "_found_via": found_via,
+                "_also_found_via": [],
+                "_author_role": role,
+                "_author_employee_handle": author if role == "advocate" else None,
+                "_hashtags": little_text_hashtags(commentary),
+                "_mentions_company": any(u in self.orgs for u in little_text_mentions(commentary)),
+                "_links": links,
+                "_reshare_of": None,
+                "_reshared_author": None,
+                "_is_pure_reshare": bool(reshare) and not commentary.strip(),
+                "_social_metadata": None,
+                "_likes": None,
+                "_comments": None,
+                "_share_statistics": None,
+                "_member_analytics": None,
+                "_analytics_status": "not_applicable" if role != "advocate" else "no_token",
+                "_impressions": None,
+                "_members_reached": None,
+                "_shares": None,
+            }
+        )
+        self.posts[pid] = rec
+
+    # ----------------------------------------------------------------- phases
+    def network_sizes(self, advocates: list[str]) -> None:
+        lc = self.lc
+        lc.phase = "network"
+        for org in sorted(self.orgs):
+            body = lc.json(
+                f"/rest/networkSizes/{encode_urn(org)}",
+                "edgeType=COMPANY_FOLLOWED_BY_MEMBER",
+                what="organisation followers",
+                endpoint="network_sizes",
+            )
+            self.network.append(
+                {**body, "_urn": org, "_role": "company", "_edge_type": "COMPANY_FOLLOWED_BY_MEMBER"}
+            )
+            self.need("network", 1, 1)
+        for member in advocates:
+            token = self.tokens.get(member)
+            if not token or member in self.expired:
+                continue
+            try:
+                body = lc.json(
+                    f"/rest/connections/{encode_urn(member)}",
+                    token=token,
+                    what="member connections",
+                    endpoint="connections",
+                    who=member,
+                )
+            except LinkedInTokenExpired as exc:
+                self.expire(member, exc)
+                continue
+            except LinkedInPermissionError:
+                continue  # r_1st_connections_size not granted: no audience for this advocate
+            self.network.append(
+                {**body, "_urn": member, "_role": "advocate", "_edge_type": "FIRST_DEGREE_CONNECTION"}
+            )
+            self.need("network", 1, 1)
+
+    def expire(self, member: str, exc: LinkedInError) -> None:
+        if member in self.expired:
+            return
+        self.expired.add(member)
+        log.warning(
+            "linkedin: the token of member %s has expired or was revoked (HTTP %s)", member, exc.status
+        )
+        self.member_error(
+            member,
+            "token_expired",
+            exc,
+            f"LinkedIn tokens last 60 days: ask the advocate to sign in to the app again and replace their "
+            f"entry in extra.member_tokens of connection '{self.lc.conn_id}'",
+        )
+
+    def author_posts(self, author: str, found_via: str, phase: str, start, end, token=None, who=None) -> None:
+        lc = self.lc
+        lo, hi = ms_of(start), ms_of(end)
+        offset, n = 0, 0
+        while True:
+            query = (
+                f"q=author&author={encode_urn(author)}&count={self.page_size}&start={offset}&sortBy=CREATED"
+            )
+            body = lc.json(
+                "/rest/posts", query, token=token, what=f"posts of {author}", endpoint="posts", who=who
+            )
+            elements = body.get("elements") or []
+            past = False
+            for post in elements:
+                created = post.get("createdAt")
+                if not isinstance(created, int | float):
+                    continue
+                if created < lo:
+                    past = True
+                    continue
+                if created < hi:
+                    n += 1
+                    self.add(post, found_via, phase)
+            paging = body.get("paging") or {}
+            if "links" in paging:  # Rest.li says whether a next page exists
+                has_next = any(link.get("rel") == "next" for link in paging.get("links") or [])
+            else:
+                has_next = len(elements) >= self.page_size
+            if past or not elements or not has_next:
+                break
+            offset += len(elements)
+        self.need(phase, n, self.page_size)
+
+    def members(self, advocates: list[str], start, end) -> None:
+        lc = self.lc
+        lc.phase = "members"
+        for i, member in enumerate(advocates, start=1):
+            token = self.tokens.get(member)
+            if not token:
+                self.member_error(
+                    member,
+                    "no_token",
+                    None,
+                    f"the advocate has not granted access: add their token to extra.member_tokens of "
+                    f"connection '{lc.conn_id}'",
+                )
+                continue
+            if member in self.expired:
+                continue
+            try:
+                self.author_posts(member, "member", "members", start, end, token=token, who=member)
+            except LinkedInTokenExpired as exc:
+                self.expire(member, exc)
+            except LinkedInPermissionError as exc:
+                self.member_error(member, "permission", exc, "the advocate must grant r_member_social again")
+            if i % 50 == 0 or i == len(advocates):
+                self.say(f"linkedin members: {i}/{len(advocates)} read, {len(self.posts)} posts")
+
+    def batch_get(self, urns: list[str], what: str) -> tuple[dict, dict]:
+        """Posts batch get (org token): (results, errors) by URN."""
+        results, errors = {}, {}
+        for batch in chunks(urns, BATCH):
+            body = self.lc.json("/rest/posts", "ids=" + restli_list(batch), what=what, endpoint="posts_batch")
+            results.update(body.get("results") or {})
+            errors.update(body.get("errors") or {})
+            self.need(self.lc.phase, len(batch), BATCH)
+        return results, errors
+
+    def refresh(self, ids: Iterable[str]) -> None:
+        lc = self.lc
+        lc.phase = "lookup"
+        todo = [
+            i for i in dict.fromkeys(str(i) for i in ids) if i.startswith("urn:li:") and i not in self.posts
+        ]
+        if not todo:
+            return
+        results, errors = self.batch_get(todo, "lookback refresh")
+        for urn in todo:
+            if urn in results:
+                self.add(results[urn], "lookup", "lookup")
+            else:
+                err = errors.get(urn) or {"status": 404, "message": "missing from the batch response"}
+                status = err.get("status")
+                kind = "not_found" if status == 404 else "not_authorized" if status in (401, 403) else "other"
+                self.post_errors.append(
+                    {
+                        "id": urn,
+                        "status": status,
+                        "code": err.get("code"),
+                        "message": err.get("message"),
+                        "_found_via": "lookup",
+                        "_error_kind": kind,
+                    }
+                )
+
+    def reshare_parents(self) -> None:
+        lc = self.lc
+        lc.phase = "parents"
+        parents = {
+            (p.get("reshareContext") or {}).get("parent")
+            for p in self.posts.values()
+            if p.get("reshareContext")
+        }
+        unknown = sorted(u for u in parents if u and u not in self.authors)
+        if unknown:
+            results, _ = self.batch_get(unknown, "reshared posts")
+            for urn, post in results.items():
+                self.authors[urn] = str(post.get("author") or "")
+        for rec in self.posts.values():
+            parent = (rec.get("reshareContext") or {}).get("parent")
+            if parent:
+                author = self.authors.get(parent)
+                rec["_reshared_author"] = author
+                rec["_reshare_of"] = parent if author in self.orgs else None
+
+    def social_metadata(self) -> None:
+        lc = self.lc
+        lc.phase = "social"
+        urns = list(self.posts)
+        for batch in chunks(urns, BATCH):
+            body = lc.json(
+                "/rest/socialMetadata",
+                "ids=" + restli_list(batch),
+                what="social metadata",
+                endpoint="social_metadata",
+            )
+            self.need("social", len(batch), BATCH)
+            for urn, social in (body.get("results") or {}).items():
+                rec = self.posts.get(urn)
+                if rec is not None and isinstance(social, dict):
+                    rec["_social_metadata"] = social
+                    rec["_likes"] = reactions_total(social)
+                    rec["_comments"] = (social.get("commentSummary") or {}).get("count")
+
+    def share_statistics(self) -> None:
+        lc = self.lc
+        lc.phase = "share_statistics"
+        for org in sorted(self.orgs):
+            urns = [u for u, r in self.posts.items() if r.get("author") == org]
+            for batch in chunks(urns, BATCH):
+                shares = [u for u in batch if u.startswith("urn:li:share:")]
+                ugc = [u for u in batch if u.startswith("urn:li:ugcPost:")]
+                query = f"q=organizationalEntity&organizationalEntity={encode_urn(org)}"
+                if shares:
+                    query += "&shares=" + restli_list(shares)
+                if ugc:
+                    query += "&ugcPosts=" + restli_list(ugc)
+                body = lc.json(
+                    "/rest/organizationalEntityShareStatistics",
+                    query,
+                    what="organisation share statistics",
+                    endpoint="share_statistics",
+                )
+                self.need("share_statistics", len(batch), BATCH)
+                for element in body.get("elements") or []:
+                    urn = element.get("share") or element.get("ugcPost")
+                    rec = self.posts.get(urn)
+                    stats = element.get("totalShareStatistics") or {}
+                    if rec is None:
+                        continue
+                    rec["_share_statistics"] = stats
+                    rec["_impressions"] = stats.get("impressionCount")
+                    rec["_members_reached"] = stats.get("uniqueImpressionsCount")
+                    rec["_shares"] = stats.get("shareCount")
+
+    def member_analytics(self) -> None:
+        lc = self.lc
+        lc.phase = "member_analytics"
+        forbidden: set[str] = set()
+        for urn, rec in self.posts.items():
+            author = rec.get("author")
+            if rec["_author_role"] != "advocate":
+                continue
+            token = self.tokens.get(author)
+            if not token or author in self.expired:
+                rec["_analytics_status"] = "no_token"
+                continue
+            if author in forbidden:
+                rec["_analytics_status"] = "forbidden"
+                continue
+            kind = "share" if urn.startswith("urn:li:share:") else "ugc"
+            values: dict[str, int | None] = {}
+            try:
+                for metric in self.metrics:
+                    query = f"q=entity&entity=({kind}:{encode_urn(urn)})&queryType={metric}&aggregation=TOTAL"
+                    body = lc.json(
+                        "/rest/memberCreatorPostAnalytics",
+                        query,
+                        token=token,
+                        what="member post analytics",
+                        endpoint="member_analytics",
+                        who=author,
+                    )
+                    lc.stats.need("member_analytics", 1)
+                    elements = body.get("elements") or []
+                    values[metric] = sum(int(e.get("count") or 0) for e in elements) if elements else None
+            except LinkedInPermissionError:
+                forbidden.add(author)
+                lc.stats.need("member_analytics", 1)
+                rec["_analytics_status"] = "forbidden"
+                continue
+            except LinkedInTokenExpired as exc:
+                self.expire(author, exc)
+                rec["_analytics_status"] = "no_token"
+                continue
+            rec["_member_analytics"] = values
+            rec["_analytics_status"] = "ok"
+            rec["_impressions"] = values.get("IMPRESSION")
+            rec["_members_reached"] = values.get("MEMBERS_REACHED")
+            rec["_shares"] = values.get("RESHARE")
+        if forbidden:
+            log.info(
+                "linkedin: %s advocates have not granted r_member_postAnalytics: impressions stay null",
+                len(forbidden),
+            )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
+    return value.astimezone(dt.UTC)
+
+
+def _distinct(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def extract(
+    conn: Any,
+    *,
+    advocate_usernames: list[str],
+    company_handles: list[str],
+    hashtags: list[str] | None = None,
+    company_domains: list[str] | None = None,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    lookback_ids: list[str] | None = None,
+    progress: Callable[[str], Any] | None = None,
+) -> ExtractResult:
+    """Extract one window from LinkedIn (see the module docstring for streams and phases)."""
+    window_start, window_end = _utc(window_start), _utc(window_end)
+    if window_end <= window_start:
+        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    lc = LinkedInClient(conn)
+    tokens = member_tokens_of(conn)
+    orgs = _distinct(company_handles)
+    bad = [o for o in orgs if not o.startswith("urn:li:organization:")]
+    if bad:
+        raise LinkedInError(
+            f"LinkedIn connection '{lc.conn_id}': company_handles must be organisation URNs "
+            f"(urn:li:organization:N), got {bad}",
+            conn_id=lc.conn_id,
+        )
+    advocates = [a for a in _distinct(advocate_usernames) if a not in orgs]
+    run = _Run(lc, progress, orgs, advocates, tokens)
+    started = time.monotonic()
+    log.info(
+        "linkedin extract via %s (LinkedIn-Version %s): %s organisations, %s advocates (%s with a token), "
+        "window %s .. %s, %s lookback ids",
+        safe_url(lc.host),
+        lc.version,
+        len(orgs),
+        len(advocates),
+        sum(1 for a in advocates if a in tokens),
+        window_start.isoformat(),
+        window_end.isoformat(),
+        len(lookback_ids or []),
+    )
+    run.network_sizes(advocates)
+    lc.phase = "organization"
+    for org in orgs:
+        run.author_posts(org, "organization", "organization", window_start, window_end)
+    run.members(advocates, window_start, window_end)
+    run.refresh(lookback_ids or [])
+    run.reshare_parents()
+    run.social_metadata()
+    run.share_statistics()
+    run.member_analytics()
+    result = ExtractResult(
+        network_sizes=run.network,
+        posts=list(run.posts.values()),
+        post_errors=run.post_errors,
+        member_errors=run.member_errors,
+    )
+    lc.stats.records = {k: len(v) for k, v in result.items()}
+    result.stats = lc.stats
+    log.info(
+        "linkedin extract done in %.1f s: %s; %s requests (minimum %s), %s throttled",
+        time.monotonic() - started,
+        ", ".join(f"{k} {v}" for k, v in lc.stats.records.items()),
+        lc.stats.requests,
+        lc.stats.min_requests,
+        lc.stats.rate_limited,
+    )
+    return result
