@@ -62,7 +62,7 @@ def advocacy_nightly():
 
         return pipeline.load_landed([roster, *platforms])
 
-    @task
+    @task(retries=0)  # a failed expectation will fail again: stop at once, publish nothing
     def validate(ds=None, run_id=None) -> dict:
         """Great Expectations checkpoint on raw and marts; fails naming each failed expectation."""
         from advocacy import pipeline

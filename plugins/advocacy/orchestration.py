@@ -53,9 +53,13 @@ def dbt_task_group(group_id: str, dbt_vars: dict, **kwargs):
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
             test_behavior=TestBehavior.BUILD,
+            # A test spanning two models (relationships) gets its own task after both,
+            # instead of running with the first model before the second exists.
+            should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
         operator_args={"install_deps": False},
-        default_args=DEFAULT_ARGS,
+        # dbt failures are data or code problems; one quick retry covers a dropped connection.
+        default_args={**DEFAULT_ARGS, "retries": 1, "retry_delay": dt.timedelta(seconds=30)},
         **kwargs,
     )

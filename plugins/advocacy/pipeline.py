@@ -169,7 +169,7 @@ def validate(as_of: str, run_id: str) -> dict:
 
     report = quality.run_validation(warehouse.resolve(), as_of=_day(as_of), run_id=run_id)
     quality.assert_valid(report)
-    return {"success": report.success, "data_docs": str(report.data_docs_path or "")}
+    return report.to_dict()
 
 
 def publish(as_of: str, validation: dict | None = None, settings: Settings | None = None) -> str:
