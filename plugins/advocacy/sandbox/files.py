@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from advocacy import utm
-from advocacy.sandbox.company import _H0, _H1, DAY, MONTHS, PROGRAMME_START, UTM_MEDIUM, _poisson, _ts
+from advocacy.sandbox.company import _H1, DAY, MONTHS, PROGRAMME_START, UTM_MEDIUM, _poisson, _ts, month_index
 
 if TYPE_CHECKING:
     from advocacy.sandbox.company import Company
@@ -140,22 +140,23 @@ class FileInputs:
 
     def __init__(self, company: Company):
         self.company = company
-        self._sessions: list[Session] | None = None
+        self._by_month: dict[int, list[Session]] = {}
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- sessions
-    def _link_posts(self):
-        """(post key, created, deleted, link, interactions, tau) of every post carrying a company link."""
+    def _link_posts(self, mi: int):
+        """(platform, post id, created, deleted, link, interactions, tau, by the company) of the
+        posts created in UTC month ``mi`` that carry a company link."""
         c = self.company
-        for author in range(len(c.x_users)):
-            for p in c.posts_of(author, _H1):
-                for _, expanded, _ in p.links:
-                    if "northwind.example" in expanded:
-                        inter = p.final[0] + p.final[1] + p.final[2] + p.final[3]
-                        yield ("x", p.id, p.created, p.deleted, expanded, inter, p.tau, author == 0)
+        for p in c.month_posts(mi):
+            for _, expanded, _ in p.links:
+                if "northwind.example" in expanded:
+                    inter = p.final[0] + p.final[1] + p.final[2] + p.final[3]
+                    yield ("x", p.id, p.created, p.deleted, expanded, inter, p.tau, p.author == 0)
+        ms, me, _, _ = MONTHS[mi]
         for platform in ("facebook", "instagram", "linkedin"):
             world = c.social[platform]
-            for p in world.posts:
+            for p in world.posts_between(ms, me):
                 link = p.link
                 if link is None and p.ref_id is not None:  # a share shows the company post's link card
                     link = world.by_post_id[p.ref_id].link
@@ -163,68 +164,56 @@ class FileInputs:
                     inter = sum(p.final[:2] if platform == "instagram" else p.final[:3])
                     yield (platform, p.id, p.created, p.deleted, link, inter, p.tau, p.author == 0)
 
-    def sessions(self) -> list[Session]:
-        if self._sessions is not None:
-            return self._sessions
+    def _month_sessions(self, mi: int) -> list[Session]:
+        """Sessions sent by the posts of UTC month ``mi`` and that month's other traffic (cached)."""
+        cached = self._by_month.get(mi)
+        if cached is not None:
+            return cached
+        seed = self.company.seed
+        out: list[Session] = []
+        for platform, pid, created, deleted, link, inter, tau, is_company in self._link_posts(mi):
+            rng = random.Random(f"{seed}:sessions:{platform}:{pid}")  # noqa: S311
+            u = utm.parse_utm(link)
+            advocacy = u["utm_medium"] == UTM_MEDIUM
+            lam = (0.6 * inter + 2.0) if advocacy else (0.06 * inter + (1.5 if is_company else 0.2))
+            path = "/" + link.split("://", 1)[1].split("?", 1)[0].split("/", 1)[-1]
+            for i in range(_poisson(rng, lam)):
+                start = int(created + 60 + min(rng.expovariate(1 / tau), 20 * DAY))
+                if (deleted is not None and start >= deleted) or start >= _H1:
+                    continue
+                content = u["utm_content"] or ""
+                if advocacy and rng.random() < 0.03:
+                    content = ""  # the tracked link lost its utm_content on the way
+                conv = 1 if rng.random() < 0.04 else 0
+                if conv and rng.random() < 0.1:
+                    conv = 2
+                source, medium, campaign = (
+                    u["utm_source"] or platform,
+                    u["utm_medium"] or "",
+                    u["utm_campaign"] or "",
+                )
+                out.append(Session(_sid(seed, pid, i), start, path, source, medium, campaign, content, conv))
+        weights = [w for *_, w in OTHER_TRAFFIC]
+        ms, me, _, _ = MONTHS[mi]
+        for day in range(ms, me, DAY):
+            rng = random.Random(f"{seed}:sessions:day:{day}")  # noqa: S311
+            for i in range(_poisson(rng, 14)):
+                source, medium, campaign, _ = rng.choices(OTHER_TRAFFIC, weights)[0]
+                path = rng.choice(("/", "/products/atlas-3", "/careers", "/contact", "/blog/q3-update"))
+                conv = 1 if rng.random() < 0.03 else 0
+                start = day + rng.randrange(DAY)
+                out.append(
+                    Session(_sid(seed, "day", day, i), start, path, source, medium, campaign, "", conv)
+                )
         with self._lock:
-            if self._sessions is not None:
-                return self._sessions
-            seed = self.company.seed
-            out: list[Session] = []
-            for platform, pid, created, deleted, link, inter, tau, is_company in self._link_posts():
-                rng = random.Random(f"{seed}:sessions:{platform}:{pid}")  # noqa: S311
-                u = utm.parse_utm(link)
-                advocacy = u["utm_medium"] == UTM_MEDIUM
-                lam = (0.6 * inter + 2.0) if advocacy else (0.06 * inter + (1.5 if is_company else 0.2))
-                path = "/" + link.split("://", 1)[1].split("?", 1)[0].split("/", 1)[-1]
-                for i in range(_poisson(rng, lam)):
-                    start = int(created + 60 + min(rng.expovariate(1 / tau), 20 * DAY))
-                    if (deleted is not None and start >= deleted) or start >= _H1:
-                        continue
-                    content = u["utm_content"] or ""
-                    if advocacy and rng.random() < 0.03:
-                        content = ""  # the tracked link lost its utm_content on the way
-                    conv = 1 if rng.random() < 0.04 else 0
-                    if conv and rng.random() < 0.1:
-                        conv = 2
-                    out.append(
-                        Session(
-                            _sid(seed, pid, i),
-                            start,
-                            path,
-                            u["utm_source"] or platform,
-                            u["utm_medium"] or "",
-                            u["utm_campaign"] or "",
-                            content,
-                            conv,
-                        )
-                    )
-            weights = [w for *_, w in OTHER_TRAFFIC]
-            for day in range(_H0, _H1, DAY):
-                rng = random.Random(f"{seed}:sessions:day:{day}")  # noqa: S311
-                for i in range(_poisson(rng, 14)):
-                    source, medium, campaign, _ = rng.choices(OTHER_TRAFFIC, weights)[0]
-                    path = rng.choice(("/", "/products/atlas-3", "/careers", "/contact", "/blog/q3-update"))
-                    conv = 1 if rng.random() < 0.03 else 0
-                    out.append(
-                        Session(
-                            _sid(seed, "day", day, i),
-                            day + rng.randrange(DAY),
-                            path,
-                            source,
-                            medium,
-                            campaign,
-                            "",
-                            conv,
-                        )
-                    )
-            out.sort(key=lambda s: (s.start, s.session_id))
-            self._sessions = out
-        return out
+            return self._by_month.setdefault(mi, out)
 
     def sessions_until(self, as_of: dt.datetime) -> list[Session]:
+        """Every session that started by ``as_of``, in time order (only the months needed are built)."""
         ts = _ts(as_of)
-        return [s for s in self.sessions() if s.start <= ts]
+        out = [s for mi in range(month_index(ts) + 1) for s in self._month_sessions(mi) if s.start <= ts]
+        out.sort(key=lambda s: (s.start, s.session_id))
+        return out
 
     def sessions_csv(self, as_of: dt.datetime, style: str = "kpi") -> str:
         if style not in ("kpi", "ga4"):
