@@ -41,7 +41,8 @@ the Page / system-user access token; extra ``api_version`` ("21.0"),
 ``timeout`` (s, 30), ``retries`` (5xx and connection errors at the HTTP
 level, 3), ``wait_on_rate_limit`` (true), ``rate_limit_fallback_wait`` (s,
 60), ``max_rate_limit_wait`` (s, 900), ``max_rate_limit_retries`` (5),
-``transient_retries`` (3), ``member_tokens`` (see each connector).
+``transient_retries`` (3), ``transient_backoff`` (s, 0.5, doubling),
+``member_tokens`` (see each connector).
 """
 
 from __future__ import annotations
@@ -193,6 +194,7 @@ class GraphClient:
         self.max_wait = as_float(extra.get("max_rate_limit_wait"), 900.0)
         self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
         self.transient_retries = int(extra.get("transient_retries", 3))
+        self.transient_backoff = as_float(extra.get("transient_backoff"), 0.5)
         self.stats = ExtractStats()
         self.phase = "setup"
         self._last_status: int | None = None
@@ -360,7 +362,7 @@ class GraphClient:
             if error.transient and transient_attempts < self.transient_retries:
                 transient_attempts += 1
                 self.stats.retries += 1
-                wait = backoff_wait(transient_attempts, 0.5, 10.0)
+                wait = backoff_wait(transient_attempts, self.transient_backoff, 30.0)
                 log.warning(
                     "%s %s: transient error (%s); retrying in %.1f s", self.label, endpoint, error.code, wait
                 )

@@ -203,6 +203,41 @@ def ms_of(value: dt.datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str]) -> dict:
+    """A Posts API object + the connector's ``_`` annotations (counters filled later)."""
+    author = str(post.get("author") or "")
+    commentary = post.get("commentary") or ""
+    links = [((post.get("content") or {}).get("article") or {}).get("source")]
+    links = [u for u in links if u] + [u for u in urls_in(commentary) if u not in links]
+    reshare = post.get("reshareContext") or {}
+    role = "company" if author in orgs else "advocate" if author in advocates else "other"
+    rec = dict(post)
+    rec.update(
+        {
+            "_found_via": found_via,
+            "_also_found_via": [],
+            "_author_role": role,
+            "_author_employee_handle": author if role == "advocate" else None,
+            "_hashtags": little_text_hashtags(commentary),
+            "_mentions_company": any(u in orgs for u in little_text_mentions(commentary)),
+            "_links": links,
+            "_reshare_of": None,
+            "_reshared_author": None,
+            "_is_pure_reshare": bool(reshare) and not commentary.strip(),
+            "_social_metadata": None,
+            "_likes": None,
+            "_comments": None,
+            "_share_statistics": None,
+            "_member_analytics": None,
+            "_analytics_status": "not_applicable" if role != "advocate" else "no_token",
+            "_impressions": None,
+            "_members_reached": None,
+            "_shares": None,
+        }
+    )
+    return rec
+
+
 class LinkedInClient:
     """A ``requests`` session bound to one connection: headers, retries, accounting, errors."""
 
@@ -399,37 +434,8 @@ class _Run:
             if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
                 known["_also_found_via"].append(found_via)
             return
-        author = str(post.get("author") or "")
-        self.authors[pid] = author
-        commentary = post.get("commentary") or ""
-        links = [((post.get("content") or {}).get("article") or {}).get("source")]
-        links = [u for u in links if u] + [u for u in urls_in(commentary) if u not in links]
-        reshare = post.get("reshareContext") or {}
-        role = "company" if author in self.orgs else "advocate" if author in self.advocates else "other"
-        rec = dict(post)
-        rec.update(
-            {
-                "_found_via": found_via,
-                "_also_found_via": [],
-                "_author_role": role,
-                "_author_employee_handle": author if role == "advocate" else None,
-                "_hashtags": little_text_hashtags(commentary),
-                "_mentions_company": any(u in self.orgs for u in little_text_mentions(commentary)),
-                "_links": links,
-                "_reshare_of": None,
-                "_reshared_author": None,
-                "_is_pure_reshare": bool(reshare) and not commentary.strip(),
-                "_social_metadata": None,
-                "_likes": None,
-                "_comments": None,
-                "_share_statistics": None,
-                "_member_analytics": None,
-                "_analytics_status": "not_applicable" if role != "advocate" else "no_token",
-                "_impressions": None,
-                "_members_reached": None,
-                "_shares": None,
-            }
-        )
+        self.authors[pid] = str(post.get("author") or "")
+        rec = annotate(post, found_via, orgs=self.orgs, advocates=self.advocates)
         self.posts[pid] = rec
 
     # ----------------------------------------------------------------- phases

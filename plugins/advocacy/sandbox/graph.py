@@ -63,8 +63,7 @@ _VERSION = re.compile(r"v\d{1,2}\.\d{1,2}")
 RATE_LIMITS = {  # calls per window per endpoint (the real budgets are per app/user/Page and hourly)
     "node": 600,
     "multi": 600,
-    "page_posts": 600,
-    "user_posts": 600,
+    "page_posts": 600,  # /{page}/posts and /{user}/posts
     "tagged": 600,
     "ig_media": 600,
     "hashtag_search": 600,
