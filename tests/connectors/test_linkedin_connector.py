@@ -1,0 +1,203 @@
+"""The LinkedIn REST connector (plain requests) against the sandbox over HTTP (no mocks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from advocacy.connectors import linkedin as lic
+from advocacy.connectors.base import ConnectionInfo, RateLimitError, TokenExpiredError
+from advocacy.sandbox.server import running_sandbox
+
+NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)  # as in conftest.py
+WINDOW_END = dt.datetime(2026, 11, 21, 23, 0, tzinfo=dt.UTC)
+START = WINDOW_END - dt.timedelta(days=75)
+ORG_TOKEN = "sandbox-linkedin-token"
+
+
+@pytest.fixture(scope="module")
+def sandbox(social_company):
+    with running_sandbox(company=social_company, now=NOW) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def org(social_company) -> str:
+    return social_company.social.ids()["linkedin_organization_urn"]
+
+
+@pytest.fixture(scope="module")
+def tokens(social_company) -> dict:
+    return social_company.member_tokens("linkedin", NOW)
+
+
+@pytest.fixture(scope="module")
+def advocates(social_truth) -> list[str]:
+    return [
+        e["linkedin_member_urn"]
+        for e in social_truth["employees"]
+        if e["registered_at"] and e["linkedin_member_urn"]
+    ]
+
+
+def conn(sb, tokens=None, token=ORG_TOKEN, **extra) -> ConnectionInfo:
+    extra = {"api_version": "202610", "timeout": 10, "member_tokens": tokens or {}, **extra}
+    return ConnectionInfo("linkedin_api", sb.url, password=token, extra=extra)
+
+
+def run(c, org, advocates, *, start=START, end=WINDOW_END, lookback=()):
+    return lic.extract(
+        c,
+        advocate_usernames=advocates,
+        company_handles=[org],
+        hashtags=["#LifeAtNorthwind"],
+        company_domains=["northwind.example"],
+        window_start=start,
+        window_end=end,
+        lookback_ids=list(lookback),
+    )
+
+
+def _t(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+@pytest.fixture(scope="module")
+def result(sandbox, org, tokens, advocates):
+    sandbox.reset_stats()
+    res = run(conn(sandbox, tokens, page_size=20), org, advocates)
+    return res, sandbox.stats()
+
+
+def test_window_run_reads_organisation_and_granted_members(result, social_truth, org, tokens, advocates):
+    res, served = result
+    assert set(res) == set(lic.STREAMS)
+    posts = {p["id"]: p for p in res["posts"]}
+    li = [
+        p
+        for p in social_truth["posts"] + social_truth["company_posts"]
+        if p["platform"] == "linkedin" and not p["deleted_at"] and START <= _t(p["created_at"]) < WINDOW_END
+    ]
+    assert set(posts) == {p["id"] for p in li if p["author_id"] == org or p["author_id"] in tokens}
+    assert {p["id"] for p in res["posts"] if p["_found_via"] == "organization"} == {
+        p["id"] for p in li if p["author_id"] == org
+    }
+    assert res.stats.by_phase["organization"]["requests"] >= 2  # page_size 20: start/count paging
+    assert res.stats.requests == served["total_requests"] and res.stats.requests == res.stats.min_requests
+    errors = {e["member"]: e["_error_kind"] for e in res["member_errors"]}
+    assert errors == {a: "no_token" for a in advocates if a not in tokens}
+    for p in res["posts"]:
+        assert (
+            isinstance(p["createdAt"], int)
+            and START.timestamp() * 1000 <= p["createdAt"] < WINDOW_END.timestamp() * 1000
+        )
+
+
+def test_records_carry_the_truth(result, social_truth, org, tokens):
+    res, _ = result
+    truth = {p["id"]: p for p in social_truth["posts"] + social_truth["company_posts"]}
+    employees = {e["linkedin_member_urn"]: e for e in social_truth["employees"] if e["linkedin_member_urn"]}
+    statuses = set()
+    for p in res["posts"]:
+        t = truth[p["id"]]
+        assert p["_likes"] == t["counters"]["likes"] and p["_comments"] == t["counters"]["comments"]
+        assert p["_impressions"] == t["counters"]["impressions"] and p["_shares"] == t["counters"]["shares"]
+        assert p["_is_pure_reshare"] == t["is_pure_reshare"]
+        if t["referenced"]:
+            assert p["_reshare_of"] == t["referenced"]["id"] == p["reshareContext"]["parent"]
+            assert p["_reshared_author"] == org
+        assert p["_mentions_company"] == t["markers"]["mentions_company"]
+        has_tag = any(h in ("lifeatnorthwind", "northwindrobotics") for h in p["_hashtags"])
+        assert has_tag == t["markers"]["has_programme_hashtag"]
+        if p["_author_role"] == "company":
+            assert p["_share_statistics"]["impressionCount"] == p["_impressions"]
+            assert p["_analytics_status"] == "not_applicable"
+        else:
+            e = employees[p["author"]]
+            assert p["_author_employee_handle"] == p["author"] and t["employee_id"] == e["employee_id"]
+            assert p["_analytics_status"] == ("ok" if e["api_access"]["linkedin_analytics"] else "forbidden")
+            statuses.add(p["_analytics_status"])
+            if p["_analytics_status"] == "forbidden":
+                assert p["_impressions"] is None and p["_member_analytics"] is None
+    assert statuses == {"ok", "forbidden"}
+    sizes = {n["_urn"]: n for n in res["network_sizes"]}
+    audience = {
+        a["account_id"]: a["audience"] for a in social_truth["audiences"] if a["platform"] == "linkedin"
+    }
+    assert set(sizes) == {org, *tokens}
+    assert all(n["firstDegreeSize"] == audience[u] for u, n in sizes.items())
+    assert sizes[org]["_role"] == "company" and sizes[org]["_edge_type"] == "COMPANY_FOLLOWED_BY_MEMBER"
+
+
+def test_lookback_refresh_and_deleted_posts(sandbox, social_truth, org, tokens, advocates):
+    li = [p for p in social_truth["posts"] + social_truth["company_posts"] if p["platform"] == "linkedin"]
+    gone = [p["id"] for p in li if p["deleted_at"]][:3]
+    alive = [p["id"] for p in li if not p["deleted_at"] and "2026-11-01" <= p["created_at"] < "2026-11-18"]
+    assert len(gone) == 3 and len(alive) > 20
+    res = run(
+        conn(sandbox, tokens), org, advocates, start=WINDOW_END - dt.timedelta(days=1), lookback=alive + gone
+    )
+    assert {e["id"] for e in res["post_errors"]} == set(gone)
+    assert {e["_error_kind"] for e in res["post_errors"]} == {"not_found"}
+    assert {p["id"] for p in res["posts"] if p["_found_via"] == "lookup"} == set(alive)
+    assert all(p["_likes"] is not None for p in res["posts"])
+
+
+def test_expired_tokens(social_company, org, tokens):
+    members = sorted(tokens)[:3]
+    with running_sandbox(company=social_company, now=NOW, expired_tokens={tokens[members[0]]}) as sb:
+        res = run(conn(sb, {m: tokens[m] for m in members}), org, members)
+        errors = {e["member"]: e for e in res["member_errors"]}
+        assert set(errors) == {members[0]} and errors[members[0]]["_error_kind"] == "token_expired"
+        assert errors[members[0]]["error"]["code"] == "EXPIRED_ACCESS_TOKEN"
+        assert "60 days" in errors[members[0]]["_action"]
+        assert {n["_urn"] for n in res["network_sizes"]} == {org, *members[1:]}
+        sb.expire_token(ORG_TOKEN)
+        with pytest.raises(TokenExpiredError) as exc:
+            run(conn(sb), org, [])
+    message = str(exc.value)
+    assert exc.value.status == 401 and exc.value.code == "EXPIRED_ACCESS_TOKEN"
+    assert "linkedin_api" in message and "60 days" in message and "password" in message
+    assert ORG_TOKEN not in message
+
+
+def test_versions_and_throttling(social_company, org):
+    with running_sandbox(
+        company=social_company, now=NOW, rate_limits={"linkedin.posts": 2}, rate_window_seconds=1
+    ) as sb:
+        with pytest.raises(lic.LinkedInError, match="extra.api_version"):
+            run(conn(sb, api_version="202401"), org, [])
+        with pytest.raises(lic.LinkedInError, match="YYYYMM"):
+            run(conn(sb, api_version="2026-10"), org, [])
+        sb.reset_rate_limits()
+        started = time.monotonic()
+        res = run(
+            conn(sb, page_size=5, rate_limit_fallback_wait=0.4),
+            org,
+            [],
+            start=WINDOW_END - dt.timedelta(days=30),
+        )
+        assert res.stats.rate_limited >= 1 and time.monotonic() - started < 10
+        assert len([p for p in res["posts"] if p["_found_via"] == "organization"]) > 5
+        sb.reset_rate_limits()
+        with pytest.raises(RateLimitError, match="linkedin_api"):
+            run(
+                conn(sb, page_size=5, max_rate_limit_retries=0),
+                org,
+                [],
+                start=WINDOW_END - dt.timedelta(days=30),
+            )
+
+
+def test_pure_helpers():
+    text = "Proud! {hashtag|\\#|LifeAtNorthwind} #extra Thanks @[Northwind Robotics](urn:li:organization:42)"
+    assert lic.little_text_hashtags(text) == ["lifeatnorthwind", "extra"]
+    assert lic.little_text_mentions(text) == ["urn:li:organization:42"]
+    assert lic.encode_urn("urn:li:share:1") == "urn%3Ali%3Ashare%3A1"
+    assert (
+        lic.restli_list(["urn:li:share:1", "urn:li:ugcPost:2"])
+        == "List(urn%3Ali%3Ashare%3A1,urn%3Ali%3AugcPost%3A2)"
+    )
+    assert lic.reactions_total({"reactionSummaries": {"LIKE": {"count": 3}, "PRAISE": {"count": 2}}}) == 5
+    assert lic.reactions_total(None) is None
