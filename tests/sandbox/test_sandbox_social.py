@@ -7,9 +7,11 @@ import datetime as dt
 import io
 import re
 from collections import Counter, defaultdict
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from advocacy import utm
 from advocacy.sandbox.company import Company
 from advocacy.sandbox.files import GA4_COLUMNS, SELF_REPORT_COLUMNS, SESSION_COLUMNS
@@ -205,3 +207,17 @@ def test_self_reports_never_overlap_api_data(social_company, social_truth, tmp_p
         assert int(r["posts"]) >= 1 and re.fullmatch(r"\d{4}-\d\d", r["month"])
     early = social_company.self_report_rows(dt.date(2026, 3, 2))
     assert {r["month"] for r in early} <= {"2026-01"}  # February's reports arrive from March 3rd
+
+
+def test_demo_programme_names_the_sandbox_accounts(social_company):
+    path = Path(__file__).resolve().parents[2] / "plugins" / "advocacy" / "sandbox" / "demo_programme.yml"
+    platforms = yaml.safe_load(path.read_text(encoding="utf-8"))["platforms"]
+    ids = social_company.social.ids()  # seed 42, the demo's
+    assert platforms["facebook"]["company_handles"] == [ids["facebook_page_id"]]
+    assert platforms["instagram"]["company_handles"] == [ids["instagram_user_id"]]
+    assert platforms["linkedin"]["company_handles"] == [ids["linkedin_organization_urn"]]
+    assert {p: platforms[p]["connection_id"] for p in NEW} == {
+        "facebook": "facebook_graph",
+        "instagram": "instagram_graph",
+        "linkedin": "linkedin_api",
+    }
