@@ -279,3 +279,18 @@ def test_any_graph_version_and_no_token_in_the_logs(sandbox, page_id, tokens, ca
     assert PAGE_TOKEN not in text and tokens[handle] not in text  # ...without the tokens
     with pytest.raises(ConnectorError, match="api_version"):
         run(conn(sandbox, api_version="latest"), page_id, [], start=WINDOW_END - dt.timedelta(days=1))
+
+
+def test_every_record_loads_with_its_declared_key_and_time(history):
+    import json
+
+    from advocacy.load import parse_time, stream_spec
+
+    result, _, _ = history
+    for stream, records in result.items():
+        spec = stream_spec(fbc.STREAMS[stream])
+        json.dumps(records)  # landing writes JSON lines
+        for rec in records:
+            assert rec.get(spec.key) not in (None, ""), (stream, rec)
+            if spec.time:
+                assert parse_time(rec[spec.time]).tzinfo is not None

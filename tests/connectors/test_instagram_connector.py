@@ -201,3 +201,18 @@ def test_errors_name_the_connection(social_company, ig_id):
     ):
         run(conn(sb), ig_id, [], start=WINDOW_END - dt.timedelta(days=1))
     assert exc.value.code == 190 and "instagram_graph" in str(exc.value) and "Instagram" in str(exc.value)
+
+
+def test_every_record_loads_with_its_declared_key_and_time(history):
+    import json
+
+    from advocacy.load import parse_time, stream_spec
+
+    result, _ = history
+    for stream, records in result.items():
+        spec = stream_spec(igc.STREAMS[stream])
+        json.dumps(records)  # landing writes JSON lines
+        for rec in records:
+            assert rec.get(spec.key) not in (None, ""), (stream, rec)
+            if spec.time:
+                assert parse_time(rec[spec.time]).tzinfo is not None

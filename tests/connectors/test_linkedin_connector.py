@@ -201,3 +201,20 @@ def test_pure_helpers():
     )
     assert lic.reactions_total({"reactionSummaries": {"LIKE": {"count": 3}, "PRAISE": {"count": 2}}}) == 5
     assert lic.reactions_total(None) is None
+
+
+def test_every_record_loads_with_its_declared_key_and_time(result):
+    import json
+
+    from advocacy.load import parse_time, stream_spec
+
+    res, _ = result
+    assert res["member_errors"] and res["network_sizes"]
+    for stream, records in res.items():
+        spec = stream_spec(lic.STREAMS[stream])
+        json.dumps(records)  # landing writes JSON lines
+        for rec in records:
+            assert rec.get(spec.key) not in (None, ""), (stream, rec)
+            if spec.time:
+                parsed = parse_time(rec[spec.time])
+                assert parsed.tzinfo is not None and parsed.year == 2026  # epoch milliseconds
