@@ -239,3 +239,15 @@ def test_ga4_variant_uses_the_documented_field_names():
     ours = [c.split(".", 1)[1] for c in GA4_COLUMNS if c.startswith("collected_traffic_source.")]
     assert ours and set(ours) <= set(fields)
     assert {"event_timestamp", "event_date"} <= set(GA4_COLUMNS)
+
+
+def test_uri_form_connection_extras_are_strings():
+    from advocacy.connectors.base import as_list, member_tokens_of
+
+    assert as_list("post_media_view, post_impressions", ()) == ["post_media_view", "post_impressions"]
+    assert as_list('["IMPRESSION","RESHARE"]', ()) == ["IMPRESSION", "RESHARE"]
+    assert as_list(None, ("a",)) == ["a"]
+    c = ConnectionInfo(
+        "linkedin_api", "", password="t", extra={"member_tokens": '{"urn:li:person:A": "tok"}'}
+    )
+    assert member_tokens_of(c) == {"urn:li:person:A": "tok"}

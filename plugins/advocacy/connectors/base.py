@@ -310,6 +310,23 @@ def member_tokens_of(conn: Any) -> dict[str, str]:
     return {str(k).strip(): str(v).strip() for k, v in raw.items() if str(k).strip() and v}
 
 
+def as_list(value: Any, default: Sequence[str]) -> list[str]:
+    """A list of names from a connection extra: a JSON list, or a comma-separated string
+    (URI-form connections carry every extra as a string)."""
+    if value is None or value == "" or value == []:
+        return list(default)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = text.strip("[]").split(",")
+        else:
+            value = text.split(",")
+    return [str(v).strip().strip("'\"") for v in value if str(v).strip()]
+
+
 def as_float(value: Any, default: float) -> float:
     try:
         return float(value)

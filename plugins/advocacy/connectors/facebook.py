@@ -93,6 +93,7 @@ from typing import Any
 from advocacy.connectors.base import (
     ExtractResult,
     Stream,
+    as_list,
     chunks,
     hashtags_in,
     member_tokens_of,
@@ -213,8 +214,8 @@ class _Run:
         self.post_errors: list[dict] = []
         self.member_errors: list[dict] = []
         extra = gc.extra
-        self.metrics = list(extra.get("insight_metrics") or DEFAULT_INSIGHT_METRICS)
-        self.impression_metrics = list(extra.get("impressions_metrics") or DEFAULT_IMPRESSIONS_METRICS)
+        self.metrics = as_list(extra.get("insight_metrics"), DEFAULT_INSIGHT_METRICS)
+        self.impression_metrics = as_list(extra.get("impressions_metrics"), DEFAULT_IMPRESSIONS_METRICS)
         self.dropped: list[str] = []
         self.metrics_checked = False
 

@@ -115,6 +115,7 @@ from advocacy.connectors.base import (
     Stream,
     TokenExpiredError,
     as_float,
+    as_list,
     backoff_wait,
     base_url,
     chunks,
@@ -396,7 +397,7 @@ class _Run:
         self.tokens = tokens
         self.page_size = max(1, min(PAGE, int(lc.extra.get("page_size", PAGE))))
         self.metrics = [
-            str(m).upper() for m in (lc.extra.get("member_analytics_metrics") or DEFAULT_ANALYTICS)
+            m.upper() for m in as_list(lc.extra.get("member_analytics_metrics"), DEFAULT_ANALYTICS)
         ]
         self.network: list[dict] = []
         self.posts: dict[str, dict] = {}
