@@ -15,7 +15,8 @@ Streams and record shapes (Graph objects as returned + ``_`` annotations):
   and every advocate's account as business discovery returned it
   (``id``, ``username``, ``name``, ``followers_count``, ``follows_count``,
   ``media_count``; its ``media`` moved to the ``media`` stream) +
-  ``_role`` (``company`` | ``advocate``), ``_audience`` (``followers_count``).
+  ``_role`` (``company`` | ``advocate``), ``_audience`` (``followers_count``),
+  and for advocates ``_handle`` (the roster ``instagram_username`` asked for).
 * ``media`` (key ``id``, time ``timestamp`` like ``2026-03-04T10:15:00+0000``):
   IG Media objects: ``id``, ``caption`` (absent without text),
   ``media_type`` (IMAGE / VIDEO / CAROUSEL_ALBUM), ``media_product_type``,
