@@ -3,7 +3,7 @@
 
 The nightly employee-advocacy load, one run per day (the data interval):
 
-`prepare_warehouse` -> `extract_roster` + `extract_platform[x, ...]` (landing JSON)
+`prepare_warehouse` -> `extract_files` + `extract_platform[x, ...]` (landing JSON)
 -> `load_raw` (COPY into `raw`, replace by interval) -> `dbt` (staging ->
 intermediate -> marts, through Cosmos) -> `validate` (Great Expectations gate)
 -> `publish_report` (only if every validation passed).
@@ -42,11 +42,11 @@ def advocacy_nightly():
         return pipeline.prepare()
 
     @task
-    def extract_roster(ds=None) -> list[dict]:
-        """Land tonight's HR roster export."""
+    def extract_files(ds=None) -> list[dict]:
+        """Land tonight's HR roster, web sessions and self-report exports."""
         from advocacy import pipeline
 
-        return pipeline.extract_roster(ds)
+        return pipeline.extract_files(ds)
 
     @task(max_active_tis_per_dag=4)
     def extract_platform(platform: str, ds=None) -> list[dict]:
@@ -56,11 +56,11 @@ def advocacy_nightly():
         return pipeline.extract_platform(platform, ds)
 
     @task
-    def load_raw(roster: list[dict], platforms: list[list[dict]]) -> dict:
+    def load_raw(files: list[dict], platforms: list[list[dict]]) -> dict:
         """COPY the landed files into raw, replacing the interval's rows."""
         from advocacy import pipeline
 
-        return pipeline.load_landed([roster, *platforms])
+        return pipeline.load_landed([files, *platforms])
 
     @task(retries=0)  # a failed expectation will fail again: stop at once, publish nothing
     def validate(ds=None, run_id=None) -> dict:
@@ -77,10 +77,10 @@ def advocacy_nightly():
         return pipeline.publish(ds, validation)
 
     ready = prepare_warehouse()
-    roster = extract_roster()
+    files = extract_files()
     platforms = extract_platform.expand(platform=SETTINGS.enabled_platforms())
-    ready >> [roster, platforms]
-    loaded = load_raw(roster, platforms)
+    ready >> [files, platforms]
+    loaded = load_raw(files, platforms)
     transform = dbt_task_group("dbt", {**SETTINGS.dbt_vars(), "as_of_date": "{{ ds }}"})
     checked = validate()
     loaded >> transform >> checked

@@ -39,7 +39,8 @@ def test_retries_tags_and_docs(dagbag):
 def test_nightly_shape(dagbag):
     dag = dagbag.dags["advocacy_nightly"]
     ids = set(dag.task_ids)
-    steps = {"prepare_warehouse", "extract_roster", "extract_platform", "load_raw", "validate", "publish_report"}
+    steps = {"prepare_warehouse", "extract_files", "extract_platform", "load_raw", "validate"}
+    steps.add("publish_report")
     assert steps <= ids
     assert any(i.startswith("dbt.") for i in ids)
     assert dag.catchup is False

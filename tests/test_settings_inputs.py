@@ -58,3 +58,28 @@ def test_roster_reads_and_names_bad_rows(tmp_path):
     empty.write_text(f"{HEADER}\n")
     with pytest.raises(inputs.InputError, match="no employees"):
         inputs.read_roster(str(empty))
+
+
+def test_sessions_accept_kpi_and_ga4_layouts(tmp_path):
+    import datetime as dt
+
+    from advocacy.sandbox.company import Company
+
+    company = Company(seed=7)
+    now = dt.datetime(2026, 3, 10, 3, tzinfo=dt.UTC)
+    kpi = tmp_path / "kpi.csv"
+    ga4 = tmp_path / "ga4.csv"
+    company.write_sessions_csv(kpi, now)
+    company.write_sessions_csv(ga4, now, style="ga4")
+    a, b = inputs.read_sessions(str(kpi)), inputs.read_sessions(str(ga4))
+    assert len(a) == len(b) > 100
+    strip = lambda rows: sorted(tuple(r[c] for c in inputs.SESSION_COLUMNS) for r in rows)  # noqa: E731
+    assert strip(a) == strip(b)  # the same sessions whichever export names they carry
+    assert all(r["_format"] == "ga4" for r in b)
+
+
+def test_self_reports_key_by_employee_month_platform(tmp_path):
+    f = tmp_path / "sr.csv"
+    f.write_text("employee_id,month,platform,posts,likes,comments,shares\nE1,2026-02,TikTok,3,10,2,1\n")
+    [row] = inputs.read_self_reports(str(f))
+    assert row["_row_key"] == "E1|2026-02|tiktok" and row["posts"] == "3"

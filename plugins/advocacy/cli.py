@@ -47,9 +47,7 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get(
-            "AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"
-        ),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "SCARF_ANALYTICS": "false",
         "DO_NOT_TRACK": "true",
@@ -118,6 +116,14 @@ def report_path(day: dt.date) -> str:
     return f"{settings.publish_path.rstrip('/')}/{day.isoformat()}/index.html"
 
 
+def write_demo_files(company, settings, now: dt.datetime) -> None:
+    """The demo company's web-analytics and self-report exports, as of the sandbox clock."""
+    if settings.sessions_path:
+        company.write_sessions_csv(settings.sessions_path, now)
+    if settings.self_reports_path:
+        company.write_self_reports_csv(settings.self_reports_path, now)
+
+
 def cmd_demo(args) -> int:
     from advocacy.sandbox.server import running_sandbox
 
@@ -130,6 +136,7 @@ def cmd_demo(args) -> int:
     started = time.perf_counter()
     with running_sandbox(seed=args.seed, now=now, roster_path=settings.roster_path) as sandbox:
         _step(f"sandbox: {sandbox.url} (seed {args.seed}, clock {now.isoformat()})")
+        write_demo_files(sandbox.company, settings, now)
         os.environ["AIRFLOW_CONN_X_API"] = json.dumps(
             {"conn_type": "http", "host": sandbox.url, "password": sandbox.bearer_token,
              "extra": {"timeout": 30, "wait_on_rate_limit": True}}

@@ -18,7 +18,17 @@ from advocacy.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-ROSTER_STREAMS = {"employees": load.StreamSpec(key="employee_id")}
+# File inputs: source -> stream -> key/time, and the settings attribute with the file's path.
+FILE_SOURCES = {
+    "roster": {"employees": load.StreamSpec(key="employee_id")},
+    "web": {"sessions": load.StreamSpec(key="session_id", time="session_start")},
+    "self_report": {"activity": load.StreamSpec(key="_row_key")},
+}
+FILE_READERS = {
+    ("roster", "employees"): ("roster_path", inputs.read_roster),
+    ("web", "sessions"): ("sessions_path", inputs.read_sessions),
+    ("self_report", "activity"): ("self_reports_path", inputs.read_self_reports),
+}
 
 
 def _day(value: str | dt.date) -> dt.date:
@@ -37,8 +47,8 @@ def connector(platform: str) -> ModuleType:
 
 
 def _streams(source: str) -> dict:
-    if source == "roster":
-        return ROSTER_STREAMS
+    if source in FILE_SOURCES:
+        return FILE_SOURCES[source]
     return {name: load.stream_spec(d) for name, d in connector(source).STREAMS.items()}
 
 
@@ -47,7 +57,7 @@ def prepare(settings: Settings | None = None) -> dict:
     settings = settings or load_settings()
     target = warehouse.resolve()
     warehouse.ensure_schemas(target)
-    for source in ["roster", *settings.enabled_platforms()]:
+    for source in [*FILE_SOURCES, *settings.enabled_platforms()]:
         load.ensure_tables(target, source, _streams(source))
     log.info("warehouse %s (%s) ready", target.masked_url, target.origin)
     return {"warehouse": target.masked_url, "platforms": settings.enabled_platforms()}
@@ -64,13 +74,25 @@ def _describe(f: landing.LandedFile) -> dict:
     }
 
 
-def extract_roster(interval_start: str, settings: Settings | None = None) -> list[dict]:
+def extract_files(interval_start: str, settings: Settings | None = None) -> list[dict]:
+    """Land tonight's file inputs: the HR roster (required), sessions and self-reports (optional).
+
+    Each file is a full export, landed whole for the interval; staging reads the
+    latest interval, so a rerun or a corrected export simply replaces it.
+    """
     settings = settings or load_settings()
     day = _day(interval_start)
-    rows = inputs.read_roster(settings.roster_path)
-    f = landing.write(settings.landing_path, "roster", "employees", day, rows, dt.datetime.now(dt.UTC))
-    log.info("roster: %s employees landed in %s", f.records, f.path)
-    return [_describe(f)]
+    landed = []
+    for (source, stream), (attr, reader) in FILE_READERS.items():
+        path = getattr(settings, attr)
+        if not path:
+            log.info("%s.%s: no file configured (inputs in %s)", source, stream, settings.source_file)
+            continue
+        rows = reader(path)
+        f = landing.write(settings.landing_path, source, stream, day, rows, dt.datetime.now(dt.UTC))
+        log.info("%s.%s: %s rows landed in %s", source, stream, f.records, f.path)
+        landed.append(_describe(f))
+    return landed
 
 
 def advocate_handles(settings: Settings, platform: str, column: str, since: dt.date) -> list[str]:

@@ -69,6 +69,8 @@ class Settings:
     lookback_days: int
     baseline_months: int
     roster_path: str
+    sessions_path: str | None
+    self_reports_path: str | None
     landing_path: str
     publish_path: str
     platforms: dict[str, PlatformSettings] = field(default_factory=dict)
@@ -144,9 +146,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"{where}: programme.timezone '{tz}' is not an IANA zone") from exc
 
-    hashtags = tuple(
-        str(h) if str(h).startswith("#") else f"#{h}" for h in prog.get("hashtags", [])
-    )
+    hashtags = tuple(str(h) if str(h).startswith("#") else f"#{h}" for h in prog.get("hashtags", []))
     for h in hashtags:
         if not re.fullmatch(r"#\w+", h):
             raise SettingsError(f"{where}: programme.hashtags: '{h}' is not a hashtag")
@@ -179,6 +179,8 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         lookback_days=lookback,
         baseline_months=int(prog.get("baseline_months", 3)),
         roster_path=_path(_req(inputs, "roster", f"{where}: inputs"), base),
+        sessions_path=_path(inputs["sessions"], base) if inputs.get("sessions") else None,
+        self_reports_path=_path(inputs["self_reports"], base) if inputs.get("self_reports") else None,
         landing_path=_path(inputs.get("landing", "${ADVOCACY_HOME}/landing"), base),
         publish_path=_path(inputs.get("publish", "${ADVOCACY_HOME}/reports"), base),
         platforms=platforms,

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from advocacy import cli
 from advocacy.sandbox.server import running_sandbox
-from advocacy.settings import DEMO_SETTINGS
+from advocacy.settings import DEMO_SETTINGS, load_settings
 from advocacy.warehouse import WarehouseTarget
 
 from . import expected
@@ -45,6 +45,8 @@ def run(pg_server, tmp_path_factory):
     settings = yaml.safe_load(DEMO_SETTINGS.read_text())
     settings["inputs"] = {
         "roster": str(tmp / "roster.csv"),
+        "sessions": str(tmp / "sessions.csv"),
+        "self_reports": str(tmp / "self_reports.csv"),
         "landing": str(tmp / "landing"),
         "publish": str(tmp / "reports"),
     }
@@ -59,6 +61,7 @@ def run(pg_server, tmp_path_factory):
             "AIRFLOW_CONN_X_API",
             json.dumps({"conn_type": "http", "host": sandbox.url, "password": sandbox.bearer_token}),
         )
+        cli.write_demo_files(sandbox.company, load_settings(), CLOCK)
         cli.use_warehouse()
         rc = cli.run_dag(DAY)
         truth = sandbox.company.ground_truth(CLOCK)
