@@ -31,6 +31,8 @@ RAW_TABLES = (
     "x__tweets",
     "x__tweet_errors",
     "x__user_errors",
+    "web__sessions",
+    "self_report__activity",
 )
 
 ROSTER = [
@@ -188,6 +190,39 @@ POSTS = {
     ),
 }  # fmt: skip
 
+# Web sessions (the whole file is landed on both run days; S99 is only in the 03-01 copy,
+# so the staging model, reading the latest copy only, never sees it).
+# Baseline months (var baseline_months 3 before the programme start month 2026-01):
+# Oct, Nov, Dec 2025. Social sources there (any medium): linkedin 1 (S01), x 2 (S02, S03).
+SESSIONS = [
+    # session_id, session_start (UTC), landing_page, source, medium, campaign, content, conversions, ga4
+    ("S01", "2025-10-05T10:00:00Z", "/", "linkedin", "social", "", "", "0", False),
+    ("S02", "2025-11-10T10:00:00Z", "/", "twitter", "organic", "", "", "0", False),
+    ("S03", "2025-12-01T10:00:00Z", "/", "t.co", "", "", "", "1", False),
+    ("S04", "2025-09-15T10:00:00Z", "/", "x", "social", "", "", "0", False),  # before the baseline window
+    ("S05", "2025-12-20T10:00:00Z", "/", "newsletter", "email", "", "", "0", False),  # not social
+    ("S06", "2026-02-03T10:00:00Z", "/robots", "x", "employee_advocacy", "Launch", "ADA1", "1", False),
+    ("S07", "2026-02-10T10:00:00Z", "/robots", "lnkd.in", "Employee_Advocacy", "launch", "ada1", "0", False),
+    # 23:30 UTC on Jan 31 = February in Amsterdam; from a GA4 export
+    ("S08", "2026-01-31T23:30:00Z", "/jobs", "twitter", "employee_advocacy", "hiring", "dan4", "2", True),
+    ("S09", "2026-03-01T09:00:00Z", "/jobs", "x", "employee_advocacy", "hiring", "bob2", "0", False),
+    ("S10", "2026-03-02T09:00:00Z", "/", "newsletter", "employee_advocacy", "hiring", "zzz9", "1", False),
+    ("S11", "2026-01-15T10:00:00Z", "/", "x", "social", "", "", "0", False),  # not the advocacy medium
+]  # fmt: skip
+SESSIONS_DAY1_ONLY = [
+    ("S99", "2026-02-15T10:00:00Z", "/", "x", "employee_advocacy", "launch", "ada1", "5", False),
+]
+
+# Self-reports (whole file landed on both run days; the 03-01 copy had Bob's linkedin posts as 9).
+SELF_REPORTS = [
+    # employee_id, month, platform, posts, likes, comments, shares
+    ("E001", "2026-02", "X", "2", "50", "5", "5"),  # Ada has API x posts in Feb: ignored
+    ("E001", "2026-02", "tiktok", "1", "10", "2", "1"),
+    ("E002", "2026-02", "LinkedIn", "2", "4", "1", "0"),  # makes registered Bob active in Feb
+    ("E003", "2026-03", "other", "1", "1", "0", "0"),  # Cleo is not registered: does not count
+    ("E004", "2026-03", "x", "1", "3", "0", "2"),  # Dan has no API post in March: counts
+]
+
 TWEET_ERRORS = {  # run day -> post ids the lookup reported missing
     "2026-03-02": ["1007"],
 }
@@ -252,6 +287,20 @@ def records() -> dict[str, list[tuple[str, dict]]]:
         for post_id, p in POSTS.items():
             if day in p["seen"]:
                 out["x__tweets"].append((day, tweet_record(post_id, day)))
+        for sid, start, page, src, med, camp, content, conv, ga4 in SESSIONS + (
+            SESSIONS_DAY1_ONLY if day == RUN_DAYS[0] else []
+        ):
+            rec = {"session_id": sid, "session_start": start, "landing_page": page, "utm_source": src,
+                   "utm_medium": med, "utm_campaign": camp, "utm_content": content, "conversions": conv}  # fmt: skip
+            if ga4:
+                rec["_format"] = "ga4"
+            out["web__sessions"].append((day, rec))
+        for emp, month, platform, posts, likes, comments, shares in SELF_REPORTS:
+            if day == RUN_DAYS[0] and emp == "E002":
+                posts = "9"
+            rec = {"employee_id": emp, "month": month, "platform": platform, "posts": posts, "likes": likes,
+                   "comments": comments, "shares": shares, "_row_key": f"{emp}|{month}|{platform.lower()}"}  # fmt: skip
+            out["self_report__activity"].append((day, rec))
         for post_id in TWEET_ERRORS.get(day, []):
             out["x__tweet_errors"].append(
                 (
@@ -278,7 +327,10 @@ KEY_FIELD = {
     "x__tweets": "id",
     "x__tweet_errors": "resource_id",
     "x__user_errors": "resource_id",
+    "web__sessions": "session_id",
+    "self_report__activity": "_row_key",
 }
+TIME_FIELD = {"x__tweets": "created_at", "web__sessions": "session_start"}
 
 
 def load_raw(conn, now: dt.datetime | None = None) -> dict[str, int]:
@@ -315,7 +367,7 @@ def load_raw(conn, now: dt.datetime | None = None) -> dict[str, int]:
                     path,
                     line[day],
                     str(rec[KEY_FIELD[table]]),
-                    rec.get("created_at") if table == "x__tweets" else None,
+                    rec.get(TIME_FIELD[table]) if table in TIME_FIELD else None,
                     json.dumps(rec),
                 ),
             )

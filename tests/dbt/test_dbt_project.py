@@ -149,6 +149,8 @@ def test_layers_land_in_their_schemas(q):
         "stg_x__audience",
         "stg_x__post_errors",
         "stg_x__account_errors",
+        "stg_web__sessions",
+        "stg_self_report__activity",
     }
     assert all(kind == "VIEW" for kind in by_schema["staging"].values())
     assert all(t.startswith("int_") for t in by_schema["intermediate"])
@@ -401,6 +403,9 @@ def test_source_freshness_mart(q, dbt_warehouse):
     d2 = _d("2026-03-02")
     assert rows == [
         ("roster", "employees", d2, 6, 12),
+        # file sources: staging keeps only the latest landed copy (the whole file each night)
+        ("self_report", "activity", d2, 5, 5),
+        ("web", "sessions", d2, 11, 11),
         ("x", "tweet_errors", d2, 1, 1),
         ("x", "tweets", d2, 8, 19),
         ("x", "users", d2, 6, 12),
@@ -417,7 +422,13 @@ def test_source_freshness_command(dbt, built):
     results = json.loads((dbt.workdir / "target" / "sources.json").read_text())["results"]
     statuses = {r["unique_id"].split(".", 2)[2]: r["status"] for r in results}
     # the error streams have no freshness expectation (no error is not staleness)
-    assert statuses == {"roster.employees": "pass", "x.tweets": "pass", "x.users": "pass"}
+    assert statuses == {
+        "roster.employees": "pass",
+        "x.tweets": "pass",
+        "x.users": "pass",
+        "web.sessions": "pass",
+        "self_report.activity": "pass",
+    }
 
 
 def test_docs_generate_offline(dbt, built):

@@ -31,7 +31,11 @@
 
 {# Non-platform sources read by fct_source_freshness: source -> stream -> staging model. #}
 {% macro other_source_streams() %}
-    {{ return({'roster': {'employees': 'stg_roster__employees'}}) }}
+    {{ return({
+        'roster': {'employees': 'stg_roster__employees'},
+        'self_report': {'activity': 'stg_self_report__activity'},
+        'web': {'sessions': 'stg_web__sessions'},
+    }) }}
 {% endmacro %}
 
 {# var('enabled_platforms') restricted to the platforms this project implements, in registry order. #}
@@ -133,4 +137,26 @@
             ) -%}
         {%- endif -%}
     {%- endif -%}
+{% endmacro %}
+
+{#
+    A free-text platform name (utm_source, a self-reported platform) as one of
+    the social platforms, else the lowercased text itself:
+    x / twitter / t.co -> x, linkedin / lnkd.in -> linkedin,
+    facebook / fb / m.facebook.com / l.facebook.com -> facebook,
+    instagram / ig / l.instagram.com -> instagram.
+#}
+{% macro social_platform(expr) -%}
+    case
+        when lower(btrim({{ expr }})) in ('x', 'twitter', 't.co', 'x.com', 'twitter.com') then 'x'
+        when lower(btrim({{ expr }})) in ('linkedin', 'lnkd.in', 'linkedin.com') then 'linkedin'
+        when lower(btrim({{ expr }})) in ('facebook', 'fb', 'facebook.com', 'm.facebook.com', 'l.facebook.com') then 'facebook'
+        when lower(btrim({{ expr }})) in ('instagram', 'ig', 'instagram.com', 'l.instagram.com') then 'instagram'
+        else nullif(lower(btrim({{ expr }})), '')
+    end
+{%- endmacro %}
+
+{# The social platforms referral baselines count (KPI_SPEC: "utm_source in the social platforms"). #}
+{% macro social_platforms() %}
+    {{ return(['x', 'linkedin', 'facebook', 'instagram']) }}
 {% endmacro %}
