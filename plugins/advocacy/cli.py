@@ -201,6 +201,15 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_utm(args) -> int:
+    from advocacy import inputs, utm
+
+    settings = load_settings()
+    if args.medium is None:  # the programme's medium, so the referral marts count the link
+        args.medium = settings.utm_medium
+    return utm.main_utm(args, inputs.read_roster(settings.roster_path))
+
+
 def _date(s: str) -> dt.date:
     try:
         return dt.date.fromisoformat(s)
@@ -242,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser("report", help="rebuild the report for a day through the validation gate")
     rep.add_argument("--date", type=_date)
     rep.set_defaults(func=cmd_report)
+
+    from advocacy import utm
+
+    u = utm.add_arguments(sub.add_parser("utm", help="tracked links for advocates (one, or --all as CSV)"))
+    u.set_defaults(func=cmd_utm, medium=None)
 
     args = p.parse_args(argv)
     try:

@@ -92,7 +92,9 @@ class Settings:
             "hashtags": [h.lower() for h in self.hashtags],
             "company_domains": [d.lower() for d in self.company_domains],
             "company_handles": {
-                p.name: [h.lower() for h in p.company_handles] for p in self.platforms.values()
+                p.name: [h.lower() for h in p.company_handles]
+                for p in self.platforms.values()
+                if p.enabled
             },
             "enabled_platforms": self.enabled_platforms(),
             "utm_medium": self.utm_medium,
