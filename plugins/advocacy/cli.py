@@ -125,7 +125,7 @@ def write_demo_files(company, settings, now: dt.datetime) -> None:
 
 
 def cmd_demo(args) -> int:
-    from advocacy.sandbox.server import running_sandbox
+    from advocacy.sandbox.server import airflow_connections, running_sandbox
 
     os.environ.setdefault(SETTINGS_ENV, str(DEMO_SETTINGS))
     settings = load_settings()
@@ -137,10 +137,7 @@ def cmd_demo(args) -> int:
     with running_sandbox(seed=args.seed, now=now, roster_path=settings.roster_path) as sandbox:
         _step(f"sandbox: {sandbox.url} (seed {args.seed}, clock {now.isoformat()})")
         write_demo_files(sandbox.company, settings, now)
-        os.environ["AIRFLOW_CONN_X_API"] = json.dumps(
-            {"conn_type": "http", "host": sandbox.url, "password": sandbox.bearer_token,
-             "extra": {"timeout": 30, "wait_on_rate_limit": True}}
-        )  # fmt: skip
+        os.environ.update(airflow_connections(sandbox))
         rc = run_dag(day)
     if rc != 0:
         _step(f"the DAG run failed (exit {rc}); see the task logs above")

@@ -7,14 +7,13 @@ Expected KPI values are computed from the sandbox's ground truth
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 from advocacy import cli
-from advocacy.sandbox.server import running_sandbox
+from advocacy.sandbox.server import airflow_connections, running_sandbox
 from advocacy.settings import DEMO_SETTINGS, load_settings
 from advocacy.warehouse import WarehouseTarget
 
@@ -57,10 +56,8 @@ def run(pg_server, tmp_path_factory):
     mp.setenv("ADVOCACY_SETTINGS", str(settings_file))
     mp.setenv("ADVOCACY_WAREHOUSE_URL", target.url)
     with running_sandbox(now=CLOCK, roster_path=str(tmp / "roster.csv")) as sandbox:
-        mp.setenv(
-            "AIRFLOW_CONN_X_API",
-            json.dumps({"conn_type": "http", "host": sandbox.url, "password": sandbox.bearer_token}),
-        )
+        for name, value in airflow_connections(sandbox).items():
+            mp.setenv(name, value)
         cli.write_demo_files(sandbox.company, load_settings(), CLOCK)
         cli.use_warehouse()
         rc = cli.run_dag(DAY)

@@ -446,3 +446,31 @@ def serve_forever(
         pass
     finally:
         server.stop()
+
+
+def airflow_connections(server: SandboxServer) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` values pointing every platform's connection at this sandbox.
+
+    The demo and the tests use exactly what a production deployment defines for
+    the real APIs: host, token as password, and extras (member tokens of the
+    advocates who granted access, as a real deployment stores them).
+    """
+    import json
+
+    def conn(token: str, **extra) -> str:
+        return json.dumps(
+            {"conn_type": "http", "host": server.url, "password": token,
+             "extra": {"timeout": 30, "wait_on_rate_limit": True, **extra}}
+        )  # fmt: skip
+
+    now = server.now
+    return {
+        "AIRFLOW_CONN_X_API": conn(server.bearer_token),
+        "AIRFLOW_CONN_FACEBOOK_GRAPH": conn(
+            DEFAULT_TOKENS["graph"], member_tokens=server.company.member_tokens("facebook", now)
+        ),
+        "AIRFLOW_CONN_INSTAGRAM_GRAPH": conn(DEFAULT_TOKENS["graph"]),
+        "AIRFLOW_CONN_LINKEDIN_API": conn(
+            DEFAULT_TOKENS["linkedin"], member_tokens=server.company.member_tokens("linkedin", now)
+        ),
+    }
