@@ -166,8 +166,13 @@ def test_layers_land_in_their_schemas(q):
         "kpi_reach_monthly",
         "kpi_engagement_monthly",
         "kpi_programme_scorecard_monthly",
+        "kpi_referrals_monthly",
+        "kpi_referrals_by_campaign_monthly",
+        "kpi_referrals_by_employee_monthly",
+        "kpi_earned_media_monthly",
         "fct_source_freshness",
         "benchmark_audience",
+        "media_rates",
     ):
         assert marts.get(t) == "BASE TABLE", t
 
@@ -387,12 +392,105 @@ def test_programme_scorecard(q):
         "from marts.kpi_programme_scorecard_monthly order by month"
     )
     assert rows == [
-        (JAN, 4, 3, 1, D("0.75"), D("0.3333"), 1, 0, 8, 200, D("0.0267"), None, None, None, None, None),
-        (FEB, 4, 3, 2, D("0.75"), D("0.6667"), 4, 0, 33, 1800, D("0.0183"), None, None,
+        (JAN, 4, 3, 1, D("0.75"), D("0.3333"), 1, 0, 8, 200, D("0.0267"), 0, 0, None, None, None),
+        (FEB, 4, 3, 2, D("0.75"), D("0.6667"), 4, 0, 33, 1800, D("0.0183"), 3, 3,
          D("0"), D("0.3334"), D("-0.0084")),
-        (MAR, 4, 3, 2, D("0.75"), D("0.6667"), 2, 1, 7, 1510, D("0.0438"), None, None,
+        (MAR, 4, 3, 2, D("0.75"), D("0.6667"), 2, 1, 7, 1510, D("0.0438"), 2, 1,
          D("0"), D("0"), D("0.0255")),
     ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- web sessions / referrals
+def test_web_sessions_staging_reads_the_latest_copy(q):
+    rows = q(
+        "select session_id, utm_source, utm_medium, utm_content, conversions, source_format "
+        "from staging.stg_web__sessions where session_id in ('S07', 'S08', 'S99') order by 1"
+    )
+    assert rows == [
+        ("S07", "lnkd.in", "employee_advocacy", "ada1", 0, "csv"),  # lowercased
+        ("S08", "twitter", "employee_advocacy", "dan4", 2, "ga4"),
+    ]  # S99 only in the 03-01 copy
+
+
+def test_referrals_monthly(q):
+    rows = q(
+        "select month, platform, sessions, conversions, baseline_sessions, lift "
+        "from marts.kpi_referrals_monthly order by month, platform"
+    )
+    # baseline (Oct-Dec 2025, any medium): x = S02 + S03 = 2 / 3, linkedin = S01 = 1 / 3,
+    # ALL = 3 / 3 (S04 is in September, S05's newsletter is not social); facebook/instagram 0 -> lift null
+    x_b, li_b, all_b = D("0.67"), D("0.33"), D("1.00")
+    assert rows == [
+        # January: S11 is not the advocacy medium, S08 is February in Amsterdam
+        (JAN, "ALL", 0, 0, all_b, D("-1.0000")),
+        (JAN, "facebook", 0, 0, D("0.00"), None),
+        (JAN, "instagram", 0, 0, D("0.00"), None),
+        (JAN, "linkedin", 0, 0, li_b, D("-1.0000")),
+        (JAN, "other", 0, 0, None, None),
+        (JAN, "x", 0, 0, x_b, D("-1.0000")),
+        # February: x S06 (1 conv) + S08 (2, GA4) -> 2 / (2/3) - 1 = 2; linkedin S07 -> 1 / (1/3) - 1 = 2
+        (FEB, "ALL", 3, 3, all_b, D("2.0000")),
+        (FEB, "facebook", 0, 0, D("0.00"), None),
+        (FEB, "instagram", 0, 0, D("0.00"), None),
+        (FEB, "linkedin", 1, 0, li_b, D("2.0000")),
+        (FEB, "other", 0, 0, None, None),
+        (FEB, "x", 2, 3, x_b, D("2.0000")),
+        # March: x S09 -> 1 / (2/3) - 1 = 0.5; the newsletter S10 is 'other'; ALL 2 / 1 - 1
+        (MAR, "ALL", 2, 1, all_b, D("1.0000")),
+        (MAR, "facebook", 0, 0, D("0.00"), None),
+        (MAR, "instagram", 0, 0, D("0.00"), None),
+        (MAR, "linkedin", 0, 0, li_b, D("-1.0000")),
+        (MAR, "other", 1, 1, None, None),
+        (MAR, "x", 1, 0, x_b, D("0.5000")),
+    ]
+
+
+def test_referrals_by_campaign(q):
+    rows = q(
+        "select month, campaign, platform, sessions, conversions, attributed_sessions "
+        "from marts.kpi_referrals_by_campaign_monthly order by month, campaign, platform"
+    )
+    assert rows == [
+        (FEB, "hiring", "x", 1, 2, 1),
+        (FEB, "launch", "linkedin", 1, 0, 1),  # 'Launch' and 'launch' are one campaign
+        (FEB, "launch", "x", 1, 1, 1),
+        (MAR, "hiring", "other", 1, 1, 0),  # zzz9 is nobody's code
+        (MAR, "hiring", "x", 1, 0, 1),
+    ]
+
+
+def test_referrals_by_employee(q):
+    rows = q(
+        "select month, employee_id, display_name, sessions, conversions "
+        "from marts.kpi_referrals_by_employee_monthly order by month, employee_id"
+    )
+    assert rows == [
+        # Ada: S06 (utm_content 'ADA1') + S07 ('ada1') against roster code 'ada1'; Dan: S08
+        (FEB, "E001", "Ada Lovelace", 2, 1),
+        (FEB, "E004", "Dan Dorsey", 1, 2),
+        (MAR, "anonymous", None, 1, 0),  # Bob (no consent), S09
+    ]
+
+
+def test_earned_media(q):
+    rows = q(
+        "select month, platform, impressions, referral_sessions, cpm, cpc, earned_media_value "
+        "from marts.kpi_earned_media_monthly where platform in ('ALL', 'x', 'linkedin') order by month, platform"
+    )
+    assert rows == [
+        # x: 300 / 1000 * 6.5 = 1.95
+        (JAN, "ALL", 300, 0, None, None, D("1.95")),
+        (JAN, "linkedin", None, 0, D("33.8"), D("5.6"), D("0.00")),
+        (JAN, "x", 300, 0, D("6.5"), D("0.9"), D("1.95")),
+        # x: 910 / 1000 * 6.5 + 2 * 0.9 = 5.915 + 1.8 = 7.715 -> 7.72; linkedin 1 * 5.6
+        (FEB, "ALL", 910, 3, None, None, D("13.32")),
+        (FEB, "linkedin", None, 1, D("33.8"), D("5.6"), D("5.60")),
+        (FEB, "x", 910, 2, D("6.5"), D("0.9"), D("7.72")),
+        # x: 160 / 1000 * 6.5 + 0.9 = 1.94
+        (MAR, "ALL", 160, 1, None, None, D("1.94")),
+        (MAR, "linkedin", None, 0, D("33.8"), D("5.6"), D("0.00")),
+        (MAR, "x", 160, 1, D("6.5"), D("0.9"), D("1.94")),
+    ]
 
 
 def test_source_freshness_mart(q, dbt_warehouse):

@@ -8,6 +8,8 @@ left join {{ ref('kpi_engagement_monthly') }} as engagement
     on scorecard.month = engagement.month and engagement.platform = 'ALL'
 left join {{ ref('kpi_reach_monthly') }} as reach
     on scorecard.month = reach.month and reach.platform = 'ALL'
+left join {{ ref('kpi_referrals_monthly') }} as referrals
+    on scorecard.month = referrals.month and referrals.platform = 'ALL'
 where scorecard.invited is distinct from adoption.invited
     or scorecard.registered is distinct from adoption.registered
     or scorecard.active is distinct from adoption.active
@@ -17,3 +19,5 @@ where scorecard.invited is distinct from adoption.invited
     or scorecard.interactions is distinct from engagement.interactions
     or scorecard.engagement_rate is distinct from engagement.engagement_rate
     or scorecard.potential_reach is distinct from reach.potential_reach
+    or scorecard.referral_sessions is distinct from referrals.sessions
+    or scorecard.referral_conversions is distinct from referrals.conversions

@@ -4,8 +4,9 @@
     plus community posts (fct_posts, by creation month). *_mom = this month's
     rate minus the previous month's (a difference of rates, in rate units;
     null in the first month or when either rate is null).
-    referral_sessions / referral_conversions are null until the web-analytics
-    sessions source is added.
+    referral_sessions / referral_conversions: the 'ALL' row of
+    kpi_referrals_monthly (0 in a month without referral sessions, also when
+    no sessions file is configured).
 #}
 with
 
@@ -36,6 +37,13 @@ reach as (
 
 ),
 
+referrals as (
+
+    select * from {{ ref('kpi_referrals_monthly') }}
+    where platform = 'ALL'
+
+),
+
 community as (
 
     select
@@ -62,12 +70,16 @@ joined as (
         reach.potential_reach,
         engagement.engagement_rate,
         engagement.engagement_rate_basis,
-        engagement.personalised_uplift
+        engagement.personalised_uplift,
+        referrals.sessions as referral_sessions,
+        referrals.conversions as referral_conversions,
+        referrals.lift as referral_lift
     from months
     left join adoption on months.month = adoption.month
     left join engagement on months.month = engagement.month
     left join reach on months.month = reach.month
     left join community on months.month = community.month
+    left join referrals on months.month = referrals.month
 
 ),
 
@@ -85,14 +97,15 @@ final as (
         cast(interactions as bigint) as interactions,
         cast(potential_reach as bigint) as potential_reach,
         cast(engagement_rate as numeric(12, 4)) as engagement_rate,
-        cast(null as bigint) as referral_sessions,
-        cast(null as bigint) as referral_conversions,
+        cast(referral_sessions as bigint) as referral_sessions,
+        cast(referral_conversions as bigint) as referral_conversions,
         cast(adoption_rate - lag(adoption_rate) over by_month as numeric(12, 4)) as adoption_rate_mom,
         cast(activation_rate - lag(activation_rate) over by_month as numeric(12, 4)) as activation_rate_mom,
         cast(engagement_rate - lag(engagement_rate) over by_month as numeric(12, 4)) as engagement_rate_mom,
         -- extras
         cast(engagement_rate_basis as text) as engagement_rate_basis,
-        cast(personalised_uplift as numeric(12, 4)) as personalised_uplift
+        cast(personalised_uplift as numeric(12, 4)) as personalised_uplift,
+        cast(referral_lift as numeric(12, 4)) as referral_lift
     from joined
     window by_month as (order by month)
 
