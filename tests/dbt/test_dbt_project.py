@@ -229,15 +229,18 @@ def test_adoption_monthly(q):
         (JAN, "Sales", 1, 1, 0, D("1.0000"), D("0.0000")),
         # February: E006 left before 02-01; E003 invited 02-01; E002 registered 02-01;
         # active: E001 (1001, 1002 at 00:30 local on Feb 1) and E004 (1003 retweet, 1004 quote)
-        (FEB, "ALL", 4, 3, 2, D("0.7500"), D("0.6667")),
-        (FEB, "Engineering", 2, 2, 1, D("1.0000"), D("0.5000")),
+        # + Bob's self-reported LinkedIn posts (no API posts of his that month)
+        (FEB, "ALL", 4, 3, 3, D("0.7500"), D("1.0000")),
+        (FEB, "Engineering", 2, 2, 2, D("1.0000"), D("1.0000")),
         (FEB, "Marketing", 0, 0, 0, None, None),
         (FEB, "Sales", 2, 1, 1, D("0.5000"), D("1.0000")),
         # March (to the report date 03-03): active E001 (1007, deleted later but still a post), E002 (1006)
-        (MAR, "ALL", 4, 3, 2, D("0.7500"), D("0.6667")),
+        # + Dan's self-reported x post (his API posts are in February); Cleo's report does
+        # not count (not registered)
+        (MAR, "ALL", 4, 3, 3, D("0.7500"), D("1.0000")),
         (MAR, "Engineering", 2, 2, 2, D("1.0000"), D("1.0000")),
         (MAR, "Marketing", 0, 0, 0, None, None),
-        (MAR, "Sales", 2, 1, 0, D("0.5000"), D("0.0000")),
+        (MAR, "Sales", 2, 1, 1, D("0.5000"), D("1.0000")),
     ]
 
 
@@ -251,14 +254,16 @@ def test_participation_monthly(q):
         (JAN, "E002", "invited", 0, None),
         (JAN, "E004", "registered_dormant", 0, None),
         (JAN, "E006", "active", 1, 11),  # 01-20 -> 01-31
-        (FEB, "E001", "active", 2, 25),  # last 02-03 -> 02-28
-        (FEB, "E002", "registered_dormant", 0, None),
+        # + 1 self-reported TikTok post; her self-reported X posts are superseded by her API posts
+        (FEB, "E001", "active", 3, 25),  # last 02-03 -> 02-28
+        (FEB, "E002", "active", 2, None),  # self-reported only (LinkedIn, 2 in the latest copy): no date
+
         (FEB, "E003", "invited", 0, None),
         (FEB, "E004", "active", 2, 8),  # last 02-20 -> 02-28
         (MAR, "E001", "active", 1, 2),  # 03-01 -> report date 03-03
         (MAR, "E002", "active", 1, 1),  # 03-02 -> 03-03
         (MAR, "E003", "invited", 0, None),  # her hashtag post came before registering
-        (MAR, "E004", "registered_dormant", 0, 11),  # 02-20 -> 03-03
+        (MAR, "E004", "active", 1, 11),  # self-reported x post; last API post 02-20 -> 03-03
     ]
 
 
@@ -270,12 +275,18 @@ def test_top_contributors_order_and_masking(q):
     assert rows == [
         (JAN, 1, "E006", "Finn Fox", "Engineering", 1, 8, 0),
         # Ada: 1001 (12+2+5=19) + 1002 verbatim (4+1+1=6); Dan: retweet 1003 (credited 0) + quote 1004 (6+1+1)
-        (FEB, 1, "E001", "Ada Lovelace", "Engineering", 2, 25, 6),
+        (FEB, 1, "E001", "Ada Lovelace", "Engineering", 3, 25, 6),  # + 1 self-reported post
         (FEB, 2, "E004", "Dan Dorsey", "Sales", 2, 8, 1),
+        (FEB, 3, "anonymous", None, "Engineering", 2, 0, 0),  # Bob, self-reported posts only
         # Bob (no consent) leads March with 5 and stays anonymous; Ada's deleted post keeps its last 2
         (MAR, 1, "anonymous", None, "Engineering", 1, 5, 0),
         (MAR, 2, "E001", "Ada Lovelace", "Engineering", 1, 2, 0),
+        (MAR, 3, "E004", "Dan Dorsey", "Sales", 1, 0, 0),  # self-reported post; its engagement apart
     ]
+    assert q(
+        "select month, employee_id, self_reported_posts, self_reported_interactions "
+        "from marts.kpi_top_contributors_monthly where self_reported_posts > 0 order by month, rank"
+    ) == [(FEB, "E001", 1, 13), (FEB, "anonymous", 2, 5), (MAR, "E004", 1, 5)]
 
 
 def test_team_contributors(q):
@@ -287,12 +298,12 @@ def test_team_contributors(q):
         (JAN, 1, "Engineering", 1, 1, 8),
         (JAN, 2, "Marketing", 0, 0, 0),
         (JAN, 3, "Sales", 0, 0, 0),
-        (FEB, 1, "Engineering", 1, 2, 25),
+        (FEB, 1, "Engineering", 2, 5, 25),
         (FEB, 2, "Sales", 1, 2, 8),
         (FEB, 3, "Marketing", 0, 0, 0),
         (MAR, 1, "Engineering", 2, 2, 7),
-        (MAR, 2, "Marketing", 0, 0, 0),
-        (MAR, 3, "Sales", 0, 0, 0),
+        (MAR, 2, "Sales", 1, 1, 0),
+        (MAR, 3, "Marketing", 0, 0, 0),
     ]
 
 
@@ -393,9 +404,10 @@ def test_programme_scorecard(q):
     )
     assert rows == [
         (JAN, 4, 3, 1, D("0.75"), D("0.3333"), 1, 0, 8, 200, D("0.0267"), 0, 0, None, None, None),
-        (FEB, 4, 3, 2, D("0.75"), D("0.6667"), 4, 0, 33, 1800, D("0.0183"), 3, 3,
-         D("0"), D("0.3334"), D("-0.0084")),
-        (MAR, 4, 3, 2, D("0.75"), D("0.6667"), 2, 1, 7, 1510, D("0.0438"), 2, 1,
+        # active includes self-reports; programme_posts / interactions are the APIs' (engagement mart)
+        (FEB, 4, 3, 3, D("0.75"), D("1.0000"), 4, 0, 33, 1800, D("0.0183"), 3, 3,
+         D("0"), D("0.6667"), D("-0.0084")),
+        (MAR, 4, 3, 3, D("0.75"), D("1.0000"), 2, 1, 7, 1510, D("0.0438"), 2, 1,
          D("0"), D("0"), D("0.0255")),
     ]  # fmt: skip
 
@@ -597,7 +609,7 @@ def test_as_of_date_ignores_later_runs(past):
     assert past(
         "select invited, registered, active, adoption_rate, activation_rate from marts.kpi_adoption_monthly "
         "where department = 'ALL' and month = '2026-03-01'"
-    ) == [(4, 3, 1, D("0.75"), D("0.3333"))]
+    ) == [(4, 3, 2, D("0.75"), D("0.6667"))]  # Ada (1007) + Dan's self-reported x post
     assert past(
         "select employee_id, status, days_since_last_post from marts.kpi_participation_monthly "
         "where month = '2026-03-01' and employee_id in ('E001', 'E002') order by 1"

@@ -5,6 +5,9 @@
     days_since_last_post: days from the latest programme post created on or
     before the period end to the period end - the month's last day, or the
     report date for the current month; null if the employee never posted.
+    programme_posts includes counted self-reported posts (self_reported_posts;
+    int_employee_months), so a self-reported post makes the employee active;
+    days_since_last_post uses API posts only (self-reports have no date).
 #}
 with
 
@@ -27,7 +30,8 @@ final as (
         cast(department as text) as department,
         cast(display_name as text) as display_name,
         cast(last_programme_post_date as date) as last_programme_post_date,
-        cast(period_end as date) as period_end
+        cast(period_end as date) as period_end,
+        cast(self_reported_posts as bigint) as self_reported_posts
     from employee_months
 
 )

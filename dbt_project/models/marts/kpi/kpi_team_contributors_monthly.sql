@@ -2,7 +2,9 @@
     Departments each month (every department of the current roster): active
     advocates, their programme posts and credited interactions, ranked by
     interactions desc, programme_posts desc, active_advocates desc, then
-    department name (ranks are unique).
+    department name (ranks are unique). active_advocates and programme_posts
+    include self-reported posts; interactions are the APIs' only
+    (self-reported engagement in self_reported_interactions).
 #}
 with
 
@@ -22,7 +24,9 @@ by_department as (
         count(*) filter (where is_registered) as registered,
         sum(programme_posts) as programme_posts,
         sum(interactions) as interactions,
-        sum(shares_received) as shares_received
+        sum(shares_received) as shares_received,
+        sum(self_reported_posts) as self_reported_posts,
+        sum(self_reported_interactions) as self_reported_interactions
     from employee_months
     group by month, department
 
@@ -43,7 +47,9 @@ final as (
         -- extras
         cast(invited as bigint) as invited,
         cast(registered as bigint) as registered,
-        cast(shares_received as bigint) as shares_received
+        cast(shares_received as bigint) as shares_received,
+        cast(self_reported_posts as bigint) as self_reported_posts,
+        cast(self_reported_interactions as bigint) as self_reported_interactions
     from by_department
 
 )

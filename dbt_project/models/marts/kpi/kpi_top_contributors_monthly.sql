@@ -6,6 +6,10 @@
     interactions and shares_received are credited counters (a pure reshare
     adds a programme post but no engagement); shares_received = retweets +
     quotes (+ shares) of the employee's programme posts, the monthly contest score.
+    programme_posts includes counted self-reported posts (an employee with only
+    self-reported posts is listed); interactions and shares_received are the
+    platform APIs' numbers only - self-reported engagement is shown apart in
+    self_reported_interactions and does not rank.
 #}
 with
 
@@ -43,7 +47,9 @@ final as (
         cast(likes as bigint) as likes,
         cast(comments as bigint) as comments,
         cast(pure_reshares as bigint) as pure_reshares,
-        cast(consent_public as boolean) as is_named
+        cast(consent_public as boolean) as is_named,
+        cast(self_reported_posts as bigint) as self_reported_posts,
+        cast(self_reported_interactions as bigint) as self_reported_interactions
     from ranked
 
 )
