@@ -118,3 +118,17 @@
 {% macro jsonb_items(array_expr, item_expr) -%}
     array(select {{ item_expr }} from jsonb_array_elements({{ jsonb_array_or_empty(array_expr) }}) as i (item))
 {%- endmacro %}
+
+{#
+    A leaderboard weight from var('leaderboard_weights') as a numeric literal;
+    a weight missing from the settings uses the documented default
+    (programme_post 10, like 1, comment 3, share_received 5,
+    referral_session 2, conversion 20).
+#}
+{% macro leaderboard_weight(name) -%}
+    {%- set defaults = {'programme_post': 10, 'like': 1, 'comment': 3, 'share_received': 5,
+                        'referral_session': 2, 'conversion': 20} -%}
+    {%- set weights = var('leaderboard_weights', {}) or {} -%}
+    {%- set w = weights.get(name, defaults[name]) -%}
+    cast({{ (w if w is not none else 0) | float }} as numeric)
+{%- endmacro %}

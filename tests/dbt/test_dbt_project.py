@@ -170,6 +170,7 @@ def test_layers_land_in_their_schemas(q):
         "kpi_referrals_by_campaign_monthly",
         "kpi_referrals_by_employee_monthly",
         "kpi_earned_media_monthly",
+        "kpi_leaderboard_monthly",
         "fct_source_freshness",
         "benchmark_audience",
         "media_rates",
@@ -481,6 +482,27 @@ def test_referrals_by_employee(q):
         (FEB, "E001", "Ada Lovelace", 2, 1),
         (FEB, "E004", "Dan Dorsey", 1, 2),
         (MAR, "anonymous", None, 1, 0),  # Bob (no consent), S09
+    ]
+
+
+def test_leaderboard(q):
+    rows = q(
+        "select month, rank, employee_id, display_name, department, points "
+        "from marts.kpi_leaderboard_monthly order by month, position"
+    )
+    # weights: post 10, like 1, comment 3, share received 5, referral session 2, conversion 20
+    assert rows == [
+        (JAN, 1, "E006", "Finn Fox", "Engineering", D("18.00")),  # 10 + 8 likes
+        # Ada: 3 posts (1 self-reported) 30 + 16 likes + 3 comments * 3 + 6 shares * 5
+        #      + 2 referral sessions * 2 + 1 conversion * 20 = 109
+        (FEB, 1, "E001", "Ada Lovelace", "Engineering", D("109.00")),
+        # Dan: 20 + 6 + 3 + 5 + 1 session * 2 + 2 conversions * 20 = 76
+        (FEB, 2, "E004", "Dan Dorsey", "Sales", D("76.00")),
+        (FEB, 3, "anonymous", None, "Engineering", D("20.00")),  # Bob: 2 self-reported posts
+        # Bob: 10 + 4 + 3 + 1 referral session * 2 = 19; Ada 10 + 2; Dan 1 self-reported post
+        (MAR, 1, "anonymous", None, "Engineering", D("19.00")),
+        (MAR, 2, "E001", "Ada Lovelace", "Engineering", D("12.00")),
+        (MAR, 3, "E004", "Dan Dorsey", "Sales", D("10.00")),
     ]
 
 
