@@ -89,3 +89,48 @@ def create_good_marts(target) -> None:
                     (post, day, likes, likes + 2),
                 )
         conn.commit()
+
+
+def create_referral_marts(target) -> None:
+    """The referral and earned-media marts: negative lift, an 'other' platform, null rates."""
+    with target.connect() as conn:
+        conn.execute(
+            """
+            create table marts.kpi_referrals_monthly (
+                month date, platform text, sessions bigint, conversions bigint,
+                baseline_sessions numeric, lift numeric);
+            create table marts.kpi_referrals_by_campaign_monthly (
+                month date, campaign text, platform text, sessions bigint, conversions bigint,
+                attributed_sessions bigint);
+            create table marts.kpi_earned_media_monthly (
+                month date, platform text, impressions bigint, referral_sessions bigint,
+                cpm numeric, cpc numeric, earned_media_value numeric);
+            create table marts.kpi_team_contributors_monthly (
+                month date, department text, active_advocates bigint, programme_posts bigint,
+                interactions bigint, rank bigint);
+            """
+        )
+        for month in MONTHS:
+            for platform, sessions, baseline in (("ALL", 40, 50), ("x", 30, 20), ("other", 10, None)):
+                lift = None if baseline is None else sessions / baseline - 1  # ALL: -0.2
+                conn.execute(
+                    "insert into marts.kpi_referrals_monthly values (%s, %s, %s, 2, %s, %s)",
+                    (month, platform, sessions, baseline, lift),
+                )
+            conn.execute(
+                "insert into marts.kpi_referrals_by_campaign_monthly values "
+                "(%s, 'spring', 'x', 30, 2, 25), (%s, '(none)', 'other', 10, 0, 0)",
+                (month, month),
+            )
+            conn.execute(
+                "insert into marts.kpi_earned_media_monthly values "
+                "(%s, 'x', 1000, 30, 6.5, 0.8, 30.5), (%s, 'instagram', 500, 0, null, null, null), "
+                "(%s, 'ALL', 1500, 30, null, null, 30.5)",
+                (month, month, month),
+            )
+            conn.execute(
+                "insert into marts.kpi_team_contributors_monthly values "
+                "(%s, 'Sales', 2, 5, 80, 1), (%s, 'People', 0, 0, 0, 2)",
+                (month, month),
+            )
+        conn.commit()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from advocacy.quality import ValidationFailed, assert_valid, run_validation
-from gate_data import create_good_marts
+from gate_data import create_good_marts, create_referral_marts
 
 AS_OF = dt.date(2026, 4, 30)
 
@@ -183,3 +183,35 @@ def test_no_marts_at_all_is_not_a_pass(warehouse, gx_root):
     assert not report.success
     assert report.failures == ["marts: no mart table exists yet (has dbt built the marts?)"]
     assert report.tables == [] and len(report.skipped) > 10
+
+
+def test_referral_and_earned_media_marts(warehouse, gx_root):
+    """Lift may be negative, 'other' is a referral platform, a missing rate is null; money is never < 0."""
+    create_good_marts(warehouse)
+    create_referral_marts(warehouse)
+    report = validate(warehouse, gx_root, run_id="ref-1", data_docs=False, platforms=["x", "instagram"])
+    assert report.success, report.summary()
+    for name in ("kpi_referrals_monthly", "kpi_referrals_by_campaign_monthly", "kpi_earned_media_monthly"):
+        assert report.row_counts[f"marts.{name}"] > 0
+
+    with warehouse.connect() as conn:
+        conn.execute("update marts.kpi_earned_media_monthly set earned_media_value = -1 where platform = 'x'")
+        conn.execute(
+            "update marts.kpi_referrals_by_campaign_monthly set platform = 'ALL' where platform = 'other'"
+        )
+        conn.execute(
+            "update marts.kpi_referrals_by_campaign_monthly set attributed_sessions = 31 "
+            "where campaign = 'spring'"
+        )
+        conn.execute("update marts.kpi_team_contributors_monthly set rank = 1")
+        conn.commit()
+    report = validate(warehouse, gx_root, run_id="ref-2", data_docs=False, platforms=["x", "instagram"])
+    text = "\n".join(report.failures)
+    assert "marts.kpi_earned_media_monthly: earned_media_value >= 0 — 4 of 12 rows failed, e.g. -1" in text
+    assert (
+        "marts.kpi_referrals_by_campaign_monthly: platform in {instagram, x, other} — 4 of 8 rows failed, "
+        "e.g. 'ALL'" in text
+    )
+    assert "marts.kpi_referrals_by_campaign_monthly: attributed_sessions never exceeds sessions" in text
+    assert "marts.kpi_team_contributors_monthly: each month gives every department its own rank" in text
+    assert len(report.failures) == 4, report.failures

@@ -114,7 +114,8 @@ def test_one_csv_per_kpi_mart_with_its_columns(marts, settings, tmp_path):
         conn.commit()
     path = Path(build_report(marts, settings, as_of=AS_OF, validation=PASSED))
 
-    kpis = [m for m in MARTS if m.table.startswith("kpi_") and m.table != "kpi_referrals_by_employee_monthly"]
+    absent = ("kpi_referrals_by_employee_monthly", "kpi_referrals_by_campaign_monthly")  # not in report_data
+    kpis = [m for m in MARTS if m.table.startswith("kpi_") and m.table not in absent]
     assert sorted(p.name for p in path.parent.glob("*.csv")) == sorted(f"{m.table}.csv" for m in kpis)
     for mart in kpis:
         rows = list(csv.reader(io.StringIO((path.parent / f"{mart.table}.csv").read_text())))

@@ -27,6 +27,9 @@ from types import MappingProxyType
 # connector module and a settings entry, never a suite edit.
 PLATFORMS = "$platforms"  # the known platforms
 PLATFORMS_OR_ALL = "$platforms_or_all"  # the known platforms plus 'ALL'
+# web sessions from a utm_source that is no known platform are grouped as 'other'
+PLATFORMS_OR_OTHER = "$platforms_or_other"  # the known platforms plus 'other'
+PLATFORMS_OTHER_OR_ALL = "$platforms_other_or_all"  # the known platforms plus 'other' and 'ALL'
 
 PERCENT = "percent"
 NUMBER = "number"
@@ -104,7 +107,10 @@ class Table:
     chart: Chart | None = None
     csv: bool = False  # publish <table>.csv beside the report
     per_employee: bool = False  # has employee_id (+ display_name): masked unless consent
-    summary: str = ""  # "scorecard", "top", "reach", "engagement", "freshness", "ranking"
+    # the report section the table feeds beyond its chart / CSV: "scorecard", "top", "reach",
+    # "engagement", "referrals", "referrers", "campaigns", "earned_media", "freshness",
+    # "ranking" (several tables may share "ranking")
+    summary: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "accepted", MappingProxyType(dict(self.accepted)))
@@ -346,8 +352,16 @@ MARTS: tuple[Table, ...] = (
         title="Teams",
         columns=("month", "department", "active_advocates", "programme_posts", "interactions", "rank"),
         keys=("month", "department"),
+        not_null=("rank",),
         counts=("active_advocates", "programme_posts", "interactions", "rank"),
-        description="Departments ranked by their advocates' programme activity.",
+        checks=(
+            RowsCheck(
+                name="team_ranks_unique",
+                description="each month gives every department its own rank (ranks are unique)",
+                query="select month, rank from {batch} group by month, rank having count(*) > 1",
+            ),
+        ),
+        description="Departments ranked by their advocates' interactions on programme posts.",
         csv=True,
         summary="ranking",
     ),
@@ -416,7 +430,9 @@ MARTS: tuple[Table, ...] = (
         title="Referral traffic",
         columns=("month", "platform", "sessions", "conversions", "baseline_sessions", "lift"),
         keys=("month", "platform"),
+        not_null=("sessions", "conversions"),
         counts=("sessions", "conversions", "baseline_sessions"),  # lift may be negative
+        accepted={"platform": PLATFORMS_OTHER_OR_ALL},
         description="Web sessions from advocates' tracked links, against the pre-programme baseline.",
         chart=Chart(
             title="Referral sessions vs. pre-programme baseline",
@@ -428,16 +444,41 @@ MARTS: tuple[Table, ...] = (
             where="platform = 'ALL'",
         ),
         csv=True,
+        summary="referrals",
     ),
     Table(
         table="kpi_referrals_by_employee_monthly",
         title="Referrals by advocate",
         columns=("month", "employee_id", "display_name", "sessions", "conversions"),
-        keys=("month", "employee_id"),
+        keys=("month", "employee_id"),  # 'anonymous' = every non-consenting employee together
+        not_null=("sessions", "conversions"),
         counts=("sessions", "conversions"),
         checks=(_named_only_with_consent(),),
+        description="Sessions carrying each advocate's utm_code; non-consenting advocates together "
+        "as one anonymous row.",
         csv=True,
         per_employee=True,
+        summary="referrers",
+    ),
+    Table(
+        table="kpi_referrals_by_campaign_monthly",
+        title="Referrals by campaign",
+        columns=("month", "campaign", "platform", "sessions", "conversions", "attributed_sessions"),
+        keys=("month", "campaign", "platform"),
+        not_null=("sessions", "conversions", "attributed_sessions"),
+        counts=("sessions", "conversions", "attributed_sessions"),
+        accepted={"platform": PLATFORMS_OR_OTHER},
+        checks=(
+            RowsCheck(
+                name="attributed_within_sessions",
+                description="attributed_sessions never exceeds sessions, nor conversions sessions",
+                query="select month, campaign, platform, sessions, conversions, attributed_sessions "
+                "from {batch} where attributed_sessions > sessions or conversions > sessions",
+            ),
+        ),
+        description="Referral sessions per utm_campaign ('(none)' when empty) and platform.",
+        csv=True,
+        summary="campaigns",
     ),
     Table(
         table="kpi_leaderboard_monthly",
@@ -465,7 +506,10 @@ MARTS: tuple[Table, ...] = (
             "earned_media_value",
         ),
         keys=("month", "platform"),
+        not_null=("referral_sessions",),
+        # money is never negative; null means "no rate configured", never 0
         counts=("impressions", "referral_sessions", "cpm", "cpc", "earned_media_value"),
+        accepted={"platform": PLATFORMS_OR_ALL},
         description="What the organic impressions and clicks would have cost as paid media "
         "(CPM / CPC are example rates unless configured).",
         chart=Chart(
@@ -477,6 +521,7 @@ MARTS: tuple[Table, ...] = (
             note="Valued at example CPM / CPC rates (dbt seed); edit the seed for your own.",
         ),
         csv=True,
+        summary="earned_media",
     ),
     Table(
         table="fct_source_freshness",

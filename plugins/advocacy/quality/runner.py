@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # The platforms KPI_SPEC names; connector modules found in advocacy.connectors add to them.
 BASE_PLATFORMS = ("facebook", "instagram", "linkedin", "x")
 ALL = "ALL"
+OTHER = "other"  # web sessions whose utm_source is no known platform
 
 AUDIT_DDL = """
 create table if not exists audit.validation_runs (
@@ -178,6 +179,8 @@ def run_validation(
                 **suites.row_count_bounds(prev, spec.min_rows),
                 "platforms": platform_list,
                 "platforms_or_all": [*platform_list, ALL],
+                "platforms_or_other": [*platform_list, OTHER],
+                "platforms_other_or_all": [*platform_list, OTHER, ALL],
             }
             result = vd.run(
                 checkpoint_id=checkpoint.id,
