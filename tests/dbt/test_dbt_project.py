@@ -153,7 +153,7 @@ def test_layers_land_in_their_schemas(q):
         "stg_self_report__activity",
     }
     assert all(kind == "VIEW" for kind in by_schema["staging"].values())
-    assert all(t.startswith("int_") for t in by_schema["intermediate"])
+    assert all(t.startswith(("int_", "snp_")) for t in by_schema["intermediate"])
     marts = by_schema["marts"]
     for t in (
         "dim_employee",
@@ -643,3 +643,40 @@ def test_as_of_date_ignores_later_runs(past):
     assert past("select distinct last_interval_start from marts.fct_source_freshness") == [
         (_d("2026-03-01"),)
     ]
+
+
+# --------------------------------------------------------------------------- roster history (snapshot)
+def test_build_takes_the_roster_snapshot(q):
+    """`dbt build` runs the snapshot: one current version per employee, valid from its roster day."""
+    rows = q(
+        "select employee_id, department, dbt_valid_from::date, dbt_valid_to "
+        "from intermediate.snp_roster__employees order by employee_id"
+    )
+    assert [r[0] for r in rows] == ["E001", "E002", "E003", "E004", "E005", "E006"]
+    assert {(r[2], r[3]) for r in rows} == {(_d("2026-03-02"), None)}
+
+
+def test_roster_snapshot_keeps_the_old_department(past, pg_server, tmp_path_factory):
+    """A department change closes the old version at the roster day that showed the new one."""
+    from advocacy.warehouse import WarehouseTarget
+
+    (dbname,) = past("select current_database()")[0]
+    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": dbname})
+    runner = Dbt(target, tmp_path_factory.mktemp("dbt_snap"))
+    runner("snapshot", vars={**_dbt_vars(), "as_of_date": "2026-03-01"})
+    with target.connect() as conn:
+        conn.execute(
+            "update raw.roster__employees set record = jsonb_set(record, '{department}', '\"Sales\"') "
+            "where _interval_start = '2026-03-02' and record ->> 'employee_id' = 'E001'"
+        )
+        conn.commit()
+    runner(
+        "build", "--select", "int_employees", "snp_roster__employees",
+        vars={**_dbt_vars(), "as_of_date": "2026-03-02"},
+    )  # fmt: skip
+    assert past(
+        "select department, dbt_valid_from::date, dbt_valid_to::date from intermediate.snp_roster__employees "
+        "where employee_id = 'E001' order by dbt_valid_from"
+    ) == [("Engineering", _d("2026-03-01"), _d("2026-03-02")), ("Sales", _d("2026-03-02"), None)]
+    (n,) = past("select count(*) from intermediate.snp_roster__employees where dbt_valid_to is null")[0]
+    assert n == 6
