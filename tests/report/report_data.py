@@ -77,6 +77,11 @@ create table marts.kpi_engagement_monthly (
     engagement_rate numeric, engagement_rate_basis text, personalised_uplift numeric);
 create table marts.kpi_referrals_monthly (
     month date, platform text, sessions int, conversions int, baseline_sessions numeric, lift numeric);
+create table marts.kpi_referrals_by_employee_monthly (
+    month date, employee_id text, display_name text, sessions int, conversions int, department text,
+    is_named boolean);
+create table marts.kpi_referrals_by_campaign_monthly (
+    month date, campaign text, platform text, sessions int, conversions int, attributed_sessions int);
 create table marts.kpi_leaderboard_monthly (
     month date, rank int, employee_id text, display_name text, department text, points numeric);
 create table marts.kpi_earned_media_monthly (
@@ -192,6 +197,38 @@ def create_marts(target) -> None:
                 "insert into marts.kpi_referrals_monthly values (%s, 'ALL', %s, %s, 500, %s)",
                 (month, 600 + 50 * i, 20 + i, (600 + 50 * i) / 500 - 1),
             )
+            # per platform: LinkedIn below its baseline (negative lift), 'other' has no baseline
+            for platform, sessions, conversions, baseline in (
+                ("x", 400 + 50 * i, 15 + i, 200),
+                ("linkedin", 150, 4, 250),
+                ("other", 50, 1, None),
+            ):
+                conn.execute(
+                    "insert into marts.kpi_referrals_monthly values (%s, %s, %s, %s, %s, %s)",
+                    (
+                        month,
+                        platform,
+                        sessions,
+                        conversions,
+                        baseline,
+                        sessions / baseline - 1 if baseline else None,
+                    ),
+                )
+            # by advocate: E001 consents; the non-consenting together as 'anonymous'; E002 a row dbt
+            # wrongly left named (the report masks it through dim_employee)
+            conn.execute(
+                "insert into marts.kpi_referrals_by_employee_monthly values "
+                "(%s, 'E001', 'Ada L.', 310, 12, 'Sales', true), "
+                "(%s, 'anonymous', null, 240, 8, null, false), "
+                "(%s, 'E002', %s, 50, 1, 'Engineering', true)",
+                (month, month, month, SECRET_NAME),
+            )
+            conn.execute(
+                "insert into marts.kpi_referrals_by_campaign_monthly values "
+                "(%s, 'spring-launch', 'x', 380, 14, 330), (%s, '(none)', 'linkedin', 150, 4, 120), "
+                "(%s, 'webinar', 'other', 50, 1, 0)",
+                (month, month, month),
+            )
             conn.execute(
                 "insert into marts.kpi_leaderboard_monthly values "
                 "(%s, 1, 'E001', 'Ada L.', 'Sales', 240), (%s, 2, 'E004', %s, 'People', 120), "
@@ -199,8 +236,9 @@ def create_marts(target) -> None:
                 (month, month, LEAKED_NAME, month),
             )
             conn.execute(
-                "insert into marts.kpi_earned_media_monthly values (%s, 'ALL', 250000, 650, 6.5, 0.8, %s)",
-                (month, 250 * 6.5 + 650 * 0.8),
+                "insert into marts.kpi_earned_media_monthly values (%s, 'ALL', 250000, 650, null, null, %s), "
+                "(%s, 'x', 250000, 450, 6.5, 0.8, %s), (%s, 'linkedin', null, 150, null, null, null)",
+                (month, 250 * 6.5 + 450 * 0.8, month, 250 * 6.5 + 450 * 0.8, month),
             )
         conn.execute(
             "insert into marts.fct_source_freshness values "

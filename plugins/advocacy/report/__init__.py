@@ -7,6 +7,13 @@
 
 Which marts appear, with which chart and CSV, comes from
 ``advocacy.quality.catalog`` (the same list the validation gate uses).
+Sections: scorecard, where the programme stands against the research
+benchmarks, 12-month trends, top contributors with the monthly contest
+winner, one card per platform, teams and the points leaderboard, reach,
+engagement, referral traffic (per platform against the pre-programme
+baseline, per campaign, top referring advocates), earned media value (at
+example rates), data freshness and the CSVs. A section whose mart is not
+built yet is left out and named under "Data".
 """
 
 from __future__ import annotations

@@ -88,8 +88,13 @@ def build_report(
                 for m in present
                 if m.summary == "ranking"
             ],
+            winner=reader.contest_winner(by_summary.get("top")),
             reach=_month_rows(reader, by_summary.get("reach")),
             engagement=_month_rows(reader, by_summary.get("engagement")),
+            referrals=_month_rows(reader, by_summary.get("referrals")),
+            campaigns=_ranked(reader, by_summary.get("campaigns"), "t.sessions desc, t.campaign, t.platform"),
+            referrers=_ranked(reader, by_summary.get("referrers"), "t.sessions desc, t.conversions desc"),
+            earned_media=_month_rows(reader, by_summary.get("earned_media")),
             freshness=reader.freshness(by_summary.get("freshness")),
             csvs=csvs,
             missing=[m for m in MARTS if m.csv and m not in present],
@@ -113,3 +118,11 @@ def _month_rows(reader: MartReader, mart) -> list[dict]:
     if mart is None:
         return []
     return reader.as_of_month_rows(mart, "t.platform = 'ALL' desc, t.platform")
+
+
+def _ranked(reader: MartReader, mart, order: str) -> list[dict]:
+    """The as-of month's top rows of ``mart`` (identities masked for per-employee marts)."""
+    if mart is None:
+        return []
+    tie = ", t.employee_id" if mart.per_employee else ""
+    return reader.as_of_month_rows(mart, order + tie, TOP_N)

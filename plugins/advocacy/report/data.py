@@ -179,6 +179,20 @@ class MartReader:
         )
         return self.rows(query, (self.month,))
 
+    def contest_winner(self, table: Table | None) -> dict | None:
+        """The monthly contest winner: most shares_received in the as-of month (KPI_SPEC).
+
+        Over every ranked row, not just the top 10 by interactions; ties go to the
+        better interactions rank. Masked like every per-employee row: a winner who
+        did not consent is published without a name.
+        """
+        if table is None:
+            return None
+        found = self.as_of_month_rows(table, "t.shares_received desc nulls last, t.rank", 1)
+        if not found or not found[0].get("shares_received"):
+            return None  # nobody received a share: no winner
+        return found[0]
+
     def freshness(self, table: Table | None) -> list[dict]:
         if table is None or not self.has(table.table):
             return []

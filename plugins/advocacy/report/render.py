@@ -30,6 +30,11 @@ from advocacy.report.formatting import (
 
 # KPI_SPEC: "The seed research reports +64% for personalised posts."
 PERSONALISED_BENCHMARK = 0.64
+# The seed research's adoption rate (registered / invited) of advocacy programmes.
+ADOPTION_BENCHMARK = 0.53
+# KPI_SPEC's average audience per advocate; the marts carry the configured value
+# (benchmark_avg_audience, a dbt seed), these only stand in where a platform has no row.
+AUDIENCE_BENCHMARKS = {"linkedin": 459, "facebook": 433, "x": 772}
 
 CSS = """
 :root{--ink:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--card:#fff;--accent:#2563eb;
@@ -80,6 +85,13 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .pill.ok{background:var(--okbg);color:var(--ok)}.pill.late{background:var(--warnbg);color:var(--warn)}
 .callout{display:flex;gap:24px;flex-wrap:wrap;align-items:center}
 .callout .big{font-size:34px;font-weight:700}
+.bench .vs{color:var(--muted);font-size:13px}
+.pill.below{background:var(--badbg);color:var(--bad)}.pill.none{background:var(--line);color:var(--muted)}
+.platform dl{display:grid;grid-template-columns:auto auto;gap:2px 12px;margin:8px 0 0;font-size:14px}
+.platform dt{color:var(--muted)}.platform dd{margin:0;text-align:right;font-variant-numeric:tabular-nums}
+.winner .big{font-size:24px;font-weight:700}
+.example{display:inline-block;padding:1px 6px;border-radius:4px;background:var(--warnbg);color:var(--warn);
+font-size:11px;font-weight:600;text-transform:uppercase;letter-spacing:.04em}
 footer{border-top:1px solid var(--line);color:var(--muted);font-size:13px;padding:18px 0 36px}
 footer li{margin:3px 0}
 a{color:var(--accent)}
@@ -110,6 +122,11 @@ class Page:
     freshness: list[dict]
     csvs: list[str]
     missing: list[Table] = field(default_factory=list)
+    winner: dict | None = None  # the monthly contest winner (most shares_received)
+    referrals: list[dict] = field(default_factory=list)  # kpi_referrals_monthly, the as-of month
+    campaigns: list[dict] = field(default_factory=list)  # top campaigns by sessions
+    referrers: list[dict] = field(default_factory=list)  # top referring advocates (masked)
+    earned_media: list[dict] = field(default_factory=list)  # kpi_earned_media_monthly, the as-of month
 
 
 def _document(title: str, body: str) -> str:
@@ -293,7 +310,24 @@ def _top(page: Page) -> str:
         f'<section id="top"><h2>Top contributors — {escape(month_label(page.month))}</h2>'
         '<p class="sub">Ranked by interactions on their programme posts. Only employees who agreed '
         "to be named are named; the others keep their rank.</p>"
-        f'<div class="card table-card">{table}</div></section>'
+        f'<div class="grid">{_winner(page)}<div class="card table-card">{table}</div></div></section>'
+    )
+
+
+def _winner(page: Page) -> str:
+    """The monthly contest: most shares received on programme posts (KPI_SPEC)."""
+    w = page.winner
+    if w is None:
+        return (
+            '<div class="card winner"><h3>Monthly contest</h3>'
+            '<p class="sub">No shares received on programme posts this month yet: no winner.</p></div>'
+        )
+    dept = f" · {escape(str(w['department']))}" if w.get("department") else ""
+    return (
+        f'<div class="card winner"><h3>Monthly contest — {escape(month_label(page.month))}</h3>'
+        f'<div class="big">{_who(w)}</div>'
+        f'<p class="sub">{escape(integer(w.get("shares_received")))} shares received on programme '
+        f"posts{dept}. The winner is named only with their consent.</p></div>"
     )
 
 
@@ -447,6 +481,267 @@ def _engagement(page: Page) -> str:
     )
 
 
+# -- where the programme stands: benchmarks -----------------------------------------------
+
+
+def _verdict(value, benchmark) -> tuple[str, str]:
+    """(css, text) comparing a programme value with its benchmark (higher is better)."""
+    if value is None or benchmark is None:
+        return "none", "no data yet"
+    if float(value) >= float(benchmark):
+        return "ok", "at or above benchmark"
+    return "below", "below benchmark"
+
+
+def benchmark_rows(page: Page) -> list[tuple[str, object, object, str]]:
+    """(label, programme value, benchmark, kind) for the benchmarks card; kind: rate, count, change."""
+    row, _ = page.scorecard
+    out: list[tuple[str, object, object, str]] = [
+        ("Adoption rate", row.get("adoption_rate") if row else None, ADOPTION_BENCHMARK, "rate")
+    ]
+    reach = {r.get("platform"): r for r in page.reach if r.get("platform") != "ALL"}
+    for code in sorted(set(reach) | set(AUDIENCE_BENCHMARKS)):
+        r = reach.get(code, {})
+        bench = r.get("benchmark_avg_audience")
+        if bench is None:
+            bench = AUDIENCE_BENCHMARKS.get(code)
+        if bench is None:
+            continue  # no benchmark for this platform (e.g. Instagram): nothing to compare
+        out.append((f"Avg. audience, {platform_name(code)}", r.get("avg_audience"), bench, "count"))
+    overall = next((r for r in page.engagement if r.get("platform") == "ALL"), None)
+    uplift = overall.get("personalised_uplift") if overall else None
+    out.append(("Personalised post uplift", uplift, PERSONALISED_BENCHMARK, "change"))
+    return out
+
+
+def _bench_value(value, kind: str) -> str:
+    if kind == "rate":
+        return percent(value)
+    if kind == "change":
+        return signed_percent(value)
+    return integer(value)
+
+
+def _benchmarks(page: Page) -> str:
+    rows = benchmark_rows(page)
+    cards, labels, index = [], [], []
+    for label, value, bench, kind in rows:
+        css, verdict = _verdict(value, bench)
+        cards.append(
+            f'<div class="card kpi bench"><div class="label">{escape(label)}</div>'
+            f'<div class="value">{escape(_bench_value(value, kind))}</div>'
+            f'<div class="vs">benchmark {escape(_bench_value(bench, kind))}</div>'
+            f'<span class="pill {css}">{escape(verdict)}</span></div>'
+        )
+        if value is not None and bench:
+            # uplifts compare as multipliers (+42% vs +64% = 1.42 / 1.64), the rest as ratios
+            ratio = (
+                (1 + float(value)) / (1 + float(bench)) if kind == "change" else float(value) / float(bench)
+            )
+            labels.append(label)
+            index.append(ratio)
+    chart = ""
+    if index:
+        chart = (
+            '<div class="card">'
+            + charts.hbar_chart(
+                "chart-benchmarks",
+                "Programme as a share of each benchmark (100% = benchmark)",
+                labels,
+                [("Programme vs. benchmark", index)],
+                fmt="percent",
+            )
+            + "</div>"
+        )
+    month = month_label(page.month)
+    return (
+        f'<section id="benchmarks"><h2>Where the programme stands — {escape(month)}</h2>'
+        '<p class="sub">Against published research: 53% adoption, an average audience per advocate of '
+        "459 (LinkedIn), 433 (Facebook) and 772 (X), and +64% interactions on personalised posts. "
+        "Benchmarks are research figures, not measurements of this programme.</p>"
+        f'<div class="cards">{"".join(cards)}</div>{chart}</section>'
+    )
+
+
+# -- per platform ---------------------------------------------------------------------------
+
+
+PLATFORM_FIGURES = (
+    # label, source, column, format
+    ("Active advocates", "reach", "active_advocates", integer),
+    ("Potential reach", "reach", "potential_reach", human_number),
+    ("Impressions", "reach", "impressions", human_number),
+    ("Programme posts", "engagement", "programme_posts", integer),
+    ("Interactions", "engagement", "interactions", integer),
+    ("Engagement rate", "engagement", "engagement_rate", lambda v: percent(v, 2)),
+    ("Referral sessions", "referrals", "sessions", integer),
+    ("Earned media value", "earned_media", "earned_media_value", human_number),
+)
+
+
+def _platforms(page: Page) -> str:
+    sources = {
+        "reach": page.reach,
+        "engagement": page.engagement,
+        "referrals": page.referrals,
+        "earned_media": page.earned_media,
+    }
+    by: dict[str, dict[str, dict]] = {}
+    for name, rows in sources.items():
+        for r in rows:
+            code = r.get("platform")
+            if code and code != "ALL":
+                by.setdefault(code, {})[name] = r
+    if not by:
+        return ""
+    cards = []
+    for code in sorted(by, key=lambda c: (c == "other", c)):
+        figures = "".join(
+            f"<dt>{escape(label)}</dt><dd>{escape(fmt(by[code][src].get(col)))}</dd>"
+            for label, src, col, fmt in PLATFORM_FIGURES
+            if src in by[code] and col in by[code][src]
+        )
+        name = "Other sources" if code == "other" else platform_name(code)
+        cards.append(f'<div class="card platform"><h3>{escape(name)}</h3><dl>{figures}</dl></div>')
+    return (
+        f'<section id="platforms"><h2>By platform — {escape(month_label(page.month))}</h2>'
+        '<p class="sub">Each platform on its own: reach, engagement, referral traffic and earned media '
+        "(a dash where the platform has no row or the figure is not available).</p>"
+        f'<div class="cards">{"".join(cards)}</div></section>'
+    )
+
+
+# -- referrals ---------------------------------------------------------------------------------
+
+
+def _referrer(row: dict) -> str:
+    if row.get("display_name"):
+        return escape(str(row["display_name"]))
+    return '<span class="anon">Advocates who are not named (together)</span>'
+
+
+def _referrals(page: Page) -> str:
+    if not (page.referrals or page.campaigns or page.referrers):
+        return ""
+    month = month_label(page.month)
+    blocks = []
+    if page.referrals:
+        platforms = [r for r in page.referrals if r.get("platform") != "ALL"]
+        svg = charts.hbar_chart(
+            "chart-referrals",
+            "Referral sessions vs. pre-programme baseline",
+            [
+                "Other sources" if r["platform"] == "other" else platform_name(r["platform"])
+                for r in platforms
+            ],
+            [
+                ("Sessions", [r.get("sessions") for r in platforms]),
+                ("Baseline", [r.get("baseline_sessions") for r in platforms]),
+            ],
+        )
+        rows = [
+            [
+                escape("Other sources" if r.get("platform") == "other" else platform_name(r.get("platform"))),
+                escape(integer(r.get("sessions"))),
+                escape(integer(r.get("conversions"))),
+                escape(integer(r.get("baseline_sessions"))),
+                escape(signed_percent(r.get("lift"))),
+            ]
+            for r in page.referrals
+        ]
+        table = _table(["Platform", "Sessions", "Conversions", "Baseline", "Lift"], rows, {1, 2, 3, 4})
+        blocks.append(
+            f'<div class="card"><h3>Per platform</h3>{svg}{charts.legend(["Sessions", "Baseline"])}'
+            '<p class="note">Baseline = mean monthly sessions from the platform before the programme '
+            "started; lift = sessions / baseline − 1.</p></div>"
+            f'<div class="card table-card">{table}</div>'
+        )
+    if page.campaigns:
+        rows = [
+            [
+                escape(str(r.get("campaign") or MISSING)),
+                escape("Other sources" if r.get("platform") == "other" else platform_name(r.get("platform"))),
+                escape(integer(r.get("sessions"))),
+                escape(integer(r.get("conversions"))),
+                escape(integer(r.get("attributed_sessions"))),
+            ]
+            for r in page.campaigns
+        ]
+        table = _table(
+            ["Campaign", "Platform", "Sessions", "Conversions", "From a known advocate"], rows, {2, 3, 4}
+        )
+        blocks.append(f'<div class="card table-card"><h3>Top campaigns</h3>{table}</div>')
+    if page.referrers:
+        rows = [
+            [
+                escape(str(i)),
+                _referrer(r),
+                escape(str(r.get("department") or MISSING)),
+                escape(integer(r.get("sessions"))),
+                escape(integer(r.get("conversions"))),
+            ]
+            for i, r in enumerate(page.referrers, 1)
+        ]
+        table = _table(["#", "Advocate", "Department", "Sessions", "Conversions"], rows, {0, 3, 4})
+        blocks.append(
+            f'<div class="card table-card"><h3>Top referring advocates</h3>{table}'
+            '<p class="note">By sessions carrying the advocate\'s own link code. Only advocates who agreed '
+            "to be named are named; the others are counted together.</p></div>"
+        )
+    return (
+        f'<section id="referrals"><h2>Referral traffic — {escape(month)}</h2>'
+        '<p class="sub">Web sessions that arrived through advocates\' tracked links (utm_medium of the '
+        "programme).</p>"
+        f'<div class="grid">{"".join(blocks)}</div></section>'
+    )
+
+
+# -- earned media ------------------------------------------------------------------------------
+
+
+def _money(value) -> str:
+    return human_number(value)
+
+
+def _earned_media(page: Page) -> str:
+    if not page.earned_media:
+        return ""
+    overall = next((r for r in page.earned_media if r.get("platform") == "ALL"), None)
+    rows = [
+        [
+            escape(platform_name(r.get("platform"))),
+            escape(human_number(r.get("impressions"))),
+            escape(integer(r.get("referral_sessions"))),
+            escape(_money(r.get("cpm"))),
+            escape(_money(r.get("cpc"))),
+            escape(_money(r.get("earned_media_value"))),
+        ]
+        for r in page.earned_media
+    ]
+    table = _table(
+        ["Platform", "Impressions", "Referral sessions", "CPM (example)", "CPC (example)", "Value"],
+        rows,
+        {1, 2, 3, 4, 5},
+    )
+    headline = ""
+    if overall is not None:
+        headline = (
+            f'<div class="card callout"><div><div class="big">'
+            f"{escape(_money(overall.get('earned_media_value')))}</div>"
+            '<div class="sub">earned media value, all platforms <span class="example">example rates</span>'
+            "</div></div></div>"
+        )
+    return (
+        f'<section id="earned-media"><h2>Earned media value — {escape(month_label(page.month))}</h2>'
+        '<p class="sub">What the organic impressions and clicks would have cost as paid media: '
+        "impressions / 1000 × CPM + referral sessions × CPC. <strong>The CPM and CPC are example "
+        "rates</strong> shipped with the project (dbt seed <code>media_rates</code>) unless your team "
+        "replaced them; a platform without a rate shows a dash, never 0. Values are in the seed's "
+        "currency.</p>"
+        f'<div class="grid">{headline}<div class="card table-card">{table}</div></div></section>'
+    )
+
+
 # -- freshness, downloads, footer ------------------------------------------------------------
 
 
@@ -543,11 +838,15 @@ def render_report(page: Page) -> str:
     body = "".join(
         [
             _scorecard(page),
+            _benchmarks(page),
             _trends(page),
             _top(page),
+            _platforms(page),
+            _rankings(page),
             _reach(page),
             _engagement(page),
-            _rankings(page),
+            _referrals(page),
+            _earned_media(page),
             _freshness(page),
             _downloads(page),
         ]
