@@ -19,7 +19,7 @@ def _ts(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def adoption(truth: dict, month: str, department: str = "ALL") -> dict:
+def _invited_registered(truth: dict, month: str, department: str = "ALL"):
     start, end = month_bounds(month)
     emps = [e for e in truth["employees"] if department in ("ALL", e["department"])]
     invited = [
@@ -28,7 +28,28 @@ def adoption(truth: dict, month: str, department: str = "ALL") -> dict:
         and not (_d(e["left_at"]) and _d(e["left_at"]) < start)
     ]  # fmt: skip
     registered = [e for e in invited if _d(e["registered_at"]) and _d(e["registered_at"]) <= end]
+    return invited, registered
+
+
+def self_reported_posts(truth: dict, month: str) -> dict[str, int]:
+    """Self-reported posts of registered employees (KPI_SPEC: a self-reported post counts).
+
+    The sandbox never self-reports a platform the pipeline has API data for, so
+    no row is dropped as a double count here.
+    """
+    _, registered = _invited_registered(truth, month)
+    ids = {e["employee_id"] for e in registered}
+    out: dict[str, int] = {}
+    for r in truth["self_reports"]:
+        if r["month"] == month and r["employee_id"] in ids:
+            out[r["employee_id"]] = out.get(r["employee_id"], 0) + int(r["posts"])
+    return out
+
+
+def adoption(truth: dict, month: str, department: str = "ALL") -> dict:
+    invited, registered = _invited_registered(truth, month, department)
     active_ids = {p["employee_id"] for p in programme_posts(truth, month)}
+    active_ids |= {e for e, n in self_reported_posts(truth, month).items() if n > 0}
     active = [e for e in registered if e["employee_id"] in active_ids]
     return {
         "invited": len(invited),
@@ -73,6 +94,9 @@ def top_contributors(truth: dict, month: str) -> list[dict]:
         row = per.setdefault(p["employee_id"], {"posts": 0, "interactions": 0})
         row["posts"] += 1
         row["interactions"] += interactions(p)
+    for eid, n in self_reported_posts(truth, month).items():  # posts count; their engagement doesn't rank
+        per.setdefault(eid, {"posts": 0, "interactions": 0})["posts"] += n
+    per = {k: v for k, v in per.items() if v["posts"] >= 1}
     ranked = sorted(per.items(), key=lambda kv: (-kv[1]["interactions"], -kv[1]["posts"], kv[0]))
     return [
         {

@@ -189,3 +189,27 @@ def test_corrupted_mart_fails_validation_and_blocks_publishing(run, capfd):
     assert not report_dir.exists()
     out = capfd.readouterr()
     assert "adoption_rate" in out.out + out.err
+
+
+@pytest.mark.parametrize("month", ["2026-11", "2026-03"])
+def test_referrals_match_ground_truth(run, month):
+    """Sessions from advocates' tracked links, per platform and ALL, with the pre-programme baseline."""
+    truth = run["truth"]["referrals"]
+    got = {
+        r["platform"]: r
+        for r in q(
+            run["target"],
+            "select * from marts.kpi_referrals_monthly where month = %s",
+            expected.month_bounds(month)[0],
+        )  # fmt: skip
+    }
+    want = [r for r in truth["monthly"] if r["month"] == month]
+    assert want
+    for w in want:
+        assert (got[w["platform"]]["sessions"], got[w["platform"]]["conversions"]) == (
+            w["sessions"], w["conversions"],
+        ), w["platform"]  # fmt: skip
+    assert float(got["ALL"]["baseline_sessions"]) == pytest.approx(truth["baseline"]["sessions"], rel=1e-3)
+    lift = want[0]["sessions"] / truth["baseline"]["sessions"] - 1 if want[0]["platform"] == "ALL" else None
+    if lift is not None:
+        assert float(got["ALL"]["lift"]) == pytest.approx(lift, abs=1e-3)
