@@ -64,6 +64,9 @@ box-shadow:0 1px 2px rgba(15,23,42,.04)}
 .delta{font-size:13px;color:var(--muted)}
 .delta.up{color:var(--ok)}.delta.down{color:var(--bad)}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:16px}
+.grid.side{grid-template-columns:minmax(260px,1fr) minmax(0,2fr)}
+.bench-chart{max-width:760px}
+@media (max-width:860px){.grid.side{grid-template-columns:1fr}}
 @media (max-width:560px){.grid{grid-template-columns:1fr}header.top h1{font-size:22px}}
 svg.chart{width:100%;height:auto;display:block;margin:8px 0 4px}
 svg .tick{font-size:11px;fill:#64748b}
@@ -310,7 +313,7 @@ def _top(page: Page) -> str:
         f'<section id="top"><h2>Top contributors — {escape(month_label(page.month))}</h2>'
         '<p class="sub">Ranked by interactions on their programme posts. Only employees who agreed '
         "to be named are named; the others keep their rank.</p>"
-        f'<div class="grid">{_winner(page)}<div class="card table-card">{table}</div></div></section>'
+        f'<div class="grid side">{_winner(page)}<div class="card table-card">{table}</div></div></section>'
     )
 
 
@@ -476,7 +479,7 @@ def _engagement(page: Page) -> str:
         f'<section id="engagement"><h2>Engagement — {escape(month_label(page.month))}</h2>'
         '<p class="sub">Engagement rate = interactions per impression where every post has impressions, '
         "otherwise per potential reach (the basis column says which).</p>"
-        f'<div class="grid"><div class="card">{callout}</div>'
+        f'<div class="grid side"><div class="card">{callout}</div>'
         f'<div class="card table-card">{table}</div></div></section>'
     )
 
@@ -543,7 +546,7 @@ def _benchmarks(page: Page) -> str:
     chart = ""
     if index:
         chart = (
-            '<div class="card">'
+            '<div class="card bench-chart">'
             + charts.hbar_chart(
                 "chart-benchmarks",
                 "Programme as a share of each benchmark (100% = benchmark)",
@@ -738,7 +741,7 @@ def _earned_media(page: Page) -> str:
         "rates</strong> shipped with the project (dbt seed <code>media_rates</code>) unless your team "
         "replaced them; a platform without a rate shows a dash, never 0. Values are in the seed's "
         "currency.</p>"
-        f'<div class="grid">{headline}<div class="card table-card">{table}</div></div></section>'
+        f'<div class="grid side">{headline}<div class="card table-card">{table}</div></div></section>'
     )
 
 
