@@ -680,3 +680,26 @@ def test_roster_snapshot_keeps_the_old_department(past, pg_server, tmp_path_fact
     ) == [("Engineering", _d("2026-03-01"), _d("2026-03-02")), ("Sales", _d("2026-03-02"), None)]
     (n,) = past("select count(*) from intermediate.snp_roster__employees where dbt_valid_to is null")[0]
     assert n == 6
+
+
+def test_empty_file_sources_build(past, pg_server, tmp_path_factory):
+    """No sessions / self-report file configured: the loader's tables stay empty and the marts still build."""
+    from advocacy.warehouse import WarehouseTarget
+
+    (dbname,) = past("select current_database()")[0]
+    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": dbname})
+    with target.connect() as conn:
+        conn.execute("truncate raw.web__sessions, raw.self_report__activity")
+        conn.commit()
+    runner = Dbt(target, tmp_path_factory.mktemp("dbt_empty"))
+    runner(
+        "build", "--select", "stg_web__sessions+", "stg_self_report__activity+", "--exclude", "fct_source_freshness+",
+        vars={**_dbt_vars(), "as_of_date": "2026-03-01"},
+    )  # fmt: skip
+    assert past("select distinct sessions, conversions, lift from marts.kpi_referrals_monthly") == [(0, 0, None)]
+    assert past("select count(*) from marts.kpi_referrals_by_employee_monthly") == [(0,)]
+    assert past("select sum(self_reported_posts) from marts.kpi_participation_monthly") == [(0,)]
+    assert past(
+        "select referral_sessions, referral_conversions from marts.kpi_programme_scorecard_monthly "
+        "where month = '2026-03-01'"
+    ) == [(0, 0)]
