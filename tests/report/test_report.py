@@ -275,3 +275,28 @@ def test_monthly_contest_winner_is_named_only_with_consent(marts, settings, tmp_
         conn.commit()
     html = Path(build_report(marts, settings, as_of=AS_OF, validation=PASSED)).read_text()
     assert "no winner" in html
+
+
+def test_new_sections_are_left_out_while_their_marts_are_not_built(marts, settings, tmp_path):
+    later = (
+        "kpi_referrals_monthly",
+        "kpi_referrals_by_employee_monthly",
+        "kpi_referrals_by_campaign_monthly",
+        "kpi_earned_media_monthly",
+        "kpi_leaderboard_monthly",
+        "kpi_team_contributors_monthly",
+        "kpi_top_contributors_monthly",
+    )
+    with marts.connect() as conn:
+        for table in later:
+            conn.execute(f"drop table marts.{table}")
+        conn.commit()
+    path = Path(build_report(marts, settings, as_of=AS_OF, validation=PASSED))
+    html = path.read_text()
+    for gone in ('id="referrals"', 'id="earned-media"', 'id="rankings"', 'class="card winner"'):
+        assert gone not in html, gone
+    assert 'id="benchmarks"' in html and 'id="platforms"' in html  # from reach / engagement alone
+    downloads = section(html, "downloads")
+    for table in later:
+        assert f"(marts.{table})" in downloads, table
+    assert not any((path.parent / f"{t}.csv").exists() for t in later)
