@@ -7,7 +7,10 @@
     roster_handle_column: the roster column holding the employee's account on it;
     author_key: which staging column that roster value identifies
                 ('username' = author_username, 'user_id' = author_platform_user_id);
-    streams: raw stream -> the staging model reading it (fct_source_freshness).
+    streams: raw stream -> the staging model reading it (fct_source_freshness);
+             only streams read by a model of their own (facebook pages + users
+             both feed stg_facebook__audience, so neither is listed: the
+             freshness mart would count the other stream's rows too).
 #}
 {% macro platform_registry() %}
     {{ return({
@@ -21,12 +24,32 @@
                 'user_errors': 'stg_x__account_errors',
             },
         },
+        'facebook': {
+            'roster_handle_column': 'facebook_user_id',
+            'author_key': 'user_id',
+            'streams': {
+                'posts': 'stg_facebook__posts',
+                'post_errors': 'stg_facebook__post_errors',
+            },
+        },
+        'instagram': {
+            'roster_handle_column': 'instagram_username',
+            'author_key': 'username',
+            'streams': {
+                'accounts': 'stg_instagram__audience',
+                'media': 'stg_instagram__posts',
+            },
+        },
+        'linkedin': {
+            'roster_handle_column': 'linkedin_member_urn',
+            'author_key': 'user_id',
+            'streams': {
+                'network_sizes': 'stg_linkedin__audience',
+                'posts': 'stg_linkedin__posts',
+                'post_errors': 'stg_linkedin__post_errors',
+            },
+        },
     }) }}
-    {#- e.g. later:
-        'linkedin': {'roster_handle_column': 'linkedin_member_urn', 'author_key': 'user_id', 'streams': {...}},
-        'facebook': {'roster_handle_column': 'facebook_user_id', 'author_key': 'user_id', ...},
-        'instagram': {'roster_handle_column': 'instagram_username', 'author_key': 'username', ...},
-    -#}
 {% endmacro %}
 
 {# Non-platform sources read by fct_source_freshness: source -> stream -> staging model. #}
