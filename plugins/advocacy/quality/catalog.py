@@ -486,6 +486,7 @@ MARTS: tuple[Table, ...] = (
         columns=("month", "rank", "employee_id", "display_name", "department", "points"),
         keys=("month", "rank"),
         unique=False,  # ties share a rank, and masked employees all read 'anonymous'
+        not_null=("points",),  # every listed employee has a score (0 at least)
         counts=("rank", "points"),
         checks=(_named_only_with_consent(),),
         description="Points per action, weights from the programme settings.",
