@@ -2,8 +2,9 @@
 
 The page must render with no console message at all (it has no script; any
 message is a failed load, a blocked resource or a parse problem), every
-``<svg class="chart">`` must draw at least one mark, and a screenshot is kept
-in ``test-output/`` at the repository root (git-ignored) for a reviewer.
+``<svg class="chart">`` must draw at least one mark, and screenshots (the
+first 1280x3000 px, and the whole page at 1280x7000) are kept in
+``test-output/`` at the repository root (git-ignored) for a reviewer.
 
 Skipped, with the reason, where ``/usr/bin/chromium`` is missing (the
 project's setup installs it; ``$ADVOCACY_TEST_CHROMIUM`` points elsewhere).
@@ -159,5 +160,9 @@ def test_report_renders_in_chromium_without_errors_and_every_chart_draws(report,
     assert console_messages(shot.stderr) == []
     assert screenshot.is_file() and screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank canvas
-    # the page itself beside the screenshot, so a reviewer can open it too
+    # the lower sections (referrals, earned media, freshness) lie below 3000 px: one tall shot too
+    full = OUTPUT / "report-2026-04-30-full.png"
+    tall = chromium(url, f"--screenshot={full}", "--window-size=1280,7000", tmp_path=tmp_path)
+    assert tall.returncode == 0 and full.is_file(), tall.stderr[-3000:]
+    # the page itself beside the screenshots, so a reviewer can open it too
     shutil.copytree(report.parent, OUTPUT / "report-2026-04-30", dirs_exist_ok=True)
