@@ -75,3 +75,15 @@ def test_warehouse_url_masks_the_password(tmp_path):
     run = subprocess.run([EXE, "warehouse", "url"], env=env, capture_output=True, text=True, check=True)
     out = run.stdout
     assert out.strip() == "postgresql://bi:***@db.example:5432/dw"
+
+
+def test_report_periods():
+    import argparse
+    import datetime as dt
+
+    from advocacy import cli
+
+    ns = argparse.Namespace(date=None, month="2026-02", start=None, end=None)
+    assert cli.report_days(ns) == [dt.date(2026, 2, 28)]
+    ns = argparse.Namespace(date=None, month=None, start=dt.date(2025, 11, 1), end=dt.date(2026, 1, 1))
+    assert cli.report_days(ns) == [dt.date(2025, 11, 30), dt.date(2025, 12, 31), dt.date(2026, 1, 31)]

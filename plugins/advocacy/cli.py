@@ -188,13 +188,35 @@ def cmd_replay(args) -> int:
     return 0
 
 
+def _month_end(month: str) -> dt.date:
+    import calendar
+
+    y, m = map(int, month.split("-"))
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def report_days(args) -> list[dt.date]:
+    """The as-of days to (re)publish: one day, one month's last day, or every month in a range."""
+    if args.month:
+        months = [args.month]
+    elif args.start:
+        months, cur = [], args.start
+        while cur <= (args.end or args.start):
+            months.append(cur.strftime("%Y-%m"))
+            cur = (cur.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    else:
+        return [args.date or _yesterday()]
+    return [min(_month_end(m), _yesterday()) for m in months]
+
+
 def cmd_report(args) -> int:
+    """Rebuild reports from the marts, each through the validation gate (a failure publishes nothing)."""
     from advocacy import pipeline
 
     use_warehouse()
-    day = args.date or _yesterday()
-    validation = pipeline.validate(day.isoformat(), f"report__{day}")
-    print(pipeline.publish(day.isoformat(), validation))
+    for day in report_days(args):
+        validation = pipeline.validate(day.isoformat(), f"report__{day}")
+        print(pipeline.publish(day.isoformat(), validation))
     return 0
 
 
@@ -212,6 +234,17 @@ def _date(s: str) -> dt.date:
         return dt.date.fromisoformat(s)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"'{s}' is not a date (YYYY-MM-DD)") from exc
+
+
+def _month(s: str) -> str:
+    try:
+        return dt.datetime.strptime(s, "%Y-%m").strftime("%Y-%m")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{s}' is not a month (YYYY-MM)") from exc
+
+
+def _month_start(s: str) -> dt.date:
+    return dt.date.fromisoformat(_month(s) + "-01")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,7 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     r.set_defaults(func=cmd_replay)
 
     rep = sub.add_parser("report", help="rebuild the report for a day through the validation gate")
-    rep.add_argument("--date", type=_date)
+    when = rep.add_mutually_exclusive_group()
+    when.add_argument("--date", type=_date, help="as-of day")
+    when.add_argument("--month", type=_month, help="YYYY-MM: the report as of that month's last day")
+    when.add_argument("--from", dest="start", type=_month_start, help="YYYY-MM: first month of a range")
+    rep.add_argument("--to", dest="end", type=_month_start, help="YYYY-MM: last month of the range")
     rep.set_defaults(func=cmd_report)
 
     from advocacy import utm

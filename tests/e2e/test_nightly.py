@@ -158,6 +158,14 @@ def test_community_posts_are_not_credited(run):
     assert rows["bad"] == 0 and rows["community"] > 0
 
 
+def test_past_month_report_is_rebuilt_through_the_gate(run):
+    assert cli.main(["report", "--month", "2026-06"]) == 0
+    reports = Path(run["tmp"]) / "reports"
+    assert (reports / "2026-06-30" / "index.html").is_file()
+    index = (reports / "index.html").read_text()
+    assert index.index("2026-11-22") < index.index("2026-06-30")  # newest first
+
+
 def test_rerun_of_the_same_day_changes_no_mart(run):
     before = fingerprint(run["target"])
     assert cli.run_dag(DAY) == 0
