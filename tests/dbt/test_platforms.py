@@ -759,10 +759,9 @@ def dbt(warehouse, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def built(dbt):
-    # Unit tests are var-independent logic checks, run by test_dbt_project's
-    # build; some expect exactly the default platforms (e.g. kpi_reach_monthly's
-    # one row per enabled platform), so they are left out of this build.
-    return dbt("build", "--exclude-resource-type", "unit_test", vars=_vars())
+    # The full build, unit tests included: with every platform enabled it must
+    # pass exactly as the nightly run would (unit tests pin their own platforms).
+    return dbt("build", vars=_vars())
 
 
 @pytest.fixture(scope="module")
