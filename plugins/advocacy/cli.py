@@ -70,23 +70,28 @@ def ensure_airflow_db() -> None:
         marker.touch()
 
 
-def ensure_dbt_manifest() -> None:
-    """Cosmos renders the DAG from dbt's manifest: parse the project when it changed."""
-    from advocacy.orchestration import DBT_PROJECT
+def ensure_dbt_manifest(dbt_vars: dict | None = None) -> None:
+    """Cosmos renders the DAG from dbt's manifest: parse the project when it or the settings changed.
 
-    manifest = DBT_PROJECT / "target" / "manifest.json"
+    The settings decide which platforms' models are enabled, so the manifest is parsed
+    with their vars and stamped with them (``orchestration.manifest_matches``).
+    """
+    from advocacy.orchestration import DBT_PROJECT, MANIFEST, MANIFEST_VARS, manifest_matches, parse_vars
+
+    dbt_vars = load_settings().dbt_vars() if dbt_vars is None else dbt_vars
     sources = [p for p in DBT_PROJECT.rglob("*") if p.suffix in (".sql", ".yml", ".csv")]
     sources = [p for p in sources if "target" not in p.parts and "dbt_packages" not in p.parts]
-    if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in sources):
+    if manifest_matches(dbt_vars) and all(p.stat().st_mtime <= MANIFEST.stat().st_mtime for p in sources):
         return
     _step("parsing the dbt project (manifest for Cosmos)")
     exe = Path(sys.executable).with_name("dbt")
     subprocess.run(
         [str(exe), "parse", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-         "--quiet"],
+         "--quiet", "--vars", parse_vars(dbt_vars)],
         check=True,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )  # fmt: skip
+    MANIFEST_VARS.write_text(parse_vars(dbt_vars))
 
 
 def use_warehouse():

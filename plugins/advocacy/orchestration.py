@@ -7,6 +7,7 @@ parse time, so only cheap imports at module level.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -21,24 +22,40 @@ DEFAULT_ARGS = {
 }
 
 
+MANIFEST = DBT_PROJECT / "target" / "manifest.json"
+# The vars the manifest was parsed with: which platforms' staging folders are enabled
+# decides which models exist, so a manifest parsed for other settings must not be used.
+MANIFEST_VARS = DBT_PROJECT / "target" / "manifest_vars.json"
+
+
+def parse_vars(dbt_vars: dict) -> str:
+    """The settings part of dbt's vars (the run date does not change the graph), as stable JSON."""
+    return json.dumps({k: v for k, v in dbt_vars.items() if k != "as_of_date"}, sort_keys=True)
+
+
+def manifest_matches(dbt_vars: dict) -> bool:
+    return MANIFEST.exists() and MANIFEST_VARS.exists() and MANIFEST_VARS.read_text() == parse_vars(dbt_vars)
+
+
 def dbt_task_group(group_id: str, dbt_vars: dict, **kwargs):
     """dbt build of the whole project as an Airflow task group, through astronomer-cosmos.
 
     Each model runs with its tests (TestBehavior.BUILD), so a failing test stops
     everything downstream of that model. The profile comes from the
     ``advocacy_warehouse`` connection. The manifest (``dbt parse``) is used
-    when present: it keeps DAG parsing fast.
+    when it was parsed with these settings (``advocacy`` commands parse it before a
+    run): it keeps DAG parsing fast. Otherwise Cosmos lists the project with ``dbt ls``.
     """
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import InvocationMode, LoadMode, TestBehavior
     from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-    manifest = DBT_PROJECT / "target" / "manifest.json"
+    manifest = MANIFEST if manifest_matches(dbt_vars) else None
     return DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
             DBT_PROJECT,
-            manifest_path=manifest if manifest.exists() else None,
+            manifest_path=manifest,
             dbt_vars=dbt_vars,
             env_vars={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         ),
@@ -51,7 +68,7 @@ def dbt_task_group(group_id: str, dbt_vars: dict, **kwargs):
         ),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
+            load_method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS,
             test_behavior=TestBehavior.BUILD,
             # A test spanning two models (relationships) gets its own task after both,
             # instead of running with the first model before the second exists.

@@ -171,6 +171,34 @@ def load_landed(landed: list[dict] | list[list[dict]]) -> dict:
     return counts
 
 
+def load_interval(interval_start: str, settings: Settings | None = None) -> dict:
+    """Load the interval's newest landed file of every stream of the file inputs and enabled
+    platforms.
+
+    Read from the landing store rather than from the extract tasks' results, so one
+    platform's failed extract (or a broken file input) does not stop the others from
+    loading; a source with nothing landed for the interval keeps its rows as they were.
+    """
+    settings = settings or load_settings()
+    day = _day(interval_start)
+    sources = {*FILE_SOURCES, *settings.enabled_platforms()}
+    files = landing.newest_per_interval(landing.list_files(settings.landing_path, start=day, end=day))
+    return load_landed([_describe(f) for f in files if f.source in sources])
+
+
+def assert_sources_extracted(results: dict[str, object]) -> None:
+    """Fail (after the rest was loaded and published) naming every extract task that failed.
+
+    ``results`` maps an extract task id to its result, None where the task did not succeed.
+    """
+    failed = sorted(task_id for task_id, value in results.items() if value is None)
+    if failed:
+        raise RuntimeError(
+            f"extract task(s) {', '.join(failed)} failed for this interval; the other sources were "
+            "loaded. Their logs name the connection or file to fix; then clear those tasks to rerun."
+        )
+
+
 def replay(start: str, end: str, settings: Settings | None = None) -> dict:
     """Rebuild raw for [start, end] from the landing files alone (newest file per interval)."""
     settings = settings or load_settings()
