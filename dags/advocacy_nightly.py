@@ -3,10 +3,13 @@
 
 The nightly employee-advocacy load, one run per day (the data interval):
 
-`prepare_warehouse` -> `extract_files` + `extract_platform[x, ...]` (landing JSON)
--> `load_raw` (COPY into `raw`, replace by interval) -> `dbt` (staging ->
-intermediate -> marts, through Cosmos) -> `validate` (Great Expectations gate)
--> `publish_report` (only if every validation passed).
+`prepare_warehouse` -> `extract_files` + `extract_<platform>` (landing JSON; one
+task per enabled platform, each in its own pool `<platform>_api` so parallel
+workers share one rate-limit budget) -> `load_raw` (COPY into `raw`, replace by
+interval; runs even when a platform failed, so the others still load) -> `dbt`
+(staging -> intermediate -> marts, through Cosmos) -> `validate` (Great
+Expectations gate) -> `publish_report` (only if every validation passed).
+`sources_complete` fails the run when any extract failed, naming it.
 
 Programme settings: the YAML file at `ADVOCACY_SETTINGS`. Credentials: the
 Airflow connections named there (`x_api`, ...) and `advocacy_warehouse`.
@@ -18,10 +21,12 @@ from __future__ import annotations
 import pendulum
 from advocacy.orchestration import DEFAULT_ARGS, dbt_task_group
 from advocacy.settings import load_settings
-from airflow.sdk import dag, task
+from airflow.sdk import TriggerRule, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 SETTINGS = load_settings()
+PLATFORMS = [SETTINGS.platforms[p] for p in SETTINGS.enabled_platforms()]
+EXTRACT_TASKS = ["extract_files", *(f"extract_{p.name}" for p in PLATFORMS)]
 
 
 @dag(
@@ -48,19 +53,26 @@ def advocacy_nightly():
 
         return pipeline.extract_files(ds)
 
-    @task(max_active_tis_per_dag=4)
+    @task
     def extract_platform(platform: str, ds=None) -> list[dict]:
         """Land one platform's posts, counters and audiences for the interval."""
         from advocacy import pipeline
 
         return pipeline.extract_platform(platform, ds)
 
-    @task
-    def load_raw(files: list[dict], platforms: list[list[dict]]) -> dict:
-        """COPY the landed files into raw, replacing the interval's rows."""
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def load_raw(ds=None) -> dict:
+        """COPY the interval's landed files into raw, replacing the interval's rows."""
         from advocacy import pipeline
 
-        return pipeline.load_landed([files, *platforms])
+        return pipeline.load_interval(ds)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    def sources_complete(ti=None) -> None:
+        """Fail the run, naming them, if any extract failed (the rest was loaded regardless)."""
+        from advocacy import pipeline
+
+        pipeline.assert_sources_extracted({t: ti.xcom_pull(task_ids=t) for t in EXTRACT_TASKS})
 
     @task(retries=0)  # a failed expectation will fail again: stop at once, publish nothing
     def validate(ds=None, run_id=None) -> dict:
@@ -77,10 +89,11 @@ def advocacy_nightly():
         return pipeline.publish(ds, validation)
 
     ready = prepare_warehouse()
-    files = extract_files()
-    platforms = extract_platform.expand(platform=SETTINGS.enabled_platforms())
-    ready >> [files, platforms]
-    loaded = load_raw(files, platforms)
+    extracts = [extract_files()] + [
+        extract_platform.override(task_id=f"extract_{p.name}", pool=p.pool)(p.name) for p in PLATFORMS
+    ]
+    loaded = load_raw()
+    ready >> extracts >> loaded >> sources_complete()
     transform = dbt_task_group("dbt", {**SETTINGS.dbt_vars(), "as_of_date": "{{ ds }}"})
     checked = validate()
     loaded >> transform >> checked

@@ -39,9 +39,15 @@ def test_retries_tags_and_docs(dagbag):
 def test_nightly_shape(dagbag):
     dag = dagbag.dags["advocacy_nightly"]
     ids = set(dag.task_ids)
-    steps = {"prepare_warehouse", "extract_files", "extract_platform", "load_raw", "validate"}
-    steps.add("publish_report")
+    steps = {"prepare_warehouse", "extract_files", "extract_x", "load_raw", "validate"}
+    steps |= {"publish_report", "sources_complete"}
     assert steps <= ids
+    for t in dag.tasks:  # each platform's API budget is one pool, shared by every worker
+        if t.task_id.startswith("extract_") and t.task_id != "extract_files":
+            assert t.pool == t.task_id.removeprefix("extract_") + "_api", t.task_id
+    # one platform failing must not stop the others loading, nor hide the failure
+    assert dag.get_task("load_raw").trigger_rule == "all_done"
+    assert set(dag.get_task("sources_complete").upstream_task_ids) == {"load_raw"}
     assert any(i.startswith("dbt.") for i in ids)
     assert dag.catchup is False
     publish = dag.get_task("publish_report")

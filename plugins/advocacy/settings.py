@@ -43,6 +43,10 @@ class PlatformSettings:
     enabled: bool = True
     connection_id: str = ""
     company_handles: tuple[str, ...] = ()
+    # Airflow pool that caps concurrent calls to this platform's API across all
+    # workers (one rate-limit budget, however many workers run extracts).
+    pool: str = ""
+    pool_slots: int = 1
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,11 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             enabled=bool(p.get("enabled", True)),
             connection_id=str(p.get("connection_id", f"{name}_api")),
             company_handles=tuple(str(h).lstrip("@") for h in p.get("company_handles", [])),
+            pool=str(p.get("pool", f"{name}_api")),
+            pool_slots=int(p.get("pool_slots", 1)),
         )
+        if platforms[name].pool_slots < 1:
+            raise SettingsError(f"{where}: platforms.{name}.pool_slots must be >= 1")
     if not platforms:
         raise SettingsError(f"{where}: 'platforms' lists no platform")
 
