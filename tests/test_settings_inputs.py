@@ -8,10 +8,12 @@ HEADER = ",".join(inputs.ROSTER_COLUMNS)
 
 def test_demo_settings_load_and_feed_dbt():
     s = load_settings(DEMO_SETTINGS)
-    assert s.enabled_platforms() == ["x"]
+    assert s.enabled_platforms() == ["x", "facebook", "instagram", "linkedin"]
     v = s.dbt_vars()
     assert v["hashtags"] == ["#lifeatnorthwind", "#northwindrobotics"]
-    assert v["company_handles"] == {"x": ["northwindhq"]}
+    assert v["company_handles"]["x"] == ["northwindhq"]
+    assert v["company_handles"]["linkedin"] == ["urn:li:organization:75440707"]
+    assert {p.pool for p in s.platforms.values()} == {"x_api", "facebook_api", "instagram_api", "linkedin_api"}
     assert s.roster_path.endswith("demo/roster.csv")
 
 
@@ -28,6 +30,7 @@ def test_settings_env_var_and_errors(tmp_path, monkeypatch):
     s = load_settings()
     assert s.roster_path == str(tmp_path / "r.csv")
     assert s.platforms["x"].connection_id == "x_api"
+    assert (s.platforms["x"].pool, s.platforms["x"].pool_slots) == ("x_api", 1)
     with pytest.raises(SettingsError, match="not found"):
         load_settings(tmp_path / "missing.yml")
 

@@ -29,10 +29,15 @@ pytestmark = pytest.mark.slow
 
 
 def _dbt_vars() -> dict:
-    """What the pipeline passes: the demo programme's settings + the report date."""
+    """What the pipeline passes: the demo programme's settings with X alone switched on (the
+    hand-made raw data is X's; tests/dbt/test_platforms.py builds all four) + the report date.
+    This build is also the proof that platforms switched off by configuration drop out cleanly."""
     from advocacy.settings import DEMO_SETTINGS, load_settings
 
-    return {**load_settings(DEMO_SETTINGS).dbt_vars(), "as_of_date": raw_data.AS_OF}
+    dbt_vars = load_settings(DEMO_SETTINGS).dbt_vars()
+    dbt_vars["enabled_platforms"] = ["x"]
+    dbt_vars["company_handles"] = {"x": dbt_vars["company_handles"]["x"]}
+    return {**dbt_vars, "as_of_date": raw_data.AS_OF}
 
 
 class Dbt:

@@ -914,7 +914,7 @@ def test_company_posts_are_suggested_copy_not_advocacy(q):
 
 
 def test_default_vars_leave_the_new_platforms_out(dbt, built):
-    """With the demo settings (x only) the three folders and sources are disabled: X builds as before."""
+    """With X alone enabled in the settings the three folders and sources are disabled: X builds alone."""
     from test_dbt_project import _dbt_vars
 
     proc = dbt(

@@ -83,8 +83,7 @@ def programme_posts(truth: dict, month: str) -> list[dict]:
 def interactions(p: dict) -> int:
     if p["is_pure_reshare"]:
         return 0  # a pure reshare's engagement belongs to the original post
-    m = p["public_metrics"]
-    return m["like_count"] + m["reply_count"] + m["retweet_count"] + m["quote_count"]
+    return p["counters"]["interactions"]  # likes + comments + shares, whatever the platform
 
 
 def top_contributors(truth: dict, month: str) -> list[dict]:

@@ -25,10 +25,13 @@ DAY = dt.date(2026, 11, 22)
 CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
 WINDOW_END = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 MONTHS = ["2026-11", "2026-06", "2026-01"]
+PLATFORMS = ("x", "facebook", "instagram", "linkedin")
 MARTS = [
     "dim_employee", "fct_posts", "fct_post_engagement_daily", "kpi_adoption_monthly",
-    "kpi_participation_monthly", "kpi_top_contributors_monthly", "kpi_reach_monthly",
-    "kpi_engagement_monthly", "kpi_programme_scorecard_monthly",
+    "kpi_participation_monthly", "kpi_top_contributors_monthly", "kpi_team_contributors_monthly",
+    "kpi_reach_monthly", "kpi_engagement_monthly", "kpi_referrals_monthly",
+    "kpi_referrals_by_employee_monthly", "kpi_referrals_by_campaign_monthly", "kpi_leaderboard_monthly",
+    "kpi_earned_media_monthly", "kpi_programme_scorecard_monthly",
 ]  # fmt: skip
 
 
@@ -61,7 +64,7 @@ def run(pg_server, tmp_path_factory):
         cli.write_demo_files(sandbox.company, load_settings(), CLOCK)
         cli.use_warehouse()
         rc = cli.run_dag(DAY)
-        truth = sandbox.company.ground_truth(CLOCK)
+        truth = sandbox.company.ground_truth(CLOCK, "all")
         truth["_visible"] = expected.visible(truth, WINDOW_END)
         yield {"rc": rc, "target": target, "truth": truth, "tmp": tmp, "sandbox": sandbox, "mp": mp}
     mp.undo()
@@ -137,6 +140,27 @@ def test_top_contributors_order_and_consent(run, month):
             w["rank"], w["employee_id"], w["programme_posts"], w["interactions"],
         )  # fmt: skip
         assert (g["display_name"] is None) == (w["employee_id"] == "anonymous")
+
+
+def test_every_platform_lands_exactly_the_visible_programme_posts(run):
+    """The demo enables all four platforms: each one's programme posts, post by post."""
+    got: dict[str, set] = {p: set() for p in PLATFORMS}
+    for r in q(run["target"], "select platform, post_id from marts.fct_posts where is_programme_post"):
+        got[r["platform"]].add(r["post_id"])
+    for platform in PLATFORMS:
+        want = {
+            p["id"] for p in run["truth"]["_visible"]
+            if p["platform"] == platform and p["is_programme_post"] and p["employee_id"]
+        }  # fmt: skip
+        assert want, platform
+        assert got[platform] == want, platform
+
+
+def test_every_platform_has_kpi_rows(run):
+    month = expected.month_bounds("2026-11")[0]
+    for mart in ("kpi_reach_monthly", "kpi_engagement_monthly", "kpi_earned_media_monthly"):
+        rows = q(run["target"], f"select platform from marts.{mart} where month = %s", month)
+        assert {r["platform"] for r in rows} >= {*PLATFORMS, "ALL"}, mart
 
 
 def test_personalised_posts_earn_more(run):
