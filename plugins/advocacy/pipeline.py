@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import logging
 from types import ModuleType
 
-from advocacy import inputs, landing, load, state, warehouse
+from advocacy import inputs, landing, load, quarantine, state, warehouse
 from advocacy.connections import get_connection
 from advocacy.settings import Settings, load_settings
 
@@ -24,10 +25,11 @@ FILE_SOURCES = {
     "web": {"sessions": load.StreamSpec(key="session_id", time="session_start")},
     "self_report": {"activity": load.StreamSpec(key="_row_key")},
 }
+# The roster comes first: the self-reports are checked against its employees.
 FILE_READERS = {
-    ("roster", "employees"): ("roster_path", inputs.read_roster),
-    ("web", "sessions"): ("sessions_path", inputs.read_sessions),
-    ("self_report", "activity"): ("self_reports_path", inputs.read_self_reports),
+    ("roster", "employees"): ("roster_path", inputs.check_roster),
+    ("web", "sessions"): ("sessions_path", inputs.check_sessions),
+    ("self_report", "activity"): ("self_reports_path", inputs.check_self_reports),
 }
 
 
@@ -74,24 +76,57 @@ def _describe(f: landing.LandedFile) -> dict:
     }
 
 
+def _landed_employee_ids(settings: Settings, day: dt.date) -> frozenset[str] | None:
+    """Employee ids of the newest roster landed up to ``day`` (None if there is none)."""
+    files = landing.list_files(settings.landing_path, source="roster", end=day)
+    if not files:
+        return None
+    newest = max(files, key=lambda f: (f.interval_start, f.extracted_at))
+    return frozenset(json.loads(line)["employee_id"] for _, line in landing.open_lines(newest.path))
+
+
 def extract_files(interval_start: str, settings: Settings | None = None) -> list[dict]:
     """Land tonight's file inputs: the HR roster (required), sessions and self-reports (optional).
 
     Each file is a full export, landed whole for the interval; staging reads the
-    latest interval, so a rerun or a corrected export simply replaces it.
+    latest interval, so a rerun or a corrected export simply replaces it. Lines that
+    fail their checks are left out and replace the interval's rows of that source in
+    ``audit.input_quarantine``. A file that is unusable as a whole (inputs.InputError)
+    lands nothing and replaces nothing; the other files still land, then this raises
+    naming every refused file.
     """
     settings = settings or load_settings()
     day = _day(interval_start)
-    landed = []
-    for (source, stream), (attr, reader) in FILE_READERS.items():
+    target = warehouse.resolve()
+    # until tonight's roster is read, self-reports are checked against the last landed one
+    employees = _landed_employee_ids(settings, day)
+    landed, refused = [], []
+    for (source, stream), (attr, check) in FILE_READERS.items():
         path = getattr(settings, attr)
         if not path:
             log.info("%s.%s: no file configured (inputs in %s)", source, stream, settings.source_file)
             continue
-        rows = reader(path)
-        f = landing.write(settings.landing_path, source, stream, day, rows, dt.datetime.now(dt.UTC))
-        log.info("%s.%s: %s rows landed in %s", source, stream, f.records, f.path)
-        landed.append(_describe(f))
+        ctx = inputs.RunContext(latest=day + dt.timedelta(days=1), employees=employees)
+        try:
+            checked = check(path, ctx)
+        except inputs.InputError as exc:
+            log.error("%s.%s refused, its last load stays in place: %s", source, stream, exc)
+            refused.append(f"{source}.{stream}: {exc}")
+            continue
+        if source == "roster":
+            employees = frozenset(checked.values("employee_id"))
+        for warning in checked.warnings:
+            log.warning("%s.%s: %s", source, stream, warning)
+        f = landing.write(settings.landing_path, source, stream, day, checked.rows, dt.datetime.now(dt.UTC))
+        quarantined = quarantine.replace(target, source, stream, day, checked)
+        level = logging.WARNING if quarantined else logging.INFO
+        log.log(level, "%s.%s: %s (landed in %s)", source, stream, checked.summary(), f.path)
+        landed.append({**_describe(f), "quarantined": quarantined})
+    if refused:
+        raise inputs.InputError(
+            f"{len(refused)} file input(s) refused; the other files landed. Fix and rerun the interval:\n"
+            + "\n".join(refused)
+        )
     return landed
 
 
