@@ -140,29 +140,51 @@ def _named_only_with_consent() -> RowsCheck:
 # A sudden fall of a lifetime counter to zero / null across a whole platform
 # is a deprecation or a permission change far more often than real behaviour
 # (KPI_SPEC): compare each platform's latest snapshot day with the one before.
+# Only posts snapshotted on both days are summed: tonight's brand-new posts (no
+# likes yet) or posts that aged out of the refresh window can neither fake nor
+# hide a collapse, and one post falling to zero leaves the others' total > 0.
+# No '{', ':' or '%' in the SQL beyond {batch}: GX runs it through str.format
+# and SQLAlchemy text() (':name' would be a bind parameter).
+COUNTER_METRICS = ("likes", "comments", "shares", "impressions")
 _COUNTER_COLLAPSE = RowsCheck(
     name="no_platform_counter_collapse",
     description=(
-        "no platform's likes, comments, shares or impressions total falls to zero or null "
-        "on its latest snapshot day when the previous day had some"
+        "no platform's likes, comments, shares or impressions fall to zero or null across its posts "
+        "on the latest snapshot day while the previous snapshot day had some (a platform "
+        "deprecation or a lost permission, not behaviour: fix the connector or its token)"
     ),
     query="""
 with days as (
-    select platform, day,
-           sum(likes) as likes, sum(comments) as comments,
-           sum(shares) as shares, sum(impressions) as impressions
-    from {batch} as b group by platform, day
-), ranked as (
-    select *, row_number() over (partition by platform order by day desc) as n from days
-), cur as (select * from ranked where n = 1), prev as (select * from ranked where n = 2)
-select cur.platform, cur.day, m.metric, m.before
-from cur join prev using (platform)
+    select platform, day, row_number() over (partition by platform order by day desc) as n
+    from (select distinct platform, day from {batch} as b) as d
+), pairs as (
+    select cur.platform, cur.day, prev.day as previous_day
+    from days as cur join days as prev on prev.platform = cur.platform and prev.n = 2
+    where cur.n = 1
+), totals as (
+    select p.platform, p.day, p.previous_day, count(*) as posts,
+           %(sums)s
+    from pairs as p
+    join {batch} as c on c.platform = p.platform and c.day = p.day
+    join {batch} as o on o.platform = p.platform and o.day = p.previous_day and o.post_id = c.post_id
+    group by p.platform, p.day, p.previous_day
+)
+select t.platform, m.metric,
+       'total ' || cast(m.before as text) || ' on ' || cast(t.previous_day as text) || ', '
+       || coalesce(cast(m.now as text), 'null') || ' on ' || cast(t.day as text)
+       || ' over the ' || cast(t.posts as text) || ' posts snapshotted on both days' as detail
+from totals as t
 cross join lateral (values
-    ('likes', prev.likes, cur.likes), ('comments', prev.comments, cur.comments),
-    ('shares', prev.shares, cur.shares), ('impressions', prev.impressions, cur.impressions)
+    %(values)s
 ) as m(metric, before, now)
 where m.before > 0 and coalesce(m.now, 0) = 0
-""".strip(),
+""".strip()
+    % {
+        "sums": ",\n           ".join(
+            f"sum(o.{c}) as previous_{c}, sum(c.{c}) as {c}" for c in COUNTER_METRICS
+        ),
+        "values": ",\n    ".join(f"('{c}', t.previous_{c}, t.{c})" for c in COUNTER_METRICS),
+    },
 )
 
 _ENGAGEMENT_COUNTS = ("likes", "comments", "shares", "impressions", "interactions")
