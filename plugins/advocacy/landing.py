@@ -110,7 +110,9 @@ def newest_per_interval(files: list[LandedFile]) -> list[LandedFile]:
 
 def open_lines(path: str):
     """Iterate (line_no, raw_line) of a landed file without loading it whole."""
-    with fsspec.open(path, "r", encoding="utf-8") as fh:
+    # local files without fsspec's file wrapper: its per-line overhead was a third of the load time
+    opener = open if "://" not in path else fsspec.open
+    with opener(path, "r", encoding="utf-8") as fh:
         for i, line in enumerate(fh, start=1):
             if line.strip():
                 yield i, line.rstrip("\n")
