@@ -149,9 +149,13 @@ def _decoder(spec: StreamSpec):
             return (rec.get(spec.key) if spec.key else None, rec.get(spec.time) if spec.time else None)
 
         return plain
-    fields = {"k": spec.key or "\x00no key", "t": spec.time or "\x00no time"}
+    # fields a stream does not declare get a name no record can have (and always stay None)
+    fields = {"k": spec.key or "no key declared!", "t": spec.time or "no time declared!"}
+    if fields["k"] == fields["t"]:
+        fields["t"] = "same as the key!"
     struct = msgspec.defstruct("Record", [("k", object, None), ("t", object, None)], rename=fields)
     decoder = msgspec.json.Decoder(struct)
+    same = spec.key is not None and spec.key == spec.time
 
     def fast(line: str) -> tuple:
         try:
@@ -162,7 +166,7 @@ def _decoder(spec: StreamSpec):
             raise LoadError(f"not valid JSON ({exc})") from exc
         except msgspec.DecodeError as exc:
             raise LoadError(f"not valid JSON ({exc})") from exc
-        return rec.k, rec.t
+        return rec.k, rec.k if same else rec.t
 
     return fast
 
