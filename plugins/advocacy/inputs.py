@@ -127,14 +127,14 @@ def _read_text(path: str, what: str) -> str:
         raise InputError(
             f"{what} file {path} cannot be read ({exc}); check the path and permissions"
         ) from exc
-    if not data.strip():
+    body = data.removeprefix(codecs.BOM_UTF8)  # Excel's "CSV UTF-8" starts with a BOM
+    if not body.strip():
         raise InputError(
             f"{path}, line 1: the {what} file is empty ({len(data)} bytes), probably a failed export;"
             " re-export it (a file without rows still has its header line)"
         )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(f"{path}, line 1: the {what} file is UTF-16; re-export it as UTF-8 CSV")
-    body = data.removeprefix(codecs.BOM_UTF8)  # Excel's "CSV UTF-8" starts with a BOM
     if (nul := body.find(b"\x00")) >= 0:  # binary, or UTF-16 without its BOM; jsonb cannot hold it
         line = body[:nul].count(b"\n") + 1
         raise InputError(f"{path}, line {line}: a NUL byte, so not a text CSV; re-export it as UTF-8 CSV")
@@ -162,7 +162,7 @@ def _table(path: str, what: str, columns: tuple[str, ...]) -> tuple[list[str], l
     reader = csv.reader(io.StringIO(_read_text(path, what), newline=""), strict=True)
     lines = []
     try:
-        header = [h.strip() for h in next(reader)]
+        header = [h.strip() for h in next(reader, [])]
         last = reader.line_num
         for cells in reader:
             start, last = last + 1, reader.line_num  # a quoted value may span lines
