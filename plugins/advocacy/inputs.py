@@ -53,6 +53,7 @@ GA4_COLUMNS = {
     "collected_traffic_source.manual_content": "utm_content",
 }
 GA4_SESSION_COLUMNS = ("session_id", "event_timestamp", "page_location", *GA4_COLUMNS, "conversions")
+GA4_KNOWN_COLUMNS = ("event_date",)  # in the export, not needed: no warning for it
 
 SELF_REPORT_COLUMNS = ("employee_id", "month", "platform", "posts", "likes", "comments", "shares")
 SELF_REPORT_COUNTS = ("posts", "likes", "comments", "shares")
@@ -157,7 +158,9 @@ def _not_utf8(path: str, data: bytes, start: int) -> str:
     return f"{path}, line {line}: not UTF-8{where} ({bad}); re-export the file as UTF-8"
 
 
-def _table(path: str, what: str, columns: tuple[str, ...]) -> tuple[list[str], list, list[str]]:
+def _table(
+    path: str, what: str, columns: tuple[str, ...], known: tuple[str, ...] = ()
+) -> tuple[list[str], list, list[str]]:
     """(header, [(line_no, cells)], warnings) of a CSV whose header has every column."""
     reader = csv.reader(io.StringIO(_read_text(path, what), newline=""), strict=True)
     lines = []
@@ -182,7 +185,7 @@ def _table(path: str, what: str, columns: tuple[str, ...]) -> tuple[list[str], l
     repeated = sorted({h for h in header if h in columns and header.count(h) > 1})
     if repeated:
         raise InputError(f"{path}, line 1: column(s) {', '.join(repeated)} appear twice in the header")
-    extra = [h or "(unnamed)" for h in header if h not in columns]
+    extra = [h or "(unnamed)" for h in header if h not in columns and h not in known]
     warnings = []
     if extra:
         warnings.append(f"{path}, line 1: ignoring column(s) {', '.join(extra)}: not in the {what} layout")
@@ -284,10 +287,11 @@ def _check_lines(
     checks: dict[str, tuple[Check, ...]],
     key: tuple[str, Callable[[dict], str]],
     to_record: Callable[[dict], dict] = dict,
+    known: tuple[str, ...] = (),
 ) -> Checked:
     """Read the file and check every line. ``key``: (its name, its value) identifies a line;
     of lines with the same key the first valid one is kept."""
-    header, lines, warnings = _table(path, what, columns)
+    header, lines, warnings = _table(path, what, columns, known)
     out = Checked(path, what, warnings=warnings)
     key_name, key_of = key
     kept: dict[str, int] = {}
@@ -374,11 +378,12 @@ def check_sessions(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
     checks: dict[str, tuple[Check, ...]] = {"session_id": (_required,), "conversions": (_count,)}
     if "collected_traffic_source.manual_source" in _header(path):
         checks["event_timestamp"] = (_required, _dated(_parse_micros, "microseconds since 1970", ctx.latest))
-        what, columns, to_record = "sessions (GA4 export)", GA4_SESSION_COLUMNS, _ga4_record
-    else:
-        checks["session_start"] = (_required, _dated(_parse_timestamp, "an ISO-8601 timestamp", ctx.latest))
-        what, columns, to_record = "sessions", SESSION_COLUMNS, _kpi_session
-    return _check_lines(path, what, columns, checks, _SESSION_ID, to_record)
+        what = "sessions (GA4 export)"
+        return _check_lines(
+            path, what, GA4_SESSION_COLUMNS, checks, _SESSION_ID, _ga4_record, GA4_KNOWN_COLUMNS
+        )
+    checks["session_start"] = (_required, _dated(_parse_timestamp, "an ISO-8601 timestamp", ctx.latest))
+    return _check_lines(path, "sessions", SESSION_COLUMNS, checks, _SESSION_ID, _kpi_session)
 
 
 def _report_key(rec: dict) -> str:
