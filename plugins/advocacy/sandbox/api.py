@@ -38,6 +38,10 @@ class Reply:
     body: Any  # JSON-serialisable (dict/list), or str/bytes sent as is
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str | None = "application/json; charset=utf-8"  # None: no Content-Type header
+    # a transport fault instead of a normal reply: "reset" (close without answering),
+    # "timeout" (answer nothing for longer than a client waits), "truncate" (promise the
+    # whole body in Content-Length, send half, close)
+    transport: str | None = None
 
 
 Handler = Callable[[Request], Reply]
@@ -81,6 +85,9 @@ class PlatformOptions:
     omit_reset_header: bool = False  # serve 429s without a reset header (connector tests)
     # tokens that have expired (shared with the server, which may add to it while running)
     expired_tokens: set[str] = field(default_factory=set)
+    # metric names the platform refuses as deprecated/retired, in its own error shape
+    # (Graph Page insights metrics, LinkedIn member analytics query types)
+    deprecated_metrics: set[str] = field(default_factory=set)
 
 
 class Platform:
@@ -89,6 +96,15 @@ class Platform:
     name: str = ""
     prefix: str = ""  # path prefix the platform owns (its 404s are in its own dialect)
     routes: list[Route]
+    #: endpoints that page, and the query parameters that move along a listing (the cursor)
+    #: and that size a page: the server's ``short_page`` / ``repeat_page`` faults use them
+    paged_endpoints: frozenset[str] = frozenset()
+    cursor_params: tuple[str, ...] = ()
+    page_size_params: tuple[str, ...] = ()
+    continuation_params: tuple[str, ...] = ()  # present (and not "0") on every page but the first
+
+    def first_page(self, query: dict[str, str]) -> bool:
+        return not any(query.get(p) not in (None, "", "0") for p in self.continuation_params)
 
     def __init__(self, options: PlatformOptions):
         self.options = options
@@ -110,13 +126,32 @@ class Platform:
         """Run a route's handler (override to turn the platform's exceptions into replies)."""
         return route.handler(request)
 
-    def fault(self, name: str, request: Request) -> Reply:
-        """The reply for an injected fault (``SandboxServer.inject_fault``).
+    def server_error(self, status: int) -> Reply:
+        """A 5xx in the platform's dialect (subclasses override)."""
+        return Reply(status, {"error": "server error", "status": status})
+
+    def rate_limited(self, request: Request, reset_epoch: int) -> Reply:
+        """The platform's rate-limit refusal with its headers, as a fault (subclasses override)."""
+        reply = self.too_many_requests(0, reset_epoch)
+        reply.headers.update(self.rate_limit_headers(1, -1, reset_epoch))
+        return reply
+
+    def token_expired(self, request: Request) -> Reply:
+        """The platform's expired/revoked-token error (subclasses override)."""
+        return Reply(401, {"error": "token expired"})
+
+    def fault(self, name: str, request: Request, *, reset_epoch: int = 0) -> Reply:
+        """The reply for an injected fault (``SandboxServer.inject_fault`` / ``fault_rate``).
 
         Generic faults every platform knows: ``html_502`` (a proxy's HTML error
         page), ``no_content_type`` (a 200 JSON body without a Content-Type
         header), ``empty_404`` (404 with a JSON body that is not the platform's
-        error shape). Platforms add their own names (their error bodies).
+        error shape), ``status_500`` / ``status_502`` / ``status_503`` (in the
+        platform's dialect), ``rate_limit`` (its refusal, with reset headers
+        where it sends them), ``token_expired`` (its expired-token error).
+        The server itself handles ``connection_reset``, ``read_timeout``,
+        ``truncated``, ``non_json``, ``short_page`` and ``repeat_page``.
+        Platforms add their own names (their error bodies).
         """
         if name == "html_502":
             html = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
@@ -125,4 +160,10 @@ class Platform:
             return Reply(200, {"data": []}, content_type=None)
         if name == "empty_404":
             return Reply(404, {"message": "Not Found"})
+        if name in ("status_500", "status_502", "status_503"):
+            return self.server_error(int(name[-3:]))
+        if name == "rate_limit":
+            return self.rate_limited(request, reset_epoch)
+        if name == "token_expired":
+            return self.token_expired(request)
         raise ValueError(f"platform {self.name!r} knows no fault {name!r}")

@@ -313,6 +313,10 @@ class Principal:
 class GraphPlatform(Platform):
     name = "graph"
     prefix = "/v"
+    paged_endpoints = frozenset({"page_posts", "tagged", "ig_media", "recent_media"})
+    cursor_params = ("after", "before", "since", "until", "__paging_token", "__previous")
+    page_size_params = ("limit",)
+    continuation_params = ("after", "before", "__paging_token")
 
     def __init__(self, options: PlatformOptions):
         super().__init__(options)
@@ -401,7 +405,30 @@ class GraphPlatform(Platform):
     def not_found(self, request: Request) -> Reply:
         return GraphError(2500, "Unknown path components: " + request.path).reply()
 
-    def fault(self, name: str, request: Request) -> Reply:
+    def server_error(self, status: int) -> Reply:
+        if status == 502:
+            return super().fault("html_502", None)  # Graph's 502s come from its proxies, as HTML
+        code, message = (
+            (1, "An unknown error occurred") if status == 500 else (2, "Service temporarily unavailable")
+        )
+        return GraphError(code, message, status=status, transient=True).reply()
+
+    def rate_limited(self, request: Request, reset_epoch: int) -> Reply:
+        reply = GraphError(4, "(#4) Application request limit reached", status=403, transient=True).reply()
+        # usage at 100 %; the regain estimate is 0 minutes (a short burst), so clients back off
+        # by themselves instead of waiting the minutes a real budget reset takes
+        usage = {"call_count": 100, "total_cputime": 30, "total_time": 50}
+        buc = {
+            getattr(self, "_page_id", "0"): [{"type": "pages", **usage, "estimated_time_to_regain_access": 0}]
+        }
+        reply.headers["x-app-usage"] = json.dumps(usage, separators=(",", ":"))
+        reply.headers["x-business-use-case-usage"] = json.dumps(buc, separators=(",", ":"))
+        return reply
+
+    def token_expired(self, request: Request) -> Reply:
+        return GraphError(190, "Error validating access token: Session has expired.", subcode=463).reply()
+
+    def fault(self, name: str, request: Request, **kwargs) -> Reply:
         rate = {
             "rate_limit_4": (4, "(#4) Application request limit reached", 403),
             "rate_limit_17": (17, "(#17) User request limit reached", 403),
@@ -411,8 +438,6 @@ class GraphPlatform(Platform):
         if name in rate:
             code, msg, status = rate[name]
             return GraphError(code, msg, status=status, transient=True).reply()
-        if name == "token_expired":
-            return GraphError(190, "Error validating access token: Session has expired.", subcode=463).reply()
         if name == "permission_100":
             return GraphError(100, PERMISSION_100).reply()
         if name == "transient_2":
@@ -422,7 +447,7 @@ class GraphPlatform(Platform):
                 status=500,
                 transient=True,
             ).reply()
-        return super().fault(name, request)
+        return super().fault(name, request, **kwargs)
 
     def handle(self, route: Route, request: Request) -> Reply:
         try:
@@ -566,7 +591,9 @@ class GraphPlatform(Platform):
                     raise GraphError(
                         100, "(#100) The insights edge is only available for posts of Pages you manage"
                     )
-                out["insights"] = {"data": self._insights(p, m, f.mods.get("metric"))}
+                out["insights"] = {
+                    "data": self._insights(p, m, f.mods.get("metric"), self.options.deprecated_metrics)
+                }
         out.setdefault("id", p.id)
         return out
 
@@ -581,9 +608,9 @@ class GraphPlatform(Platform):
         return out
 
     @staticmethod
-    def _insights(p: SocialPost, m: dict, metric_arg: str | None) -> list[dict]:
+    def _insights(p: SocialPost, m: dict, metric_arg: str | None, deprecated=frozenset()) -> list[dict]:
         names = [n.strip() for n in (metric_arg or "post_media_view").split(",") if n.strip()]
-        if any(n in RETIRED_METRICS or n not in POST_METRICS for n in names):
+        if any(n in RETIRED_METRICS or n in deprecated or n not in POST_METRICS for n in names):
             raise GraphError(100, "(#100) The value must be a valid insights metric")
         values = {
             "post_media_view": m["impressions"],

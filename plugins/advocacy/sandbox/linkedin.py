@@ -112,6 +112,10 @@ def ms(ts: float) -> int:
 class LinkedInPlatform(Platform):
     name = "linkedin"
     prefix = "/rest/"
+    paged_endpoints = frozenset({"posts"})
+    cursor_params = ("start",)
+    page_size_params = ("count",)
+    continuation_params = ("start",)
 
     def __init__(self, options: PlatformOptions):
         super().__init__(options)
@@ -189,16 +193,22 @@ class LinkedInPlatform(Platform):
             404, {"status": 404, "code": "RESOURCE_NOT_FOUND", "message": f"No route for {request.path}"}
         )
 
-    def fault(self, name: str, request: Request) -> Reply:
-        if name == "token_expired":
-            return LinkedInError(
-                401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN"
-            ).reply()
+    def server_error(self, status: int) -> Reply:
+        messages = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        return Reply(status, {"status": status, "message": messages.get(status, "Server Error")})
+
+    def rate_limited(self, request: Request, reset_epoch: int) -> Reply:
+        return self.too_many_requests(0, reset_epoch)  # LinkedIn sends no reset headers (daily limits)
+
+    def token_expired(self, request: Request) -> Reply:
+        return LinkedInError(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN").reply()
+
+    def fault(self, name: str, request: Request, **kwargs) -> Reply:
         if name == "throttle_429":
             return self.too_many_requests(0, 0)
         if name == "server_error_500":
-            return Reply(500, {"status": 500, "message": "Internal Server Error"})
-        return super().fault(name, request)
+            return self.server_error(500)
+        return super().fault(name, request, **kwargs)
 
     def handle(self, route: Route, request: Request) -> Reply:
         try:
@@ -405,6 +415,13 @@ class LinkedInPlatform(Platform):
         query_type = request.query.get("queryType")
         if query_type not in QUERY_TYPES:
             raise LinkedInError(400, f"Invalid value for param queryType: {query_type}", "ILLEGAL_ARGUMENT")
+        if query_type in self.options.deprecated_metrics:
+            raise LinkedInError(
+                400,
+                f"Invalid value for param queryType: {query_type}. This metric type is deprecated and no "
+                "longer supported in this version.",
+                "ILLEGAL_ARGUMENT",
+            )
         if request.query.get("aggregation", "TOTAL") != "TOTAL":
             raise LinkedInError(400, "Only aggregation=TOTAL is supported for q=entity", "ILLEGAL_ARGUMENT")
         ts = request.now.timestamp()

@@ -18,8 +18,29 @@ Admin endpoints (no credentials; the sandbox is local):
 * ``GET  /_sandbox/member_tokens[?as_of=]`` -> ``{"facebook": {user id: token}, "linkedin": {urn: token}}``
 * ``GET  /_sandbox/self_reports.csv[?as_of=]``, ``GET /_sandbox/sessions.csv[?as_of=&style=kpi|ga4]``
 * ``POST /_sandbox/expire_token {"token": ...}`` -> that token is refused as expired from now on
-* ``POST /_sandbox/faults {"endpoint": "graph.page_posts", "fault": "html_502", "times": 1}``
-  -> the next ``times`` requests to that endpoint get the fault (see ``Platform.fault``)
+* ``POST /_sandbox/faults {"endpoint": "graph.page_posts", "fault": "html_502", "times": 1, "after": 0}``
+  -> after ``after`` untouched requests, the next ``times`` requests to that endpoint get the
+  fault; ``POST /_sandbox/faults {"rate": 0.1, "seed": 7, "faults": [...], "endpoints": [...]}``
+  -> seeded random faults (see below); ``POST /_sandbox/clear_faults``
+* ``POST /_sandbox/deprecate_metric {"metric": "post_impressions_unique"}`` -> the platforms
+  refuse that metric as deprecated from now on (Graph insights, LinkedIn analytics query types)
+
+Faults (one-shot with ``inject_fault``, or at random with ``fault_rate``): the
+platform's own error bodies (``Platform.fault``: ``rate_limit`` with its reset
+headers, ``status_500/502/503``, ``token_expired``, ``html_502``, ...) and
+what the server does itself: ``connection_reset`` (the socket is closed with
+an RST, no response), ``read_timeout`` (no answer for ``read_timeout_seconds``,
+then a close: set the client's timeout below it), ``truncated`` (Content-Length
+promises the whole body, half of it is sent), ``non_json`` (a complete 200
+whose JSON is cut in half), ``short_page`` (a paged endpoint answers with
+fewer items than asked, e.g. 37 of 100, and a next cursor that continues right
+after them), ``repeat_page`` (a paged endpoint answers with the listing's
+previous page again: items already seen and a next cursor the client already
+followed). Random mode (``fault_rate``, ``fault_seed``, ``faults``): each
+request's fault is drawn from a hash of the seed, the request line and how
+often that exact request was seen, so a run is reproducible whatever the
+order of concurrent clients; only transient faults by default
+(:data:`TRANSIENT_FAULTS`).
 
 Rate limits are kept per endpoint in windows of real (wall-clock) time, since
 clients sleep in real time; ``rate_limits`` / ``rate_window_seconds`` shrink
@@ -31,14 +52,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
+import hashlib
 import importlib
 import json
 import logging
 import math
+import socket
+import struct
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, OrderedDict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -58,6 +83,26 @@ DEFAULT_TOKENS = {
     "graph": "sandbox-graph-token",  # Page / system-user token: Facebook Page and Instagram account
     "linkedin": "sandbox-linkedin-token",  # organisation admin token
 }
+
+
+#: faults a client must survive by retrying or tolerating (the random mode's default)
+TRANSIENT_FAULTS = (
+    "rate_limit",
+    "status_500",
+    "status_502",
+    "status_503",
+    "connection_reset",
+    "read_timeout",
+    "truncated",
+    "non_json",
+    "short_page",
+    "repeat_page",
+)
+#: faults the server produces itself (the others are the platform's replies)
+SERVER_FAULTS = frozenset(
+    {"connection_reset", "read_timeout", "truncated", "non_json", "short_page", "repeat_page"}
+)
+SHORT_PAGE_SHARE = 0.37  # a short page holds 37 % of what was asked (a page of 37 for 100)
 
 
 def parse_now(value: str | dt.datetime) -> dt.datetime:
@@ -98,14 +143,33 @@ class SandboxServer:
         rate_window_seconds: float = 900.0,
         omit_reset_header: bool = False,
         expired_tokens: set[str] | list[str] | None = None,
+        fault_rate: float = 0.0,
+        fault_seed: int = 0,
+        faults: Iterable[str] | None = None,
+        fault_endpoints: Iterable[str] | None = None,
+        read_timeout_seconds: float = 3.0,
+        rate_limit_reset_seconds: int = 1,
+        deprecated_metrics: Iterable[str] | None = None,
     ):
         self.company = company if company is not None else Company()
         self.expired_tokens: set[str] = set(expired_tokens or ())
-        self._faults: dict[str, list[str]] = {}
+        self.deprecated_metrics: set[str] = set(deprecated_metrics or ())
+        self._faults: dict[str, list[str | None]] = {}
+        self.read_timeout_seconds = float(read_timeout_seconds)
+        self.rate_limit_reset_seconds = int(rate_limit_reset_seconds)
+        self.fault_rate = 0.0
+        self.fault_seed = 0
+        self.random_faults: tuple[str, ...] = TRANSIENT_FAULTS
+        self.fault_endpoints: frozenset[str] | None = None
+        self._seen: Counter = Counter()  # (method, request line) -> times seen, for random faults
+        self._listing_pages: OrderedDict[tuple, list] = OrderedDict()  # for repeat_page
+        self._lock = threading.Lock()
+        #: (stats key, first page of a listing?) of recent platform requests, oldest first
+        self.history: deque[tuple[str, bool]] = deque(maxlen=20000)
+        self.set_fault_rate(fault_rate, fault_seed, faults, fault_endpoints)
         self.host = host
         self._port = port
         self._now = parse_now(now)
-        self._lock = threading.Lock()
         self.window_seconds = float(rate_window_seconds)
         self.omit_reset_header = omit_reset_header
         self.bearer_token = bearer_token
@@ -124,6 +188,7 @@ class SandboxServer:
                 window_seconds=self.window_seconds,
                 omit_reset_header=omit_reset_header,
                 expired_tokens=self.expired_tokens,
+                deprecated_metrics=self.deprecated_metrics,
             )
             self.platforms.append(importlib.import_module(module).create(options))
         self._windows: dict[str, _RateWindow] = {}
@@ -186,7 +251,8 @@ class SandboxServer:
     # ----------------------------------------------------------------- stats
     def reset_stats(self) -> None:
         with self._lock:
-            self._stats = {k: Counter() for k in ("requests", "429", "401", "400", "404")}
+            self._stats = {k: Counter() for k in ("requests", "429", "401", "400", "404", "faults")}
+            self.history.clear()
 
     def reset_rate_limits(self) -> None:
         with self._lock:
@@ -197,11 +263,43 @@ class SandboxServer:
         with self._lock:
             self.expired_tokens.add(token)
 
-    def inject_fault(self, endpoint: str, fault: str, times: int = 1) -> None:
-        """The next ``times`` requests to ``endpoint`` (a stats key such as
-        ``graph.page_posts``, or a platform name for all its endpoints) get ``fault``."""
+    def inject_fault(self, endpoint: str, fault: str, times: int = 1, after: int = 0) -> None:
+        """After ``after`` untouched requests, the next ``times`` requests to ``endpoint`` (a
+        stats key such as ``graph.page_posts``, or a platform name for all its endpoints) get
+        ``fault``."""
         with self._lock:
-            self._faults.setdefault(endpoint, []).extend([fault] * int(times))
+            self._faults.setdefault(endpoint, []).extend([None] * int(after) + [fault] * int(times))
+
+    def set_fault_rate(
+        self,
+        rate: float,
+        seed: int | None = None,
+        faults: Iterable[str] | None = None,
+        endpoints: Iterable[str] | None = None,
+    ) -> None:
+        """Seeded random faults: each request gets one of ``faults`` (default
+        :data:`TRANSIENT_FAULTS`) with probability ``rate``, only on ``endpoints`` (stats
+        keys or platform names; default all)."""
+        if not 0.0 <= float(rate) <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {rate}")
+        with self._lock:
+            self.fault_rate = float(rate)
+            if seed is not None:
+                self.fault_seed = int(seed)
+            self.random_faults = tuple(faults) if faults else TRANSIENT_FAULTS
+            self.fault_endpoints = frozenset(endpoints) if endpoints else None
+            self._seen.clear()
+
+    def clear_faults(self) -> None:
+        """No more faults: the one-shot queues are emptied and the random mode is off."""
+        with self._lock:
+            self._faults.clear()
+            self.fault_rate = 0.0
+
+    def deprecate_metric(self, metric: str) -> None:
+        """From now on the platforms refuse ``metric`` as deprecated (each in its own error shape)."""
+        with self._lock:
+            self.deprecated_metrics.add(metric)
 
     def _pop_fault(self, key: str) -> str | None:
         with self._lock:
@@ -210,6 +308,83 @@ class SandboxServer:
                 if queue:
                     return queue.pop(0)
         return None
+
+    def _random_fault(self, key: str, method: str, raw_path: str) -> str | None:
+        if self.fault_rate <= 0.0:
+            return None
+        if self.fault_endpoints is not None and not {key, key.split(".", 1)[0]} & self.fault_endpoints:
+            return None
+        with self._lock:
+            self._seen[(method, raw_path)] += 1
+            n = self._seen[(method, raw_path)]
+        # a hash, not a shared random generator: concurrent clients cannot change who gets what
+        digest = hashlib.sha256(f"{self.fault_seed}|{method}|{raw_path}|{n}".encode()).digest()
+        if int.from_bytes(digest[:8], "big") / 2**64 >= self.fault_rate:
+            return None
+        return self.random_faults[int.from_bytes(digest[8:12], "big") % len(self.random_faults)]
+
+    def _listing_key(self, platform: Platform, route, request: Request) -> tuple | None:
+        if route.endpoint not in platform.paged_endpoints:
+            return None
+        rest = tuple(sorted((k, v) for k, v in request.query.items() if k not in platform.cursor_params))
+        return (platform.name, route.endpoint, request.path, rest)
+
+    def _served_page(self, platform: Platform, listing: tuple | None, query: dict) -> None:
+        """Remember a listing's last two distinct page requests (``repeat_page`` replays one);
+        a first page starts the listing's walk afresh."""
+        if listing is None:
+            return
+        with self._lock:
+            pages = self._listing_pages.setdefault(listing, [None, None])
+            self._listing_pages.move_to_end(listing)
+            if platform.first_page(query):
+                pages[0], pages[1] = None, dict(query)
+            elif pages[1] != query:
+                pages[0], pages[1] = pages[1], dict(query)
+            while len(self._listing_pages) > 4096:
+                self._listing_pages.popitem(last=False)
+
+    def _serve_fault(self, fault: str, platform: Platform, route, request: Request) -> Reply | None:
+        """The reply for ``fault``, or None when it does not apply to this request."""
+        listing = self._listing_key(platform, route, request)
+        if fault == "connection_reset":
+            return Reply(0, b"", transport="reset")
+        if fault == "read_timeout":
+            return Reply(0, b"", transport="timeout")
+        if fault == "truncated":
+            reply = platform.handle(route, request)
+            reply.transport = "truncate"
+            return reply
+        if fault == "non_json":
+            reply = platform.handle(route, request)
+            if reply.status != 200 or isinstance(reply.body, str | bytes):
+                return None
+            text = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
+            reply.body = text[: max(1, len(text) // 2)]  # a complete HTTP answer, half a document
+            return reply
+        if fault == "short_page":
+            names = [n for n in platform.page_size_params if request.query.get(n, "").isdigit()]
+            if listing is None or not names:
+                return None
+            asked = int(request.query[names[0]])
+            short = max(1, int(asked * SHORT_PAGE_SHARE))
+            if short >= asked:
+                return None
+            query = {**request.query, names[0]: str(short)}
+            reply = platform.handle(route, replace(request, query=query))
+            self._served_page(platform, listing, query)
+            return _restore_page_size(reply, names[0], short, asked)
+        if fault == "repeat_page":
+            if listing is None or platform.first_page(request.query):
+                return None  # nothing before a first page to repeat
+            with self._lock:
+                pages = list(self._listing_pages.get(listing) or [None, None]) if listing else [None, None]
+            previous = pages[1] if pages[1] != request.query else pages[0]
+            if previous is None:
+                return None
+            return platform.handle(route, replace(request, query=dict(previous)))
+        reset = int(time.time()) + self.rate_limit_reset_seconds
+        return platform.fault(fault, request, reset_epoch=reset)
 
     def stats(self) -> dict:
         with self._lock:
@@ -222,6 +397,8 @@ class SandboxServer:
             "served_401": out["401"],
             "served_400": out["400"],
             "served_404": out["404"],
+            "faults": out["faults"],
+            "total_faults": sum(out["faults"].values()),
         }
 
     def _count(self, key: str, status: int) -> None:
@@ -256,6 +433,7 @@ class SandboxServer:
                     continue
                 key = f"{platform.name}.{route.endpoint}"
                 request.params = params
+                self.history.append((key, platform.first_page(query)))
                 denied = platform.authenticate(request)
                 if denied is not None:
                     return denied, key
@@ -270,8 +448,18 @@ class SandboxServer:
                         reply.headers.update(headers_out)
                         return reply, key
                 fault = self._pop_fault(key) if self._faults else None
-                reply = platform.fault(fault, request) if fault else platform.handle(route, request)
-                reply.headers.update(headers_out)
+                if fault is None:
+                    fault = self._random_fault(key, method, raw_path)
+                reply = self._serve_fault(fault, platform, route, request) if fault else None
+                if reply is None:
+                    reply = platform.handle(route, request)
+                    self._served_page(platform, self._listing_key(platform, route, request), request.query)
+                    reply.headers.update(headers_out)
+                else:
+                    with self._lock:
+                        self._stats["faults"][fault] += 1
+                    for k, v in headers_out.items():  # a fault's own headers (its reset) win
+                        reply.headers.setdefault(k, v)
                 return reply, key
         for platform in self.platforms:
             if platform.prefix and path.startswith(platform.prefix):
@@ -307,7 +495,26 @@ class SandboxServer:
                 return Reply(200, {"ok": True})
             if path == "/_sandbox/faults" and method == "POST":
                 payload = json.loads(body or b"{}")
-                self.inject_fault(payload["endpoint"], payload["fault"], int(payload.get("times", 1)))
+                if "rate" in payload:
+                    self.set_fault_rate(
+                        float(payload["rate"]),
+                        payload.get("seed"),
+                        payload.get("faults"),
+                        payload.get("endpoints"),
+                    )
+                else:
+                    self.inject_fault(
+                        payload["endpoint"],
+                        payload["fault"],
+                        int(payload.get("times", 1)),
+                        int(payload.get("after", 0)),
+                    )
+                return Reply(200, {"ok": True})
+            if path == "/_sandbox/clear_faults" and method == "POST":
+                self.clear_faults()
+                return Reply(200, {"ok": True})
+            if path == "/_sandbox/deprecate_metric" and method == "POST":
+                self.deprecate_metric(json.loads(body or b"{}")["metric"])
                 return Reply(200, {"ok": True})
             if path == "/_sandbox/roster.csv" and method == "GET":
                 csv_text = self.company.roster_csv(as_of)
@@ -323,6 +530,32 @@ class SandboxServer:
         except (KeyError, ValueError) as exc:
             return Reply(400, {"error": f"bad admin request: {exc}"})
         return Reply(404, {"error": f"no admin endpoint {method} {path}"})
+
+
+def _restore_page_size(reply: Reply, name: str, short: int, asked: int) -> Reply:
+    """A short page's own next/previous links ask for the usual page size again, so only this
+    page is short (Graph links and LinkedIn hrefs carry the size; X's tokens do not)."""
+    body = reply.body
+    if not isinstance(body, dict) or not isinstance(body.get("paging"), dict):
+        return reply
+
+    def fix(url):
+        if not isinstance(url, str):
+            return url
+        for sep in ("?", "&"):
+            url = url.replace(f"{sep}{name}={short}&", f"{sep}{name}={asked}&")
+            if url.endswith(f"{sep}{name}={short}"):
+                url = url[: -len(str(short))] + str(asked)
+        return url
+
+    paging = dict(body["paging"])
+    for k in ("next", "previous"):
+        if k in paging:
+            paging[k] = fix(paging[k])
+    if isinstance(paging.get("links"), list):
+        paging["links"] = [{**link, "href": fix(link.get("href"))} for link in paging["links"]]
+    reply.body = {**body, "paging": paging}
+    return reply
 
 
 def _iso(value: dt.datetime) -> str:
@@ -346,6 +579,13 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("sandbox error on %s %s", self.command, self.path.split("?")[0])
             reply, key = Reply(500, {"title": "Internal Server Error", "status": 500}), "error"
         self.sandbox._count(key, reply.status)
+        if reply.transport in ("reset", "timeout"):
+            if reply.transport == "timeout":
+                time.sleep(self.sandbox.read_timeout_seconds)  # longer than the client waits
+            else:  # SO_LINGER 0: close() sends an RST, as a dropped proxy connection does
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
         if isinstance(reply.body, bytes):
             payload = reply.body
         elif isinstance(reply.body, str):
@@ -360,6 +600,11 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in reply.headers.items():
             self.send_header(k, v)
         self.end_headers()
+        if reply.transport == "truncate":
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
         if self.command != "HEAD":
             self.wfile.write(payload)
 
@@ -413,18 +658,27 @@ def serve_forever(
     *,
     host: str = "127.0.0.1",
     size: int = DEFAULT_SIZE,
+    fault_rate: float = 0.0,
+    fault_seed: int = 0,
 ) -> None:
     """Run the sandbox until interrupted (``advocacy sandbox serve``).
 
     Writes the roster CSV as of ``now`` to ``roster_path`` when given, prints
-    the base URL and the X bearer token to use, and blocks.
+    the base URL and the X bearer token to use, and blocks. ``fault_rate`` > 0
+    injects seeded random transient faults on every endpoint (``fault_seed``).
     """
     company = Company(seed=seed, size=size)
-    server = SandboxServer(company, host=host, port=port, now=now)
+    server = SandboxServer(
+        company, host=host, port=port, now=now, fault_rate=fault_rate, fault_seed=fault_seed
+    )
     if roster_path:
         company.write_roster_csv(roster_path, server.now)
     server.start()
     print(f"sandbox ready: {server.url}  (clock {_iso(server.now)}, seed {seed}, size {size})")
+    if fault_rate:
+        print(
+            f"  faults: {fault_rate:.0%} of requests, seed {fault_seed} ({', '.join(server.random_faults)})"
+        )
     print(f"  X: host={server.url} bearer token={DEFAULT_TOKENS['x']}")
     ids = company.social.ids()
     print(

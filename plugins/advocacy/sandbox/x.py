@@ -341,6 +341,10 @@ def _term(term: str, v: dict) -> bool:
 class XPlatform(Platform):
     name = "x"
     prefix = "/2/"
+    paged_endpoints = frozenset({"users_tweets", "search_recent"})
+    cursor_params = ("pagination_token", "next_token")
+    page_size_params = ("max_results",)
+    continuation_params = ("pagination_token", "next_token")
 
     def __init__(self, options: PlatformOptions):
         super().__init__(options)
@@ -362,13 +366,28 @@ class XPlatform(Platform):
     def authenticate(self, request: Request) -> Reply | None:
         auth = request.headers.get("Authorization") or ""
         ok = auth.startswith("Bearer ") and len(auth) > 7
+        if ok and auth[7:] in self.options.expired_tokens:
+            ok = False  # X answers a revoked/invalidated bearer token with a plain 401
         if ok and self.options.token is not None:
             ok = auth[7:] == self.options.token
         if ok:
             return None
+        return self.token_expired(request)
+
+    def token_expired(self, request: Request) -> Reply:
         return Reply(
             401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
         )
+
+    def server_error(self, status: int) -> Reply:
+        titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        title = titles.get(status, "Server Error")
+        return Reply(status, {"title": title, "detail": title, "type": "about:blank", "status": status})
+
+    def rate_limited(self, request: Request, reset_epoch: int) -> Reply:
+        reply = self.too_many_requests(0, reset_epoch)
+        reply.headers.update(self.rate_limit_headers(450, 0, reset_epoch))
+        return reply
 
     def rate_limit_headers(self, limit: int, remaining: int, reset_epoch: int) -> dict[str, str]:
         return {
