@@ -8,6 +8,8 @@ from the real API is the connection's ``host``.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -16,10 +18,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
@@ -146,6 +149,142 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+#: a listing whose next cursor points back at pages already read is asked again this many
+#: times (a glitch answers correctly the second time); then it is stopped with a warning
+MAX_CURSOR_REPEATS = 2
+
+
+class CursorRepeats:
+    """How often in a row a listing's next cursor pointed back to pages already read.
+
+    ``again()`` on each such page: True means ask for the wanted page once more (a glitch
+    answers correctly the second time), False means stop the listing (after a warning
+    and a note in ``notes``): the cursor repeats for good. ``advanced()`` when it moved on.
+    """
+
+    def __init__(self, notes: list[str], what: str, platform: str):
+        self.notes, self.what, self.platform = notes, what, platform
+        self.count = 0
+
+    def again(self) -> bool:
+        self.count += 1
+        if self.count <= MAX_CURSOR_REPEATS:
+            log.info(
+                "%s %s: a page pointed back to pages already read; asking again", self.platform, self.what
+            )
+            return True
+        note = f"{self.what}: paging repeated a cursor {self.count} times in a row; stopped there"
+        self.notes.append(note)
+        log.warning("%s %s", self.platform, note)
+        return False
+
+    def advanced(self) -> None:
+        self.count = 0
+
+    @property
+    def active(self) -> bool:
+        return self.count > 0
+
+
+#: failures of one exchange that a later try can cure: connection reset or refused, read
+#: timeout, a body cut short, a 200 whose JSON is incomplete
+TRANSIENT_EXCEPTIONS: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    requests.exceptions.JSONDecodeError,
+)
+
+
+class Checkpoint:
+    """The completed responses of an extract, so the next attempt resumes instead of starting over.
+
+    An extract is a deterministic walk over the API: the same requests in the same order give
+    the same records. The client's adapter journals every completed exchange (HTTP 200 with a
+    whole JSON body) under :func:`request_key`; a checkpoint built with the ``entries`` of an
+    earlier attempt answers those requests from the journal, so the retry walks the completed
+    pages of every listing without the network and goes on over the network from the first
+    page the failed attempt did not finish. Nothing is skipped, nothing fetched twice, and the
+    records equal one clean run's (connectors also deduplicate by id).
+
+    ``on_save(key, entry)`` persists each new entry (the pipeline gives a callback writing
+    to the warehouse; connectors never write anything themselves). Entries saved during this
+    attempt are not replayed in it: a request repeated on purpose (a cursor that pointed
+    back) must reach the API.
+    """
+
+    def __init__(
+        self,
+        entries: dict[str, dict] | None = None,
+        *,
+        on_save: Callable[[str, dict], None] | None = None,
+    ):
+        self._previous = dict(entries or {})
+        self._saved: dict[str, dict] = {}
+        self.on_save = on_save
+        self.replayed = 0
+        self._bypass = 0
+
+    def __len__(self) -> int:
+        return len(self._previous)
+
+    def lookup(self, key: str) -> dict | None:
+        if self._bypass:
+            return None
+        entry = self._previous.get(key)
+        if entry is not None:
+            self.replayed += 1
+        return entry
+
+    def save(self, key: str, entry: dict) -> None:
+        self._saved[key] = entry
+        if self.on_save is not None:
+            self.on_save(key, entry)
+
+    @property
+    def saved(self) -> int:
+        return len(self._saved)
+
+    def entries(self) -> dict[str, dict]:
+        """Everything a next attempt can replay (earlier attempts' entries, then this one's)."""
+        return {**self._previous, **self._saved}
+
+    @contextlib.contextmanager
+    def bypass(self, active: bool = True) -> Iterator[None]:
+        """Requests inside go to the API even if journaled (re-asking after a repeated cursor)."""
+        self._bypass += int(active)
+        try:
+            yield
+        finally:
+            self._bypass -= int(active)
+
+
+def request_key(request: requests.PreparedRequest) -> str:
+    """A request's identity for the journal: method, path, sorted query without the token, and
+    a hash of the credential (Graph's ``access_token`` or the ``Authorization`` header), so two
+    members' identical requests differ and no secret is stored."""
+    parts = urlsplit(request.url or "")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    secret = "".join(v for k, v in query if k.lower() == "access_token")
+    secret += str(request.headers.get("Authorization") or "")
+    query = sorted((k, v) for k, v in query if k.lower() != "access_token")
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:16]
+    return f"{request.method} {parts.path}?{urlencode(query)} #{digest}"
+
+
+def _replayed_response(request: requests.PreparedRequest, entry: dict) -> requests.Response:
+    response = requests.Response()
+    response.status_code = int(entry.get("status", 200))
+    response.reason = "OK"
+    response.headers = CaseInsensitiveDict(entry.get("headers") or {})
+    response._content = str(entry.get("body") or "").encode("utf-8")
+    response.encoding = "utf-8"
+    response.url = request.url
+    response.request = request
+    return response
+
+
 def chunks(items: Sequence, size: int) -> Iterator[Sequence]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -158,6 +297,9 @@ class RewritingAdapter(HTTPAdapter):
     default timeout, retries connection errors and 5xx on GET with backoff, and
     calls ``on_send(request)`` / ``on_response(response)`` hooks (counting,
     rate-limit handling). When the target is the source itself, only the extras apply.
+    With a :class:`Checkpoint`, requests an earlier attempt completed are answered from it
+    (``on_replay(response)`` is called instead of the other hooks: nothing went over the wire)
+    and every new complete 200 JSON answer is journaled.
     """
 
     def __init__(
@@ -169,6 +311,8 @@ class RewritingAdapter(HTTPAdapter):
         retries: int = 3,
         on_send: Callable[[requests.PreparedRequest], None] | None = None,
         on_response: Callable[[requests.Response], None] | None = None,
+        checkpoint: Checkpoint | None = None,
+        on_replay: Callable[[requests.Response], None] | None = None,
     ):
         retry = Retry(
             total=retries,
@@ -187,6 +331,8 @@ class RewritingAdapter(HTTPAdapter):
         self.timeout = timeout
         self.on_send = on_send
         self.on_response = on_response
+        self.checkpoint = checkpoint
+        self.on_replay = on_replay
 
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
         if self.target != self.source and request.url.startswith(self.source):
@@ -195,11 +341,29 @@ class RewritingAdapter(HTTPAdapter):
             kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
+        key = None
+        if self.checkpoint is not None:
+            key = request_key(request)
+            entry = self.checkpoint.lookup(key)
+            if entry is not None:
+                replayed = _replayed_response(request, entry)
+                if self.on_replay is not None:
+                    self.on_replay(replayed)
+                return replayed
         if self.on_send is not None:
             self.on_send(request)
         response = super().send(request, **kwargs)
         if self.on_response is not None:
             self.on_response(response)
+        if key is not None and response.status_code == 200:
+            body = response.content  # a body cut short raises here, as it would for the client
+            try:
+                text = body.decode("utf-8")
+                json.loads(text)
+            except ValueError:
+                return response  # not a whole JSON document: the client retries, nothing journaled
+            headers = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "date")}
+            self.checkpoint.save(key, {"status": 200, "headers": headers, "body": text})
         return response
 
 
@@ -237,6 +401,7 @@ class ExtractStats:
     size); ``efficiency`` = requests / min_requests (1.0 is perfect).
     ``rate_limited``: refusals received; ``rate_limit_wait_seconds``: time spent
     waiting before retries; ``retries``: transient errors retried;
+    ``replayed``: responses answered from the checkpoint of an earlier attempt (not requests);
     ``max_usage_pct``: the highest usage percentage a platform reported in its
     usage headers (Graph ``x-app-usage`` / ``x-business-use-case-usage``).
     """
@@ -246,6 +411,7 @@ class ExtractStats:
     rate_limited: int = 0
     rate_limit_wait_seconds: float = 0.0
     retries: int = 0
+    replayed: int = 0
     max_usage_pct: float | None = None
     by_endpoint: Counter = field(default_factory=Counter)
     by_phase: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -271,6 +437,7 @@ class ExtractStats:
             "rate_limited": self.rate_limited,
             "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 1),
             "retries": self.retries,
+            "replayed": self.replayed,
             "max_usage_pct": self.max_usage_pct,
             "by_endpoint": dict(self.by_endpoint),
             "by_phase": self.by_phase,

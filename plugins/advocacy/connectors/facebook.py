@@ -77,8 +77,9 @@ access token (``pages_read_engagement``, ``pages_read_user_content``,
 ``user_friends`` for audience) -- stored in the connection's extra, which
 Airflow encrypts; never logged. Also ``insight_metrics`` (default
 ``["post_media_view", "post_impressions_unique"]``), ``impressions_metrics``
-(order of preference, default ``["post_media_view", "post_impressions"]``), and
-the client keys of :mod:`advocacy.connectors.graph`.
+(order of preference, default ``["post_media_view", "post_impressions"]``),
+``page_size`` (posts per listing page, 100 = Graph's maximum), and the client
+keys of :mod:`advocacy.connectors.graph`.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from advocacy.connectors.base import (
+    Checkpoint,
     ExtractResult,
     Stream,
     as_list,
@@ -218,13 +220,14 @@ class _Run:
         self.impression_metrics = as_list(extra.get("impressions_metrics"), DEFAULT_IMPRESSIONS_METRICS)
         self.dropped: list[str] = []
         self.metrics_checked = False
+        self.page_size = max(1, min(PAGE, int(extra.get("page_size", PAGE))))
 
     def say(self, message: str) -> None:
         if self.progress is not None:
             self.progress(message)
 
-    def need(self, phase: str, records: int, page: int = PAGE) -> None:
-        self.gc.stats.need(phase, max(1, math.ceil(records / page)))
+    def need(self, phase: str, records: int, page: int | None = None) -> None:
+        self.gc.stats.need(phase, max(1, math.ceil(records / (page or self.page_size))))
 
     def add(self, post: dict, found_via: str, phase: str) -> bool:
         pid = str(post.get("id") or "")
@@ -292,7 +295,7 @@ class _Run:
             "fields": POST_FIELDS,
             "since": str(int(start.timestamp())),
             "until": str(int(end.timestamp())),
-            "limit": str(PAGE),
+            "limit": str(self.page_size),
         }
         n = 0
         for body in gc.pages(
@@ -547,6 +550,7 @@ def extract(
     window_end: dt.datetime,
     lookback_ids: list[str] | None = None,
     progress: Callable[[str], Any] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from Facebook (see the module docstring for streams and phases).
 
@@ -559,7 +563,7 @@ def extract(
     window_start, window_end = _utc(window_start), _utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
-    gc = GraphClient(conn, "Facebook")
+    gc = GraphClient(conn, "Facebook", checkpoint)
     tokens = member_tokens_of(conn)
     pages = _distinct(company_handles)
     advocates = [h for h in _distinct(advocate_usernames) if h not in pages]
@@ -596,6 +600,8 @@ def extract(
         member_errors=run.member_errors,
     )
     gc.stats.records = {k: len(v) for k, v in result.items()}
+    if checkpoint is not None:
+        gc.stats.replayed = checkpoint.replayed
     result.stats = gc.stats
     log.info(
         "facebook extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited",

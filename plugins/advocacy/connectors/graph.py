@@ -27,8 +27,16 @@ What the client survives (``STACK_NOTES``, ``api_contracts/facebook``):
   turned into a :class:`GraphError` naming the host to check.
 * Paging: :meth:`GraphClient.pages` follows ``paging.next`` as given (its path
   and every query parameter, the token replaced by ours), for cursor-style
-  and time-based paging alike, and stops on a missing ``next``, an empty page,
-  or a repeated ``after`` cursor / ``next`` link (Instagram repeats cursors).
+  and time-based paging alike, and stops on a missing ``next`` or an empty
+  page. A page whose ``after`` cursor / ``next`` link was already followed (a
+  glitch repeating an earlier page, or Instagram's last page repeating its
+  cursor) makes it ask for the page it wanted again, at most
+  ``MAX_CURSOR_REPEATS`` times in a row; then the listing stops with a
+  warning. Callers deduplicate by id.
+* A body cut short, a 200 whose JSON is incomplete, a reset connection or a
+  read timeout is a transient error (retried like the others). With a
+  ``checkpoint`` (:class:`~advocacy.connectors.base.Checkpoint`), completed
+  responses are journaled and a retried extract replays them.
 * Usage headers ``x-app-usage`` / ``x-business-use-case-usage`` /
   ``x-ad-account-usage`` (JSON inside a string, percentages): the highest
   value lands in ``stats.max_usage_pct``; 90 % and more logs a warning.
@@ -47,6 +55,7 @@ level, 3), ``wait_on_rate_limit`` (true), ``rate_limit_fallback_wait`` (s,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -59,7 +68,9 @@ import requests
 
 from advocacy.connectors.base import (
     AuthError,
+    Checkpoint,
     ConnectorError,
+    CursorRepeats,
     ExtractStats,
     PermissionDeniedError,
     RateLimitError,
@@ -175,8 +186,9 @@ def api_version(extra: dict) -> str:
 class GraphClient:
     """facebook-sdk ``GraphAPI`` objects (one per token) over one session bound to a connection."""
 
-    def __init__(self, conn: Any, label: str):
-        self.label = label  # "Facebook" / "Instagram", for messages
+    def __init__(self, conn: Any, label: str, checkpoint: Checkpoint | None = None):
+        self.label = label
+        self.checkpoint = checkpoint  # "Facebook" / "Instagram", for messages
         self.conn_id = conn_id_of(conn)
         extra = self.extra = extra_of(conn)
         self.token = getattr(conn, "password", None) or ""
@@ -209,6 +221,7 @@ class GraphClient:
             timeout=self.timeout,
             retries=int(extra.get("retries", 3)),
             on_response=self._on_response,
+            checkpoint=checkpoint,
         )
         self.session.mount(GRAPH_HOST + "/", adapter)
         install_redaction("urllib3.connectionpool")  # it logs request lines (with the token) at DEBUG
@@ -386,8 +399,21 @@ class GraphClient:
         ``keep_going(page)`` may stop early (e.g. a time-based listing that went
         past the window). Repeated cursors are noted in ``stats.notes``.
         """
-        body = self.request(path, args, token=token, what=what, endpoint=endpoint, who=who)
+        nested = self.checkpoint.bypass if self.checkpoint is not None else None
+
+        def fetch(target: str | None, again: bool) -> dict:
+            with nested(again) if nested is not None else contextlib.nullcontext():
+                if target is None:
+                    return self.request(path, args, token=token, what=what, endpoint=endpoint, who=who)
+                next_path, next_args = split_next(target)
+                return self.request(
+                    next_path, next_args, token=token, what=what, endpoint=endpoint, versioned=True, who=who
+                )
+
+        current: str | None = None  # the next link this page was asked with (None: the first)
+        body = fetch(None, False)
         seen: set[str] = set()
+        repeats = CursorRepeats(self.stats.notes, what, self.label)
         while True:
             yield body
             paging = body.get("paging") or {}
@@ -399,14 +425,15 @@ class GraphClient:
                 return
             marks = {f"next:{nxt}"} | ({f"after:{after}"} if after else set())
             if marks & seen:
-                self.stats.notes.append(f"{what}: paging repeated a cursor; stopped there")
-                log.info("%s %s: repeated paging cursor, stopping", self.label, endpoint)
-                return
+                if not repeats.again():
+                    return
+                # an earlier page came back: ask again for the one that was wanted
+                body = fetch(current, True)
+                continue
+            repeats.advanced()
             seen |= marks
-            next_path, next_args = split_next(nxt)
-            body = self.request(
-                next_path, next_args, token=token, what=what, endpoint=endpoint, versioned=True, who=who
-            )
+            current = nxt
+            body = fetch(current, False)
 
 
 __all__ = [

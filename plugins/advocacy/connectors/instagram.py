@@ -74,6 +74,7 @@ Extra: ``api_version``, ``lookback_days`` (30), ``recent_media_limit`` (50),
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -81,7 +82,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from advocacy.connectors.base import ExtractResult, Stream, hashtags_in, safe_url, urls_in
+from advocacy.connectors.base import (
+    Checkpoint,
+    CursorRepeats,
+    ExtractResult,
+    Stream,
+    hashtags_in,
+    safe_url,
+    urls_in,
+)
 from advocacy.connectors.facebook import parse_graph_time
 from advocacy.connectors.graph import GraphClient, GraphError
 
@@ -212,15 +221,17 @@ class _Run:
             seen: set[str] = set()
             n = 0
             first = True
+            repeats = CursorRepeats(gc.stats.notes, f"business discovery of {username}", "Instagram")
             while True:
                 media = f"media.limit({page_limit})" + (f".after({after})" if after else "")
                 fields = (
                     f"business_discovery.username({username}){{{ACCOUNT_FIELDS},{media}{{{MEDIA_FIELDS}}}}}"
                 )
                 try:
-                    body = gc.request(
-                        ig_id, {"fields": fields}, what="business discovery", endpoint="discovery"
-                    )
+                    with gc.checkpoint.bypass(repeats.active) if gc.checkpoint else contextlib.nullcontext():
+                        body = gc.request(
+                            ig_id, {"fields": fields}, what="business discovery", endpoint="discovery"
+                        )
                 except GraphError as exc:
                     if exc.code != 110 and exc.subcode != 2207013:
                         raise
@@ -250,13 +261,16 @@ class _Run:
                     if t is not None and t < end:
                         n += 1
                         self.add(m, "business_discovery", "business_discovery", author=username)
-                after = ((block.get("paging") or {}).get("cursors") or {}).get("after")
-                if older or not after or not block.get("data"):
+                nxt = ((block.get("paging") or {}).get("cursors") or {}).get("after")
+                if older or not nxt or not block.get("data"):
                     break
-                if after in seen:
-                    gc.stats.notes.append(f"business discovery of {username}: repeated cursor, stopped")
+                if nxt in seen:  # an earlier page came back: ask again for the one wanted
+                    if repeats.again():
+                        continue
                     break
-                seen.add(after)
+                repeats.advanced()
+                seen.add(nxt)
+                after = nxt
             self.need("business_discovery", n, page_limit)
             if i % 50 == 0 or i == len(usernames):
                 self.say(f"instagram business discovery: {i}/{len(usernames)}, {len(self.media)} media")
@@ -338,12 +352,13 @@ def extract(
     window_end: dt.datetime,
     lookback_ids: list[str] | None = None,
     progress: Callable[[str], Any] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from Instagram (see the module docstring for streams and phases)."""
     window_start, window_end = _utc(window_start), _utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
-    gc = GraphClient(conn, "Instagram")
+    gc = GraphClient(conn, "Instagram", checkpoint)
     lookback_days = float(gc.extra.get("lookback_days", 30))
     horizon = min(window_start, window_end - dt.timedelta(days=lookback_days))
     recent_limit = max(1, min(MAX_RECENT, int(gc.extra.get("recent_media_limit", MAX_RECENT))))
@@ -389,6 +404,8 @@ def extract(
         account_errors=run.account_errors,
     )
     gc.stats.records = {k: len(v) for k, v in result.items()}
+    if checkpoint is not None:
+        gc.stats.replayed = checkpoint.replayed
     result.stats = gc.stats
     log.info(
         "instagram extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited",

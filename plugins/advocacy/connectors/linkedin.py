@@ -47,6 +47,7 @@ Streams and record shapes (API objects as returned + ``_`` annotations):
     likeCount, commentCount, clickCount, engagement (a float ratio));
   - advocates' posts: ``_member_analytics`` (``{"IMPRESSION": n,
     "MEMBERS_REACHED": n, "RESHARE": n, ...}`` for the metrics asked) or None,
+    ``_analytics_dropped`` (metric types LinkedIn refused this run, e.g. deprecated ones),
     ``_analytics_status`` (``ok`` | ``forbidden`` (no
     ``r_member_postAnalytics``: 403) | ``no_token`` | ``not_applicable``);
   - ``_impressions`` (org: impressionCount; member: IMPRESSION; else **None**),
@@ -76,7 +77,17 @@ Every call sends ``Authorization: Bearer``, ``LinkedIn-Version`` (extra
 URL-encoded in paths and inside ``List(...)``. 429s (LinkedIn's limits are
 daily, without reset headers) are retried after ``Retry-After`` or an
 exponential backoff (``rate_limit_fallback_wait``), ``max_rate_limit_retries``
-times.
+times. 5xx answers, reset connections, read timeouts, bodies cut short and 200s
+whose JSON is incomplete are tried again ``transient_retries`` (3) times with a
+doubling ``transient_backoff`` (s, 1.0). Finder paging takes the next ``start``
+from the response (the ``rel: next`` link, else ``paging.start`` + elements),
+so a short page loses nothing and a repeated page is asked for again (at most
+``MAX_CURSOR_REPEATS`` times in a row, then the listing stops with a warning).
+A member analytics metric type LinkedIn refuses (400 naming ``queryType``: a
+deprecated metric) is dropped for the rest of the run with a warning, the
+others are kept (``_analytics_dropped`` on the posts). With a ``checkpoint``
+(:class:`~advocacy.connectors.base.Checkpoint`), completed responses are
+journaled and a retried extract replays them.
 
 Credentials (connection ``linkedin_api``): ``host`` (default
 ``https://api.linkedin.com``), ``password`` = an organisation admin's token
@@ -93,6 +104,7 @@ LinkedIn sunsets versions after a year: keep it recent), ``member_tokens``
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -100,13 +112,16 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 
 from advocacy.connectors.base import (
+    TRANSIENT_EXCEPTIONS,
     AuthError,
+    Checkpoint,
     ConnectorError,
+    CursorRepeats,
     ExtractResult,
     ExtractStats,
     PermissionDeniedError,
@@ -242,8 +257,9 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
 class LinkedInClient:
     """A ``requests`` session bound to one connection: headers, retries, accounting, errors."""
 
-    def __init__(self, conn: Any):
+    def __init__(self, conn: Any, checkpoint: Checkpoint | None = None):
         self.conn_id = conn_id_of(conn)
+        self.checkpoint = checkpoint
         extra = self.extra = extra_of(conn)
         self.token = getattr(conn, "password", None) or ""
         if not self.token:
@@ -263,6 +279,8 @@ class LinkedInClient:
         self.fallback_wait = as_float(extra.get("rate_limit_fallback_wait"), 60.0)
         self.max_wait = as_float(extra.get("max_rate_limit_wait"), 900.0)
         self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
+        self.transient_retries = int(extra.get("transient_retries", 3))
+        self.transient_backoff = as_float(extra.get("transient_backoff"), 1.0)
         self.stats = ExtractStats()
         self.phase = "setup"
         self.session = requests.Session()
@@ -274,7 +292,11 @@ class LinkedInClient:
             }
         )
         adapter = RewritingAdapter(
-            self.host, self.host, timeout=self.timeout, retries=int(extra.get("retries", 3))
+            self.host,
+            self.host,
+            timeout=self.timeout,
+            retries=int(extra.get("retries", 3)),
+            checkpoint=checkpoint,
         )
         self.session.mount(self.host + "/", adapter)
 
@@ -342,14 +364,36 @@ class LinkedInClient:
         """GET ``host + path + ?query`` (query already encoded: Rest.li syntax is not form encoding)."""
         url = self.host + path + (f"?{query}" if query else "")
         headers = {"Authorization": f"Bearer {token or self.token}"}
-        attempts = 0
+        attempts = transient = 0
         while True:
             try:
                 response = self.session.get(url, headers=headers, timeout=self.timeout)
+                failure: str | None = None
+                if response.status_code >= 500 and response.status_code not in allow:
+                    failure = f"HTTP {response.status_code}"
+            except TRANSIENT_EXCEPTIONS as exc:
+                failure = type(exc).__name__
             except requests.RequestException as exc:
                 raise LinkedInError(
                     f"{self.where} unreachable during {what}: {type(exc).__name__}", conn_id=self.conn_id
                 ) from None
+            if failure is not None:
+                if transient >= self.transient_retries:
+                    if failure.startswith("HTTP"):
+                        self._count(endpoint)
+                        raise self.error(response, what, who)
+                    raise LinkedInError(
+                        f"{self.where} unreachable during {what}: {failure} "
+                        f"(after {self.transient_retries} retries)",
+                        transient=True,
+                        conn_id=self.conn_id,
+                    ) from None
+                transient += 1
+                self.stats.retries += 1
+                wait = backoff_wait(transient, self.transient_backoff, 30.0)
+                log.warning("linkedin %s: %s; retry %s in %.1f s", endpoint, failure, transient, wait)
+                sleep(wait)
+                continue
             if response.status_code == 429:
                 self.stats.rate_limited += 1
                 attempts += 1
@@ -367,25 +411,66 @@ class LinkedInClient:
                 sleep(wait)
                 self.stats.rate_limit_wait_seconds += wait
                 continue
-            self.stats.requests += 1
-            self.stats.by_endpoint[endpoint] += 1
-            self.stats.phase(self.phase)["requests"] += 1
+            self._count(endpoint)
             if response.status_code >= 400 and response.status_code not in allow:
                 raise self.error(response, what, who)
             return response
 
-    def json(self, *args, **kwargs) -> dict:
-        response = self.get(*args, **kwargs)
-        try:
-            body = response.json()
-        except ValueError:
-            raise LinkedInError(
-                f"{self.where}: {kwargs.get('what')}: HTTP {response.status_code} is not JSON "
-                f"(Content-Type {response.headers.get('Content-Type')!r}); check the connection's host",
-                status=response.status_code,
-                conn_id=self.conn_id,
-            ) from None
-        return body if isinstance(body, dict) else {}
+    def _count(self, endpoint: str) -> None:
+        self.stats.requests += 1
+        self.stats.by_endpoint[endpoint] += 1
+        self.stats.phase(self.phase)["requests"] += 1
+
+    def json(self, *args, again: bool = False, **kwargs) -> dict:
+        """``get`` + the JSON body; a 200 whose JSON is incomplete is asked for again.
+
+        ``again``: go to the API even if the checkpoint has this request (a repeated page).
+        """
+        for attempt in range(self.transient_retries + 1):
+            with self.checkpoint.bypass(again) if self.checkpoint else contextlib.nullcontext():
+                response = self.get(*args, **kwargs)
+            try:
+                body = response.json()
+            except ValueError:
+                if attempt < self.transient_retries:
+                    self.stats.retries += 1
+                    wait = backoff_wait(attempt + 1, self.transient_backoff, 30.0)
+                    log.warning(
+                        "linkedin %s: a body that is not whole JSON; retry in %.1f s",
+                        kwargs.get("what"),
+                        wait,
+                    )
+                    sleep(wait)
+                    continue
+                raise LinkedInError(
+                    f"{self.where}: {kwargs.get('what')}: HTTP {response.status_code} is not JSON "
+                    f"(Content-Type {response.headers.get('Content-Type')!r}); check the connection's host",
+                    status=response.status_code,
+                    conn_id=self.conn_id,
+                ) from None
+            return body if isinstance(body, dict) else {}
+        return {}
+
+
+def next_start(body: dict, start: int, page_size: int) -> int | None:
+    """The ``start`` of the next page a finder response announces, None on the last page.
+
+    The ``rel: next`` link's own ``start`` when Rest.li sends links, else the
+    response's ``paging.start`` + its elements when the page was full.
+    """
+    paging = body.get("paging") or {}
+    elements = body.get("elements") or []
+    if "links" in paging:
+        for link in paging.get("links") or []:
+            if link.get("rel") == "next":
+                query = dict(parse_qsl(urlsplit(str(link.get("href") or "")).query))
+                if str(query.get("start", "")).isdigit():
+                    return int(query["start"])
+                return int(paging.get("start", start)) + len(elements)
+        return None
+    if len(elements) >= page_size:
+        return int(paging.get("start", start)) + len(elements)
+    return None
 
 
 class _Run:
@@ -405,6 +490,7 @@ class _Run:
         self.member_errors: list[dict] = []
         self.authors: dict[str, str] = {}  # post urn -> author urn (incl. reshare parents)
         self.expired: set[str] = set()
+        self.dropped_metrics: list[str] = []
 
     def say(self, message: str) -> None:
         if self.progress is not None:
@@ -425,19 +511,21 @@ class _Run:
             }
         )
 
-    def add(self, post: dict, found_via: str, phase: str) -> None:
+    def add(self, post: dict, found_via: str, phase: str) -> bool:
+        """Keep a post once (True if it was new); a later phase that finds it is noted."""
         pid = str(post.get("id") or "")
         if not pid:
-            return
+            return False
         self.lc.stats.phase(phase)["records"] += 1
         known = self.posts.get(pid)
         if known is not None:
             if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
                 known["_also_found_via"].append(found_via)
-            return
+            return False
         self.authors[pid] = str(post.get("author") or "")
         rec = annotate(post, found_via, orgs=self.orgs, advocates=self.advocates)
         self.posts[pid] = rec
+        return True
 
     # ----------------------------------------------------------------- phases
     def network_sizes(self, advocates: list[str]) -> None:
@@ -495,12 +583,20 @@ class _Run:
         lc = self.lc
         lo, hi = ms_of(start), ms_of(end)
         offset, n = 0, 0
+        seen: set[str] = set()
+        repeats = CursorRepeats(lc.stats.notes, f"posts of {author}", "linkedin")
         while True:
             query = (
                 f"q=author&author={encode_urn(author)}&count={self.page_size}&start={offset}&sortBy=CREATED"
             )
             body = lc.json(
-                "/rest/posts", query, token=token, what=f"posts of {author}", endpoint="posts", who=who
+                "/rest/posts",
+                query,
+                token=token,
+                what=f"posts of {author}",
+                endpoint="posts",
+                who=who,
+                again=repeats.active,
             )
             elements = body.get("elements") or []
             past = False
@@ -511,17 +607,20 @@ class _Run:
                 if created < lo:
                     past = True
                     continue
-                if created < hi:
+                pid = str(post.get("id") or "")
+                if created < hi and pid not in seen:
+                    seen.add(pid)
                     n += 1
                     self.add(post, found_via, phase)
-            paging = body.get("paging") or {}
-            if "links" in paging:  # Rest.li says whether a next page exists
-                has_next = any(link.get("rel") == "next" for link in paging.get("links") or [])
-            else:
-                has_next = len(elements) >= self.page_size
-            if past or not elements or not has_next:
+            nxt = next_start(body, offset, self.page_size)
+            if past or not elements or nxt is None:
                 break
-            offset += len(elements)
+            if nxt <= offset:  # an earlier page came back: its next link points where we already are
+                if repeats.again():
+                    continue
+                break
+            repeats.advanced()
+            offset = nxt
         self.need(phase, n, self.page_size)
 
     def members(self, advocates: list[str], start, end) -> None:
@@ -656,6 +755,24 @@ class _Run:
                     rec["_members_reached"] = stats.get("uniqueImpressionsCount")
                     rec["_shares"] = stats.get("shareCount")
 
+    def refused_metric(self, exc: LinkedInError, metric: str) -> bool:
+        """A 400 naming ``queryType``: LinkedIn no longer serves that metric type (deprecated in
+        this API version). Drop it for the rest of the run, keep the other metrics."""
+        if exc.status != 400 or "querytype" not in str(exc.body.get("message") or "").lower():
+            return False
+        if metric in self.metrics:
+            self.metrics.remove(metric)
+            self.dropped_metrics.append(metric)
+            self.lc.stats.notes.append(f"member analytics metric dropped: {metric} (refused by LinkedIn)")
+            log.warning(
+                "linkedin: member analytics metric %s refused (%s): dropped, the other metrics are kept; "
+                "remove it from extra.member_analytics_metrics of connection '%s'",
+                metric,
+                exc.body.get("message"),
+                self.lc.conn_id,
+            )
+        return True
+
     def member_analytics(self) -> None:
         lc = self.lc
         lc.phase = "member_analytics"
@@ -674,16 +791,21 @@ class _Run:
             kind = "share" if urn.startswith("urn:li:share:") else "ugc"
             values: dict[str, int | None] = {}
             try:
-                for metric in self.metrics:
+                for metric in list(self.metrics):
                     query = f"q=entity&entity=({kind}:{encode_urn(urn)})&queryType={metric}&aggregation=TOTAL"
-                    body = lc.json(
-                        "/rest/memberCreatorPostAnalytics",
-                        query,
-                        token=token,
-                        what="member post analytics",
-                        endpoint="member_analytics",
-                        who=author,
-                    )
+                    try:
+                        body = lc.json(
+                            "/rest/memberCreatorPostAnalytics",
+                            query,
+                            token=token,
+                            what="member post analytics",
+                            endpoint="member_analytics",
+                            who=author,
+                        )
+                    except LinkedInError as exc:
+                        if not self.refused_metric(exc, metric):
+                            raise
+                        continue
                     lc.stats.need("member_analytics", 1)
                     elements = body.get("elements") or []
                     values[metric] = sum(int(e.get("count") or 0) for e in elements) if elements else None
@@ -697,6 +819,7 @@ class _Run:
                 rec["_analytics_status"] = "no_token"
                 continue
             rec["_member_analytics"] = values
+            rec["_analytics_dropped"] = list(self.dropped_metrics)
             rec["_analytics_status"] = "ok"
             rec["_impressions"] = values.get("IMPRESSION")
             rec["_members_reached"] = values.get("MEMBERS_REACHED")
@@ -729,12 +852,13 @@ def extract(
     window_end: dt.datetime,
     lookback_ids: list[str] | None = None,
     progress: Callable[[str], Any] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from LinkedIn (see the module docstring for streams and phases)."""
     window_start, window_end = _utc(window_start), _utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
-    lc = LinkedInClient(conn)
+    lc = LinkedInClient(conn, checkpoint)
     tokens = member_tokens_of(conn)
     orgs = _distinct(company_handles)
     bad = [o for o in orgs if not o.startswith("urn:li:organization:")]
@@ -776,6 +900,8 @@ def extract(
         member_errors=run.member_errors,
     )
     lc.stats.records = {k: len(v) for k, v in result.items()}
+    if checkpoint is not None:
+        lc.stats.replayed = checkpoint.replayed
     result.stats = lc.stats
     log.info(
         "linkedin extract done in %.1f s: %s; %s requests (minimum %s), %s throttled",

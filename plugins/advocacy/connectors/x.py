@@ -38,11 +38,22 @@ extra) tweepy sleeps until ``x-rate-limit-reset``; a 429 without that header
 gets ``Retry-After`` or a fallback wait (``rate_limit_fallback_wait``, 60 s)
 and at most ``max_rate_limit_retries`` (5) consecutive retries. Connection
 extra keys: ``timeout`` (s, 30), ``wait_on_rate_limit``, ``retries`` (5xx and
-connection errors, 3), ``rate_limit_fallback_wait``, ``max_rate_limit_retries``.
+connection errors at the HTTP level, 3), ``rate_limit_fallback_wait``,
+``max_rate_limit_retries``, ``transient_retries`` (3) and ``transient_backoff``
+(s, 1.0, doubling): what is left of a 5xx, a reset connection, a read timeout
+or a body cut short after the HTTP-level retries is tried again that often.
+
+Paging follows ``meta.next_token`` itself (not tweepy's ``Paginator``): a page
+that comes back with a token already followed (a repeated page) is asked for
+again, at most ``MAX_CURSOR_REPEATS`` times, then that listing stops with a
+warning; posts are deduplicated by id. With a ``checkpoint``
+(:class:`~advocacy.connectors.base.Checkpoint`), every completed response is
+journaled and a retry of the extract replays them instead of calling X again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import logging
@@ -58,18 +69,25 @@ import requests
 import tweepy
 
 from advocacy.connectors.base import (
+    TRANSIENT_EXCEPTIONS,
     AuthError,
+    Checkpoint,
     ConnectorError,
+    CursorRepeats,
     RateLimitError,
     RewritingAdapter,
     Stream,
+    TokenExpiredError,
     as_bool,
+    as_float,
+    backoff_wait,
     base_url,
     chunks,
     conn_id_of,
     extra_of,
     install_redaction,
     safe_url,
+    sleep,
 )
 
 log = logging.getLogger(__name__)
@@ -248,13 +266,16 @@ class ExtractStats:
     records needed at least (one page per timeline/query/batch, plus one per
     further 100 records); ``efficiency`` = requests / min_requests (1.0 is
     perfect). ``rate_limited``: 429s received; ``rate_limit_wait_seconds``:
-    time spent between a 429 and the retry.
+    time spent between a 429 and the retry; ``retries``: transient failures
+    tried again; ``replayed``: responses answered from the checkpoint.
     """
 
     requests: int = 0
     min_requests: int = 0
     rate_limited: int = 0
     rate_limit_wait_seconds: float = 0.0
+    retries: int = 0
+    replayed: int = 0
     by_endpoint: Counter = field(default_factory=Counter)
     by_phase: dict[str, dict[str, int]] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
@@ -275,6 +296,8 @@ class ExtractStats:
             "efficiency": None if self.efficiency is None else round(self.efficiency, 3),
             "rate_limited": self.rate_limited,
             "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 1),
+            "retries": self.retries,
+            "replayed": self.replayed,
             "by_endpoint": dict(self.by_endpoint),
             "by_phase": self.by_phase,
             "records": self.records,
@@ -313,20 +336,24 @@ class XClient:
     (``return_type=dict``); ``stats`` counts what went over the wire.
     """
 
-    def __init__(self, conn: Any):
+    def __init__(self, conn: Any, checkpoint: Checkpoint | None = None):
         self.conn_id = conn_id_of(conn)
         extra = extra_of(conn)
         token = getattr(conn, "password", None)
         if not token:
             raise AuthError(
                 f"X API connection '{self.conn_id}' has no bearer token: store it as the "
-                "connection's password"
+                "connection's password",
+                conn_id=self.conn_id,
             )
         self.host = base_url(getattr(conn, "host", None), API_HOST)
         self.timeout = float(extra.get("timeout", 30))
         self.wait_on_rate_limit = as_bool(extra.get("wait_on_rate_limit"), True)
         self.fallback_wait = float(extra.get("rate_limit_fallback_wait", 60))
         self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
+        self.transient_retries = int(extra.get("transient_retries", 3))
+        self.transient_backoff = as_float(extra.get("transient_backoff"), 1.0)
+        self.checkpoint = checkpoint
         self.stats = ExtractStats()
         self.phase = "setup"
         self.server_now: dt.datetime | None = None
@@ -344,6 +371,8 @@ class XClient:
             retries=int(extra.get("retries", 3)),
             on_send=self._on_send,
             on_response=self._on_response,
+            checkpoint=checkpoint,
+            on_replay=self._read_server_clock,
         )
         self.client.session.mount(API_HOST, adapter)
 
@@ -401,50 +430,101 @@ class XClient:
     # ----------------------------------------------------------------- calls
     def _wrap(self, exc: Exception, what: str) -> ConnectorError:
         where = f"X API connection '{self.conn_id}' ({safe_url(self.host)})"
+        cid = {"conn_id": self.conn_id}
         if isinstance(exc, tweepy.Unauthorized):
-            return AuthError(
-                f"{where} refused the bearer token (401 Unauthorized) during {what}: check the "
-                "connection's password"
+            # X answers an invalidated or revoked bearer token with the same plain 401
+            return TokenExpiredError(
+                f"{where} refused the bearer token (401 Unauthorized) during {what}: it is invalid, "
+                f"expired or revoked. Fix: generate a new bearer token in the X developer portal and "
+                f"store it as the password of connection '{self.conn_id}'",
+                status=401,
+                **cid,
             )
         if isinstance(exc, tweepy.Forbidden):
             return AuthError(
                 f"{where}: 403 Forbidden during {what} (the app's access level may not include "
-                f"this endpoint): {'; '.join(exc.api_messages) or exc}"
+                f"this endpoint): {'; '.join(exc.api_messages) or exc}",
+                status=403,
+                **cid,
             )
         if isinstance(exc, tweepy.TooManyRequests):
             return RateLimitError(
                 f"{where}: rate limited during {what} and wait_on_rate_limit is off "
-                f"(reset at epoch {getattr(exc, 'reset_time', None)})"
+                f"(reset at epoch {getattr(exc, 'reset_time', None)})",
+                status=429,
+                transient=True,
+                **cid,
             )
         if isinstance(exc, tweepy.HTTPException):
             status = getattr(exc.response, "status_code", "?")
             messages = "; ".join(exc.api_messages) or str(exc).splitlines()[0]
-            return ConnectorError(f"{where}: HTTP {status} during {what}: {messages}")
+            return ConnectorError(
+                f"{where}: HTTP {status} during {what}: {messages}",
+                status=status if isinstance(status, int) else None,
+                transient=isinstance(exc, tweepy.TwitterServerError),
+                **cid,
+            )
         if isinstance(exc, requests.RequestException):
-            return ConnectorError(f"{where} unreachable during {what}: {type(exc).__name__}")
-        return ConnectorError(f"{where}: {what} failed: {exc}")
+            return ConnectorError(
+                f"{where} unreachable during {what}: {type(exc).__name__}", transient=True, **cid
+            )
+        return ConnectorError(f"{where}: {what} failed: {exc}", **cid)
 
     def call(self, what: str, method: Callable[..., dict], **params) -> dict:
-        try:
-            return method(**params)
-        except (tweepy.TweepyException, requests.RequestException) as exc:
-            if isinstance(exc, tweepy.BadRequest):
-                raise
-            raise self._wrap(exc, what) from exc
-
-    def pages(self, what: str, method: Callable[..., dict], **params) -> Iterator[dict]:
-        """Every page of a paginated endpoint (tweepy ``Paginator``), errors wrapped."""
-        iterator = iter(tweepy.Paginator(method, **params))
+        """One request; 5xx, resets, timeouts and cut bodies are tried again with backoff."""
+        attempt = 0
         while True:
             try:
-                page = next(iterator)
-            except StopIteration:
-                return
+                return method(**params)
+            except tweepy.BadRequest:
+                raise
+            except (tweepy.TwitterServerError, *TRANSIENT_EXCEPTIONS) as exc:
+                if attempt >= self.transient_retries:
+                    raise self._wrap(exc, what) from exc
+                attempt += 1
+                self.stats.retries += 1
+                wait = backoff_wait(attempt, self.transient_backoff, 30.0)
+                log.warning(
+                    "X %s: %s; retry %s/%s in %.1f s",
+                    what,
+                    type(exc).__name__,
+                    attempt,
+                    self.transient_retries,
+                    wait,
+                )
+                sleep(wait)
             except (tweepy.TweepyException, requests.RequestException) as exc:
-                if isinstance(exc, tweepy.BadRequest):
-                    raise
                 raise self._wrap(exc, what) from exc
-            yield page
+
+    def pages(self, what: str, method: Callable[..., dict], token_param: str, **params) -> Iterator[dict]:
+        """Every page of a listing, following ``meta.next_token`` through ``token_param``
+        (``pagination_token`` for timelines, ``next_token`` for search).
+
+        A page whose next token was already followed (the API repeated an earlier page) is
+        asked for again; after ``MAX_CURSOR_REPEATS`` repeats in a row the listing stops with
+        a warning instead of looping.
+        """
+        token: str | None = None
+        followed: set[str] = set()
+        repeats = CursorRepeats(self.stats.notes, what, "X")
+        while True:
+            kwargs = dict(params)
+            if token is not None:
+                kwargs[token_param] = token
+            bypass = self.checkpoint.bypass(repeats.active) if self.checkpoint else contextlib.nullcontext()
+            with bypass:
+                body = self.call(what, method, **kwargs)
+            yield body
+            nxt = (body.get("meta") or {}).get("next_token")
+            if not nxt:
+                return
+            if nxt == token or nxt in followed:
+                if repeats.again():
+                    continue
+                return
+            repeats.advanced()
+            followed.add(nxt)
+            token = nxt
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -454,9 +534,9 @@ def _retry_after(response: requests.Response) -> float | None:
     return None
 
 
-def from_connection(conn: Any) -> XClient:
+def from_connection(conn: Any, checkpoint: Checkpoint | None = None) -> XClient:
     """An :class:`XClient` for a connection-like object (``host``, ``password``, ``extra_dejson``)."""
-    return XClient(conn)
+    return XClient(conn, checkpoint)
 
 
 # --------------------------------------------------------------------------- extract
@@ -562,6 +642,7 @@ class _Run:
                 for body in xc.pages(
                     f"timeline of @{username}",
                     xc.client.get_users_tweets,
+                    "pagination_token",
                     id=uid,
                     start_time=start,
                     end_time=end,
@@ -614,7 +695,8 @@ class _Run:
             )
             for attempt in range(2):
                 try:
-                    for body in xc.pages("recent search", xc.client.search_recent_tweets, **params):
+                    pages = xc.pages("recent search", xc.client.search_recent_tweets, "next_token", **params)
+                    for body in pages:
                         n += self.add_tweets(body, "search", "search")
                     break
                 except tweepy.BadRequest as exc:
@@ -695,6 +777,7 @@ def extract(
     window_end: dt.datetime,
     lookback_ids: list[str],
     progress: Callable[[str], Any] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from X: users, timelines, recent search, metric refresh.
 
@@ -704,13 +787,15 @@ def extract(
     re-read. Returns an :class:`ExtractResult` (``{stream: records}`` for every
     stream in ``STREAMS``) whose ``.stats`` (:class:`ExtractStats`) tells
     requests made vs the minimum; raises :class:`~advocacy.connectors.base.AuthError`
-    (401/403), :class:`~advocacy.connectors.base.RateLimitError` or
+    (401/403; a 401 as :class:`~advocacy.connectors.base.TokenExpiredError`),
+    :class:`~advocacy.connectors.base.RateLimitError` or
     :class:`~advocacy.connectors.base.ConnectorError`, each naming the connection.
+    ``checkpoint``: see :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
     window_start, window_end = _utc(window_start), _utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
-    xc = from_connection(conn)
+    xc = from_connection(conn, checkpoint)
     run = _Run(xc, progress)
     started = time.monotonic()
     company = _handles(company_handles)
@@ -755,13 +840,18 @@ def extract(
         user_errors=run.user_errors,
     )
     xc.stats.records = {k: len(v) for k, v in result.items()}
+    if checkpoint is not None:
+        xc.stats.replayed = checkpoint.replayed
     result.stats = xc.stats
     log.info(
-        "x extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited",
+        "x extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited, %s retried, "
+        "%s replayed from the checkpoint",
         time.monotonic() - started,
         ", ".join(f"{k} {v}" for k, v in xc.stats.records.items()),
         xc.stats.requests,
         xc.stats.min_requests,
         xc.stats.rate_limited,
+        xc.stats.retries,
+        xc.stats.replayed,
     )
     return result
