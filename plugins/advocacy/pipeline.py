@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import inspect
 import json
 import logging
 from types import ModuleType
 
-from advocacy import inputs, landing, load, quarantine, state, warehouse
+from advocacy import checkpoint, inputs, landing, load, quarantine, state, warehouse
 from advocacy.connections import get_connection
+from advocacy.connectors.base import AuthError
 from advocacy.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -164,8 +166,7 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
         len(lookback_ids),
         settings.lookback_days,
     )
-    streams = mod.extract(
-        conn,
+    kwargs = dict(
         advocate_usernames=advocate_handles(
             settings, platform, mod.ROSTER_HANDLE_COLUMN, window_start.date()
         ),
@@ -177,6 +178,15 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
         lookback_ids=lookback_ids,
         progress=log.info,
     )
+    try:
+        if "checkpoint" in inspect.signature(mod.extract).parameters:
+            # completed responses are journaled, so a retry of this task resumes there
+            with checkpoint.opened(target, platform, day, (window_start, window_end)) as cp:
+                streams = mod.extract(conn, checkpoint=cp, **kwargs)
+        else:
+            streams = mod.extract(conn, **kwargs)
+    except AuthError as exc:
+        raise _permanent(exc) from exc
     extracted_at = dt.datetime.now(dt.UTC)
     landed = []
     for stream in mod.STREAMS:  # every declared stream, empty or not, so reruns replace
@@ -184,7 +194,19 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
         landed.append(_describe(f))
         log.info("%s.%s: %s records landed", platform, stream, f.records)
     state.record_window(target, platform, day, window_start, window_end)
+    checkpoint.clear(target, platform, day)  # landed: a later run starts from fresh counters
     return landed
+
+
+def _permanent(exc: AuthError) -> Exception:
+    """An expired, revoked or refused credential: inside Airflow the task fails at once
+    (``AirflowFailException``, no retries: only a new token helps), with the connector's message
+    naming the connection to fix; elsewhere the error itself."""
+    if checkpoint.run_key() == "manual":
+        return exc
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return AirflowFailException(str(exc))
 
 
 def load_landed(landed: list[dict] | list[list[dict]]) -> dict:
