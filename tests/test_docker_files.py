@@ -82,6 +82,14 @@ def test_dockerfile_installs_from_the_lock_and_runs_unprivileged():
     assert {".venv", ".advocacy", ".git", "docker/.env"} <= set(ignored)
 
 
+def test_pod_template_runs_the_same_image_with_connections_from_a_secret():
+    pod = yaml.safe_load((DOCKER / "pod-template.yaml").read_text())
+    (base,) = pod["spec"]["containers"]
+    assert pod["kind"] == "Pod" and base["name"] == "base"  # the KubernetesExecutor's container name
+    assert any("secretRef" in e for e in base["envFrom"])
+    assert {e["name"] for e in base["env"]} >= {"ADVOCACY_SETTINGS"}
+
+
 def test_readme_explains_scaling_pools_and_kubernetes():
     text = (DOCKER / "README.md").read_text()
     for phrase in ("--scale airflow-worker=", "AIRFLOW_WORKER_CONCURRENCY", "pool_slots",
