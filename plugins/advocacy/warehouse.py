@@ -23,6 +23,25 @@ URL_ENV = "ADVOCACY_WAREHOUSE_URL"
 CONN_ID = "advocacy_warehouse"
 DATABASE = "advocacy"
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "audit")
+# The read-only group role of BI tools: a NOLOGIN role, so it holds no password;
+# BI users are login roles made members of it (``grant bi_reader to alice``).
+# It reads ``marts`` only: usage on that schema here, select on each table from
+# dbt's ``grants`` config (dbt_project.yml), re-applied whenever dbt rebuilds one.
+BI_ROLE = "bi_reader"
+
+# Roles belong to the server, not the database: create it when missing, and let
+# a concurrent creation (another database of the same server) win quietly.
+_CREATE_BI_ROLE = f"""
+do $$
+begin
+    if not exists (select from pg_roles where rolname = '{BI_ROLE}') then
+        create role {BI_ROLE} nologin;
+    end if;
+exception when duplicate_object or unique_violation then
+    null;
+end
+$$
+"""
 
 
 @dataclass(frozen=True)
@@ -111,7 +130,9 @@ def _embedded() -> WarehouseTarget:
             "select 1 from pg_database where datname = %s", (DATABASE,)
         ).fetchone()
         if not exists:
-            conn.execute(f'create database "{DATABASE}"')
+            from psycopg import sql
+
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
     return WarehouseTarget(**{**target.__dict__, "dbname": DATABASE})
 
 
@@ -129,9 +150,31 @@ def resolve() -> WarehouseTarget:
 
 
 def ensure_schemas(target: WarehouseTarget) -> None:
+    """Create the project's schemas and the ``bi_reader`` role (idempotent)."""
+    from psycopg import sql
+
     with target.connect(autocommit=True) as conn:
         for schema in SCHEMAS:
-            conn.execute(f"create schema if not exists {schema}")
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        ensure_bi_reader(conn)
+
+
+def ensure_bi_reader(conn) -> None:
+    """The ``bi_reader`` group role exists and may enter ``marts`` (and no other schema)."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        conn.execute(_CREATE_BI_ROLE)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise RuntimeError(
+            f"the warehouse user {conn.info.user!r} may not create roles: ask an administrator to run "
+            f"'create role {BI_ROLE} nologin' once on this server (dbt grants select on the marts to it)"
+        ) from exc
+    conn.execute(sql.SQL("grant usage on schema marts to {}").format(sql.Identifier(BI_ROLE)))
+    # PostgreSQL < 15 lets every role create tables in public; 15+ already does not.
+    # (A warning, not an error, where this user does not own public.)
+    conn.execute("revoke create on schema public from public")
 
 
 def export_env(target: WarehouseTarget) -> None:

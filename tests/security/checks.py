@@ -1,0 +1,148 @@
+"""Checks shared by the security tests: the bi_reader role's reach, personal data in marts and reports."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import psycopg
+from advocacy.warehouse import BI_ROLE, WarehouseTarget
+from psycopg import sql
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+HIDDEN_SCHEMAS = ("raw", "staging", "intermediate", "audit")
+WRITES = (
+    "insert into marts.kpi_adoption_monthly select * from marts.kpi_adoption_monthly limit 1",
+    "update marts.dim_employee set display_name = 'x'",
+    "delete from marts.fct_posts",
+    "truncate marts.benchmark_audience",
+    "create table marts.bi_scratch (id int)",
+    "create table public.bi_scratch (id int)",
+    "create view marts.bi_view as select 1 as one",
+    "drop table marts.kpi_adoption_monthly",
+    "alter table marts.fct_posts add column note text",
+    "create schema bi_own",
+)
+
+
+# ------------------------------------------------------------------ the read-only BI role
+@contextlib.contextmanager
+def bi_member(target: WarehouseTarget) -> Iterator[WarehouseTarget]:
+    """A login member of bi_reader, as a BI tool would connect; dropped afterwards."""
+    user = f"bi_test_{uuid.uuid4().hex[:8]}"
+    with target.connect(autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("create role {} login password 'bi-test' in role {}").format(
+                sql.Identifier(user), sql.Identifier(BI_ROLE)
+            )
+        )
+    try:
+        yield WarehouseTarget(**{**target.__dict__, "user": user, "password": "bi-test"})
+    finally:
+        with target.connect(autocommit=True) as conn:
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(user)))
+
+
+def tables(target: WarehouseTarget, schema: str) -> list[str]:
+    with target.connect() as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = %s order by 1",
+                (schema,),
+            )
+        ]
+
+
+def denied(target: WarehouseTarget, statement: str | sql.Composable) -> bool:
+    with target.connect() as conn:
+        try:
+            conn.execute(statement)
+        except psycopg.errors.InsufficientPrivilege:
+            return True
+    return False
+
+
+def unreadable_marts(owner: WarehouseTarget, member: WarehouseTarget) -> list[str]:
+    """Marts tables (models and seeds) the member cannot select from."""
+    return [
+        t
+        for t in tables(owner, "marts")
+        if denied(member, sql.SQL("select * from {} limit 1").format(sql.Identifier("marts", t)))
+    ]
+
+
+def readable_elsewhere(owner: WarehouseTarget, member: WarehouseTarget, schema: str) -> list[str]:
+    """Tables of ``schema`` the member CAN select from (should be none)."""
+    found = tables(owner, schema)
+    assert found, f"{schema} has no table: nothing was checked"
+    return [
+        t
+        for t in found
+        if not denied(member, sql.SQL("select * from {} limit 1").format(sql.Identifier(schema, t)))
+    ]
+
+
+def allowed_writes(member: WarehouseTarget) -> list[str]:
+    """The write statements of WRITES the member may run (should be none)."""
+    return [s for s in WRITES if not denied(member, s)]
+
+
+# ------------------------------------------------------------------ personal data
+def consents(row: dict) -> bool:
+    return str(row["consent_public"]).strip().lower() == "true"
+
+
+def hidden_names(roster: Iterable[dict]) -> set[str]:
+    """Full names (lowercase) of non-consenting employees; a name a consenting colleague shares is not."""
+    roster = list(roster)
+    shown = {r["full_name"].strip().lower() for r in roster if consents(r)}
+    hidden = {r["full_name"].strip().lower() for r in roster if not consents(r)}
+    return hidden - shown - {""}
+
+
+def marts_findings(target: WarehouseTarget, roster: Iterable[dict]) -> dict[str, set[str]]:
+    """``{table.column: offending values}``: names without consent, any e-mail, in every marts column."""
+    roster = list(roster)
+    names = hidden_names(roster)
+    emails = {r["email"].strip().lower() for r in roster if r["email"].strip()}
+    assert names and emails
+    found: dict[str, set[str]] = {}
+    with target.connect() as conn:
+        columns = conn.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'marts' order by 1, 2"
+        ).fetchall()
+        assert len({t for t, _ in columns}) >= 15
+        for table, column in columns:
+            values = conn.execute(
+                sql.SQL("select distinct lower(cast({} as text)) from {} where {} is not null").format(
+                    sql.Identifier(column), sql.Identifier("marts", table), sql.Identifier(column)
+                )
+            ).fetchall()
+            for (value,) in values:
+                bad = (
+                    {n for n in names if n in value}
+                    | set(EMAIL.findall(value))
+                    | {e for e in emails if e in value}
+                )
+                if bad:
+                    found.setdefault(f"{table}.{column}", set()).update(bad)
+    return found
+
+
+def report_findings(folder: Path, roster: Iterable[dict]) -> dict[str, list[str]]:
+    """``{file: offending text}``: names without consent, any e-mail, in the report's HTML and CSVs."""
+    names = hidden_names(roster)
+    files = [folder / "index.html", *sorted(folder.glob("*.csv"))]
+    assert (folder / "index.html").is_file() and len(files) > 5
+    found = {}
+    for f in files:
+        text = f.read_text().lower()
+        bad = sorted(n for n in names if n in text) + EMAIL.findall(text)
+        if bad:
+            found[f.name] = bad[:5]
+    return found
