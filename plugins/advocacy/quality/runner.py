@@ -364,10 +364,16 @@ def _describe(target, spec, name, cfg, r, prev) -> str:
 
 def _rows_examples(target, spec, cfg, limit: int = 3) -> str:
     """SUMMARY results carry no rows for SQL checks: fetch a few for the message."""
-    query = cfg.kwargs.get("unexpected_rows_query", "").replace("{batch}", spec.qualified)
+    from psycopg import sql
+
+    # the check's SQL is the catalog's code (never user input); the table is quoted
+    batch = sql.Identifier(spec.schema, spec.table).as_string()
+    query = cfg.kwargs.get("unexpected_rows_query", "").replace("{batch}", batch)
     try:
         with target.connect() as conn:
-            cur = conn.execute(f"select * from ({query}) as offending limit {int(limit)}")
+            cur = conn.execute(
+                sql.SQL("select * from ({}) as offending limit {}").format(sql.SQL(query), sql.Literal(limit))
+            )
             cols = [d.name for d in cur.description]
             rows = cur.fetchall()
     except Exception as exc:  # examples are a courtesy; never mask the failure itself
