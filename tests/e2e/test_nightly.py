@@ -66,6 +66,10 @@ def run(pg_server, tmp_path_factory):
         rc = cli.run_dag(DAY)
         truth = sandbox.company.ground_truth(CLOCK, "all")
         truth["_visible"] = expected.visible(truth, WINDOW_END)
+        # the marts count web sessions up to the report day's end in the programme's zone;
+        # the sessions file written at CLOCK also holds the next night's first hours
+        day_end = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(), load_settings().tz)
+        truth["referrals"] = sandbox.company.ground_truth(day_end.astimezone(dt.UTC))["referrals"]
         yield {"rc": rc, "target": target, "truth": truth, "tmp": tmp, "sandbox": sandbox, "mp": mp}
     mp.undo()
 
