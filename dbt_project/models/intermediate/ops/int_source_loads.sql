@@ -3,13 +3,14 @@
     the staging model that reads each raw table (the platform registry's
     `streams`, plus the roster): the latest extraction, the latest run day,
     the records of that day and of all days. Streams without any record yet
-    (e.g. no deleted post ever) have no row.
+    (e.g. no deleted post ever) have no row. Sums the per-day counts of
+    int_source_loads_daily (incremental).
 #}
 with
 
-unioned as (
+daily as (
 
-    {{ source_streams_union() }}
+    select * from {{ ref('int_source_loads_daily') }}
 
 ),
 
@@ -19,7 +20,7 @@ last_day as (
         source,
         stream,
         max(snapshot_day) as last_interval_start
-    from unioned
+    from daily
     group by source, stream
 
 ),
@@ -27,17 +28,18 @@ last_day as (
 final as (
 
     select
-        unioned.source,
-        unioned.stream,
-        max(unioned.extracted_at) as last_extracted_at,
+        daily.source,
+        daily.stream,
+        max(daily.last_extracted_at) as last_extracted_at,
         last_day.last_interval_start,
-        count(*) filter (where unioned.snapshot_day = last_day.last_interval_start) as records,
-        count(*) as records_total
-    from unioned
+        cast(sum(daily.records) filter (where daily.snapshot_day = last_day.last_interval_start) as bigint)
+            as records,
+        cast(sum(daily.records) as bigint) as records_total
+    from daily
     inner join last_day
-        on unioned.source = last_day.source
-        and unioned.stream = last_day.stream
-    group by unioned.source, unioned.stream, last_day.last_interval_start
+        on daily.source = last_day.source
+        and daily.stream = last_day.stream
+    group by daily.source, daily.stream, last_day.last_interval_start
 
 )
 

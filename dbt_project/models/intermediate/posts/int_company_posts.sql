@@ -5,11 +5,30 @@
     They are the suggested copy and the targets of advocates' reshares; they
     are never advocacy posts themselves (not in fct_posts).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['platform', 'post_id'],
+    pre_hook=["{{ delete_on_full_window() }}"],
+    post_hook=["{{ record_incremental_build() }}"],
+    on_schema_change='append_new_columns'
+) }}
+{%- set w = incremental_window() %}
 with
 
 posts as (
 
-    select * from {{ ref('int_posts_unioned') }}
+    -- incremental (macros/incremental.sql): every occurrence of the posts seen on the days
+    -- the night rebuilds; a company post stays one, so older ones stay as built
+    select occ.*
+    from {{ ref('int_posts_unioned') }} as occ
+    {%- if not w['full'] %}
+    where (occ.platform, occ.post_id) in (
+        select platform, post_id
+        from {{ ref('int_posts_unioned') }}
+        where {{ in_incremental_window('snapshot_day', w) }}
+    )
+    {%- endif %}
 
 ),
 

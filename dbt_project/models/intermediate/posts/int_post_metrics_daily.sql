@@ -4,13 +4,25 @@
     Credited counters: a pure reshare's likes, comments and shares belong to
     the original post, so they are 0 here (its impressions stay as the
     platform reports them); reported_* keep the platform's own values.
+    Incremental by snapshot day (macros/incremental.sql): a night computes
+    only the days it loaded (a post's existence and pure-reshare flag do not
+    change once it is found, so older days stay right).
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook=["{{ delete_incremental_window('day') }}"],
+    post_hook=["{{ record_incremental_build() }}"],
+    indexes=[{'columns': ['platform', 'post_id', 'day']}, {'columns': ['day']}],
+    on_schema_change='append_new_columns'
+) }}
 with
 
 metrics as (
 
     select distinct on (platform, post_id, snapshot_day) *
     from {{ ref('int_post_metrics_unioned') }}
+    where {{ in_incremental_window('snapshot_day') }}
     order by
         platform asc, post_id asc, snapshot_day asc,
         extracted_at desc, source_file desc, source_line desc

@@ -7,12 +7,48 @@
     Deleted: the post's lookup reported it missing on a day after the last
     day any stream returned it (deleted_on = that first day); a post seen
     again later is not deleted.
+    Incremental (macros/incremental.sql): a night recomputes, from all their
+    occurrences, the posts seen or reported missing on the days it rebuilds
+    and the posts whose occurrences reached into those days; delete+insert by
+    platform + post_id.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['platform', 'post_id'],
+    pre_hook=["{{ delete_on_full_window() }}"],
+    post_hook=["{{ record_incremental_build() }}"],
+    on_schema_change='append_new_columns'
+) }}
+{%- set w = incremental_window() %}
 with
+{% if not w['full'] %}
+affected as (
 
+    select platform, post_id
+    from {{ ref('int_posts_unioned') }}
+    where {{ in_incremental_window('snapshot_day', w) }}
+    union
+    select platform, post_id
+    from {{ ref('int_post_errors_unioned') }}
+    where {{ in_incremental_window('snapshot_day', w) }}
+    union
+    -- a replaced day may have lost an occurrence of a post seen up to it or later
+    select platform, post_id
+    from {{ this }}
+    where last_seen_day >= cast({{ dbt.string_literal(w['first']) }} as date)
+
+),
+{% endif %}
 occurrences as (
 
-    select * from {{ ref('int_posts_unioned') }}
+    select occ.*
+    from {{ ref('int_posts_unioned') }} as occ
+    {%- if not w['full'] %}
+    inner join affected
+        on occ.platform = affected.platform
+        and occ.post_id = affected.post_id
+    {%- endif %}
 
 ),
 
@@ -64,6 +100,9 @@ usernames as (
         username
     from {{ ref('int_audience_unioned') }}
     where username is not null
+        {%- if not w['full'] %}
+        and platform_user_id in (select latest.author_platform_user_id from latest)
+        {%- endif %}
     order by platform asc, platform_user_id asc, snapshot_day desc, extracted_at desc
 
 ),

@@ -3,12 +3,43 @@
     that day and their change since the post's previous snapshot (*_delta;
     the first snapshot's delta is its value; a delta is null where a counter
     is null on either day). Deltas may be negative (a like withdrawn).
+    Incremental (macros/incremental.sql): a night recomputes every snapshot
+    of the posts with a snapshot on the days it rebuilt (so the deltas after
+    a replaced day follow it); delete+insert by platform + post_id.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['platform', 'post_id'],
+    pre_hook=["{{ delete_on_full_window() }}"],
+    post_hook=["{{ record_incremental_build() }}"],
+    indexes=[{'columns': ['platform', 'post_id', 'day']}, {'columns': ['day']}],
+    on_schema_change='append_new_columns'
+) }}
+{%- set w = incremental_window() %}
 with
+{% if not w['full'] %}
+affected as (
 
+    select platform, post_id
+    from {{ ref('int_post_metrics_daily') }}
+    where {{ in_incremental_window('day', w) }}
+    union
+    select platform, post_id
+    from {{ this }}
+    where {{ in_incremental_window('day', w) }}
+
+),
+{% endif %}
 daily as (
 
-    select * from {{ ref('int_post_metrics_daily') }}
+    select daily.*
+    from {{ ref('int_post_metrics_daily') }} as daily
+    {%- if not w['full'] %}
+    inner join affected
+        on daily.platform = affected.platform
+        and daily.post_id = affected.post_id
+    {%- endif %}
 
 ),
 

@@ -1,0 +1,135 @@
+{#
+    Incremental builds of the big snapshot models (dbt_project/README.md,
+    "Incremental models"). A nightly build recomputes only the snapshot days
+    that changed since the model's last build:
+
+    * days after the previous build's report date, up to this one's, and
+    * days (re)loaded since the previous build (audit.load_log.loaded_at >
+      its built_at): a rerun or a replay of a past day replaces that day.
+
+    Anything else rebuilds the whole model (the same rows a full refresh
+    gives): the first build, a model built before this bookkeeping existed,
+    or a report date earlier than the previous build's (a past report).
+    Each build of such a model records (model, as_of, built_at) in
+    audit.dbt_incremental_builds (post-hook record_incremental_build).
+#}
+
+{% macro incremental_window() -%}
+    {#- {'full': bool, 'since': 'YYYY-MM-DD' or none, 'days': [...], 'first': ...}: read by the model and its hooks
+        alike (the hooks do not change what it reads, so both see the same window) -#}
+    {%- if not execute or this is none or not is_incremental() or flags.FULL_REFRESH -%}
+        {{ return({'full': true, 'since': none, 'days': []}) }}
+    {%- endif -%}
+    {%- set exists = run_query(
+        "select to_regclass('audit.dbt_incremental_builds') is not null,"
+        " to_regclass('audit.load_log') is not null"
+    ).rows[0] -%}
+    {%- if not exists[0] -%}
+        {{ return({'full': true, 'since': none, 'days': []}) }}
+    {%- endif -%}
+    {%- set last_sql -%}
+        select as_of::text, built_at::text, ({{ as_of_date() }})::text
+        from audit.dbt_incremental_builds
+        where model = {{ dbt.string_literal(this.identifier) }}
+        order by built_at desc
+        limit 1
+    {%- endset -%}
+    {%- set rows = run_query(last_sql).rows -%}
+    {%- if rows | length == 0 or rows[0][2] < rows[0][0] -%}
+        {{ return({'full': true, 'since': none, 'days': []}) }}
+    {%- endif -%}
+    {%- set days = [] -%}
+    {%- if exists[1] -%}
+        {%- set days_sql -%}
+            select distinct interval_start::text
+            from audit.load_log
+            where loaded_at > cast({{ dbt.string_literal(rows[0][1]) }} as timestamptz)
+                and interval_start <= {{ as_of_date() }}
+            order by 1
+        {%- endset -%}
+        {%- for r in run_query(days_sql).rows -%}{%- do days.append(r[0]) -%}{%- endfor -%}
+    {%- endif -%}
+    {#- first: no day before it is rebuilt (days are ISO strings: min is the earliest) -#}
+    {{ return({'full': false, 'since': rows[0][0], 'days': days, 'first': ([rows[0][0]] + days) | min}) }}
+{%- endmacro %}
+
+
+{#- SQL predicate: `column` is a snapshot day the window rebuilds -#}
+{% macro in_incremental_window(column, window=none) -%}
+    {%- set w = window or incremental_window() -%}
+    {%- if w['full'] -%}
+        true
+    {%- else -%}
+        ({{ column }} > cast({{ dbt.string_literal(w['since']) }} as date)
+        {%- if w['days'] %}
+            or {{ column }} in (
+                {%- for d in w['days'] %}cast({{ dbt.string_literal(d) }} as date){{ ", " if not loop.last }}{% endfor -%}
+            )
+        {%- endif %})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre-hook of a model partitioned by `column`: delete the days it is about to rebuild (all of
+    them on a whole rebuild) and any day after the report date -#}
+{% macro delete_incremental_window(column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ in_incremental_window(column) }} or {{ column }} > {{ as_of_date() }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre-hook of a model keyed by post (delete+insert on platform, post_id): on a whole rebuild,
+    start from empty (posts that are gone, e.g. created after an earlier report date, go too) -#}
+{% macro delete_on_full_window() -%}
+    {%- if is_incremental() and incremental_window()['full'] -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- post-hook: remember this build's report date and time for the next build's window -#}
+{% macro record_incremental_build() -%}
+    create table if not exists audit.dbt_incremental_builds (
+        model text not null,
+        as_of date not null,
+        built_at timestamptz not null default now()
+    );
+    insert into audit.dbt_incremental_builds (model, as_of)
+    values ({{ dbt.string_literal(this.identifier) }}, {{ as_of_date() }})
+{%- endmacro %}
+
+
+{#-
+    Data tests on day-partitioned relations (staging views over raw, the
+    incremental models) look at the report date's recent days only: the rows
+    a night can add or replace. Older days were tested on their own night;
+    the marts' gate (Great Expectations) still reads whole marts. A test with
+    its own `where` keeps it; var('test_all_days', false) = true tests every
+    day (e.g. after a replay of old days).
+-#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- set day_column = none -%}
+    {%- if not where and not var('test_all_days', false) and execute and relation.identifier is defined -%}
+        {%- set by_name = {
+            'int_posts_unioned': 'snapshot_day', 'int_post_metrics_unioned': 'snapshot_day',
+            'int_post_metrics_daily': 'day', 'fct_post_engagement_daily': 'day'} -%}
+        {%- if relation.identifier in by_name -%}
+            {%- set day_column = by_name[relation.identifier] -%}
+        {%- elif relation.identifier.startswith('stg_') and relation.schema == 'staging' -%}
+            {%- set cols = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+            {%- if 'snapshot_day' in cols -%}{%- set day_column = 'snapshot_day' -%}{%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if where -%}
+        (select * from {{ relation }} where {{ where }}) dbt_subquery
+    {%- elif day_column -%}
+        {#- no alias: some generic tests alias their model themselves (PostgreSQL >= 16) -#}
+        (select * from {{ relation }}
+         where {{ day_column }} >= {{ as_of_date() }} - {{ var('test_recent_days', 3) }})
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,37 @@
+{#
+    Per source, stream and run day up to the report date: records and the
+    latest extraction, from the staging model that reads each raw table (the
+    platform registry's `streams`, plus the roster). Incremental by run day
+    (macros/incremental.sql), so int_source_loads does not count every raw
+    row again each night.
+#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook=["{{ delete_incremental_window('snapshot_day') }}"],
+    post_hook=["{{ record_incremental_build() }}"],
+    on_schema_change='append_new_columns'
+) }}
+with
+
+unioned as (
+
+    {{ source_streams_union() }}
+
+),
+
+final as (
+
+    select
+        source,
+        stream,
+        snapshot_day,
+        max(extracted_at) as last_extracted_at,
+        count(*) as records
+    from unioned
+    where {{ in_incremental_window('snapshot_day') }}
+    group by source, stream, snapshot_day
+
+)
+
+select * from final
