@@ -71,18 +71,23 @@ suggested_copy as (
 
 identified as (
 
+    -- two equi-joins, one per kind of account key (a platform has one kind, a handle one
+    -- employee), instead of one join on "username = handle or user_id = handle": the OR
+    -- forced a nested loop over every post x every account
     select
         posts.*,
-        accounts.employee_id,
+        coalesce(by_username.employee_id, by_user_id.employee_id) as employee_id,
         cast(posts.created_at at time zone 'UTC' as date) as created_date_utc,
         {{ normalise_text('posts.post_text') }} as normalised_text
     from posts
-    left join accounts
-        on posts.platform = accounts.platform
-        and (
-            (accounts.author_key = 'username' and posts.author_username = accounts.handle)
-            or (accounts.author_key = 'user_id' and posts.author_platform_user_id = accounts.handle)
-        )
+    left join accounts as by_username
+        on posts.platform = by_username.platform
+        and by_username.author_key = 'username'
+        and posts.author_username = by_username.handle
+    left join accounts as by_user_id
+        on posts.platform = by_user_id.platform
+        and by_user_id.author_key = 'user_id'
+        and posts.author_platform_user_id = by_user_id.handle
 
 ),
 

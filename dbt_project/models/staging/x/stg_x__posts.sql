@@ -11,39 +11,6 @@ source as (
 
 ),
 
-referenced as (
-
-    -- the retweeted / quoted / replied-to post of each occurrence, with its
-    -- author when the connector resolved it from the response's includes
-    select
-        source._landing_file,
-        source._line_no,
-        max(refs.ref ->> 'id') filter (where refs.ref ->> 'type' = 'retweeted') as retweeted_id,
-        max(refs.ref ->> 'id') filter (where refs.ref ->> 'type' = 'quoted') as quoted_id,
-        max(refs.ref ->> 'id') filter (where refs.ref ->> 'type' = 'replied_to') as replied_to_id,
-        max(authors.ref ->> 'author_username') filter (where authors.ref ->> 'type' = 'retweeted')
-            as retweeted_author,
-        max(authors.ref ->> 'author_username') filter (where authors.ref ->> 'type' = 'quoted')
-            as quoted_author,
-        max(authors.ref ->> 'author_username') filter (where authors.ref ->> 'type' = 'replied_to')
-            as replied_to_author,
-        -- X prints a retweet as "RT @author: ..." even when includes lack the author
-        max(substring(source.record ->> 'text' from '^RT @([A-Za-z0-9_]+):')) as retweet_text_author
-    from source
-    -- functions in from are lateral: they read the row of `source`
-    cross join
-        jsonb_array_elements(
-            {{ jsonb_array_or_empty("source.record -> 'referenced_tweets'") }}
-        ) as refs (ref)
-    left join
-        jsonb_array_elements(
-            {{ jsonb_array_or_empty("source.record -> '_referenced'") }}
-        ) as authors (ref)
-        on refs.ref ->> 'id' = authors.ref ->> 'id' and refs.ref ->> 'type' = authors.ref ->> 'type'
-    group by source._landing_file, source._line_no
-
-),
-
 renamed as (
 
     select
@@ -92,9 +59,34 @@ renamed as (
         source._line_no as source_line
 
     from source
-    left join referenced
-        on source._landing_file = referenced._landing_file
-        and source._line_no = referenced._line_no
+    -- the retweeted / quoted / replied-to post of each occurrence, with its author when the
+    -- connector resolved it from the response's includes; lateral (one raw row at a time),
+    -- so a filter on the run day reaches the raw table's index
+    left join lateral (
+        select
+            max(r.ref ->> 'id') filter (where r.ref ->> 'type' = 'retweeted') as retweeted_id,
+            max(r.ref ->> 'id') filter (where r.ref ->> 'type' = 'quoted') as quoted_id,
+            max(r.ref ->> 'id') filter (where r.ref ->> 'type' = 'replied_to') as replied_to_id,
+            max(a.ref ->> 'author_username') filter (where a.ref ->> 'type' = 'retweeted')
+                as retweeted_author,
+            max(a.ref ->> 'author_username') filter (where a.ref ->> 'type' = 'quoted')
+                as quoted_author,
+            max(a.ref ->> 'author_username') filter (where a.ref ->> 'type' = 'replied_to')
+                as replied_to_author,
+            -- X prints a retweet as "RT @author: ..." even when includes lack the author (the
+            -- filter names r so the aggregate is this level's, not the outer query's)
+            max(substring(source.record ->> 'text' from '^RT @([A-Za-z0-9_]+):')) filter (where r.ref is not null)
+                as retweet_text_author
+        from
+            jsonb_array_elements(
+                {{ jsonb_array_or_empty("source.record -> 'referenced_tweets'") }}
+            ) as r (ref)
+        left join
+            jsonb_array_elements(
+                {{ jsonb_array_or_empty("source.record -> '_referenced'") }}
+            ) as a (ref)
+            on r.ref ->> 'id' = a.ref ->> 'id' and r.ref ->> 'type' = a.ref ->> 'type'
+    ) as referenced on true
 
 )
 
