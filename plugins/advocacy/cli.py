@@ -7,6 +7,7 @@ advocacy sandbox serve          the platform sandbox on loopback
 advocacy warehouse url|start    the warehouse in use (password masked)
 advocacy replay --from D --to D rebuild raw from the landing files alone
 advocacy report --date D        rebuild and publish the report for a past day
+advocacy bench [--size small|large|N] [--out F.json]  time and measure every stage at a size
 """
 
 from __future__ import annotations
@@ -290,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     when.add_argument("--from", dest="start", type=_month_start, help="YYYY-MM: first month of a range")
     rep.add_argument("--to", dest="end", type=_month_start, help="YYYY-MM: last month of the range")
     rep.set_defaults(func=cmd_report)
+
+    from advocacy import bench
+
+    b = bench.add_arguments(sub.add_parser("bench", help="time and measure the pipeline at a company size"))
+    b.set_defaults(func=bench.main_bench)
 
     from advocacy import utm
 
