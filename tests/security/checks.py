@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import re
 import uuid
 from collections.abc import Iterable, Iterator
@@ -99,17 +100,45 @@ def consents(row: dict) -> bool:
 def hidden_names(roster: Iterable[dict]) -> set[str]:
     """Full names (lowercase) of non-consenting employees; a name a consenting colleague shares is not."""
     roster = list(roster)
-    shown = {r["full_name"].strip().lower() for r in roster if consents(r)}
     hidden = {r["full_name"].strip().lower() for r in roster if not consents(r)}
-    return hidden - shown - {""}
+    return hidden - shown_names(roster) - {""}
+
+
+def shown_names(roster: Iterable[dict]) -> set[str]:
+    return {r["full_name"].strip().lower() for r in roster if consents(r)} - {""}
+
+
+class NameScan:
+    """Finds non-consenting employees' names in lowercase text, as whole words.
+
+    Consenting employees' names are blanked first: a one-word name such as
+    'zoe' (non-consenting) inside 'zoe smith' (consenting, so shown) is no leak.
+    """
+
+    def __init__(self, roster: Iterable[dict]):
+        roster = list(roster)
+        self.hidden = hidden_names(roster)
+        self.shown = sorted(shown_names(roster), key=len, reverse=True)
+        self._any = re.compile(
+            r"(?<!\w)(?:"
+            + "|".join(re.escape(n) for n in sorted(self.hidden, key=len, reverse=True))
+            + r")(?!\w)"
+        )
+
+    def __call__(self, text: str) -> set[str]:
+        if not self._any.search(text):
+            return set()
+        for name in self.shown:
+            text = text.replace(name, " ")
+        return set(self._any.findall(text))
 
 
 def marts_findings(target: WarehouseTarget, roster: Iterable[dict]) -> dict[str, set[str]]:
     """``{table.column: offending values}``: names without consent, any e-mail, in every marts column."""
     roster = list(roster)
-    names = hidden_names(roster)
+    names = NameScan(roster)
     emails = {r["email"].strip().lower() for r in roster if r["email"].strip()}
-    assert names and emails
+    assert names.hidden and emails
     found: dict[str, set[str]] = {}
     with target.connect() as conn:
         columns = conn.execute(
@@ -124,11 +153,7 @@ def marts_findings(target: WarehouseTarget, roster: Iterable[dict]) -> dict[str,
                 )
             ).fetchall()
             for (value,) in values:
-                bad = (
-                    {n for n in names if n in value}
-                    | set(EMAIL.findall(value))
-                    | {e for e in emails if e in value}
-                )
+                bad = names(value) | set(EMAIL.findall(value)) | {e for e in emails if e in value}
                 if bad:
                     found.setdefault(f"{table}.{column}", set()).update(bad)
     return found
@@ -136,13 +161,13 @@ def marts_findings(target: WarehouseTarget, roster: Iterable[dict]) -> dict[str,
 
 def report_findings(folder: Path, roster: Iterable[dict]) -> dict[str, list[str]]:
     """``{file: offending text}``: names without consent, any e-mail, in the report's HTML and CSVs."""
-    names = hidden_names(roster)
+    names = NameScan(roster)
     files = [folder / "index.html", *sorted(folder.glob("*.csv"))]
     assert (folder / "index.html").is_file() and len(files) > 5
     found = {}
     for f in files:
-        text = f.read_text().lower()
-        bad = sorted(n for n in names if n in text) + EMAIL.findall(text)
+        text = html.unescape(f.read_text()).lower()  # O&#x27;Brien is O'Brien
+        bad = sorted(names(text)) + EMAIL.findall(text)
         if bad:
             found[f.name] = bad[:5]
     return found

@@ -128,3 +128,15 @@ def test_the_privacy_scans_catch_a_leak(built):
             conn.execute("drop table marts.leak_probe")
             conn.commit()
     assert found == {"leak_probe.note": {"bob builder", "cleo@northwind.example"}}
+
+
+def test_a_shared_first_name_is_no_leak():
+    roster = [
+        {"full_name": "Zoe", "consent_public": "false"},
+        {"full_name": "Zoe Smith", "consent_public": "true"},
+        {"full_name": "Bob Builder", "consent_public": "false"},
+    ]
+    scan = checks.NameScan(roster)
+    assert scan("top: zoe smith, 12 posts") == set()
+    assert scan("zoe; zoe smith") == {"zoe"}
+    assert scan("bob builder") == {"bob builder"} and scan("bob builders") == set()
