@@ -37,35 +37,76 @@ def manifest_matches(dbt_vars: dict) -> bool:
     return MANIFEST.exists() and MANIFEST_VARS.exists() and MANIFEST_VARS.read_text() == parse_vars(dbt_vars)
 
 
-def dbt_task_group(group_id: str, dbt_vars: dict, **kwargs):
+#: How the DAG runs dbt: ``build`` (default) = one Cosmos ``dbt build`` task for the whole
+#: project; ``model`` = one Cosmos task per model (with its tests). dbt skips everything
+#: downstream of a failed model or test either way; per-model tasks add Airflow-level
+#: visibility and retries at ~3-5 s of dbt start-up each (about 60 tasks with four platforms).
+DBT_TASKS_ENV = "ADVOCACY_DBT_TASKS"
+
+
+def _profile_config():
+    from cosmos import ProfileConfig
+    from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+    return ProfileConfig(
+        profile_name="advocacy",
+        target_name="airflow",
+        profile_mapping=PostgresUserPasswordProfileMapping(
+            conn_id="advocacy_warehouse", profile_args={"schema": "staging", "threads": 2}
+        ),
+    )
+
+
+# dbt failures are data or code problems; one quick retry covers a dropped connection.
+DBT_RETRY_ARGS = {**DEFAULT_ARGS, "retries": 1, "retry_delay": dt.timedelta(seconds=30)}
+DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def dbt_task_group(group_id: str, dbt_vars: dict, *, mode: str | None = None, **kwargs):
     """dbt build of the whole project as an Airflow task group, through astronomer-cosmos.
 
-    Each model runs with its tests (TestBehavior.BUILD), so a failing test stops
-    everything downstream of that model. The profile comes from the
-    ``advocacy_warehouse`` connection. The manifest (``dbt parse``) is used
-    when it was parsed with these settings (``advocacy`` commands parse it before a
-    run): it keeps DAG parsing fast. Otherwise Cosmos lists the project with ``dbt ls``.
+    ``mode`` (default: env ``ADVOCACY_DBT_TASKS``, else ``build``): ``build`` runs one
+    ``dbt build`` task (``<group_id>.build``); ``model`` renders one task per model
+    (TestBehavior.BUILD), from the manifest (``dbt parse``) when it was parsed with these
+    settings (``advocacy`` commands parse it before a run; it keeps DAG parsing fast),
+    otherwise Cosmos lists the project with ``dbt ls``. Either way a failing test stops
+    everything downstream of its model. The profile comes from the ``advocacy_warehouse``
+    connection.
     """
-    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
-    from cosmos.profiles import PostgresUserPasswordProfileMapping
+    mode = mode or os.environ.get(DBT_TASKS_ENV, "build")
+    if mode not in ("build", "model"):
+        raise ValueError(f"{DBT_TASKS_ENV}={mode!r}: use 'build' (one dbt build task) or 'model'")
+    from cosmos.constants import InvocationMode
+
+    if mode == "build":
+        from airflow.sdk import TaskGroup
+        from cosmos.operators.local import DbtBuildLocalOperator
+
+        with TaskGroup(group_id=group_id, tooltip="dbt build: staging, intermediate, marts") as group:
+            DbtBuildLocalOperator(
+                task_id="build",
+                project_dir=str(DBT_PROJECT),
+                profile_config=_profile_config(),
+                vars=dbt_vars,
+                env=DBT_ENV,
+                append_env=True,
+                install_deps=False,
+                invocation_mode=InvocationMode.DBT_RUNNER,
+                emit_datasets=False,
+                **DBT_RETRY_ARGS,
+            )
+        return group
+
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import LoadMode, TestBehavior
 
     manifest = MANIFEST if manifest_matches(dbt_vars) else None
     return DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
-            DBT_PROJECT,
-            manifest_path=manifest,
-            dbt_vars=dbt_vars,
-            env_vars={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+            DBT_PROJECT, manifest_path=manifest, dbt_vars=dbt_vars, env_vars=DBT_ENV
         ),
-        profile_config=ProfileConfig(
-            profile_name="advocacy",
-            target_name="airflow",
-            profile_mapping=PostgresUserPasswordProfileMapping(
-                conn_id="advocacy_warehouse", profile_args={"schema": "staging", "threads": 2}
-            ),
-        ),
+        profile_config=_profile_config(),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS,
@@ -76,7 +117,6 @@ def dbt_task_group(group_id: str, dbt_vars: dict, **kwargs):
             emit_datasets=False,
         ),
         operator_args={"install_deps": False},
-        # dbt failures are data or code problems; one quick retry covers a dropped connection.
-        default_args={**DEFAULT_ARGS, "retries": 1, "retry_delay": dt.timedelta(seconds=30)},
+        default_args=DBT_RETRY_ARGS,
         **kwargs,
     )
