@@ -64,6 +64,7 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -309,7 +310,9 @@ class SandboxServer:
                     return queue.pop(0)
         return None
 
-    def _random_fault(self, key: str, method: str, raw_path: str) -> str | None:
+    def _random_fault(self, key: str, method: str, raw_path: str, applies) -> str | None:
+        """The fault for this request in random mode: drawn only among the faults that apply to it
+        (``applies(name)``), so the rate is what ``fault_rate`` says on every endpoint."""
         if self.fault_rate <= 0.0:
             return None
         if self.fault_endpoints is not None and not {key, key.split(".", 1)[0]} & self.fault_endpoints:
@@ -321,7 +324,26 @@ class SandboxServer:
         digest = hashlib.sha256(f"{self.fault_seed}|{method}|{raw_path}|{n}".encode()).digest()
         if int.from_bytes(digest[:8], "big") / 2**64 >= self.fault_rate:
             return None
-        return self.random_faults[int.from_bytes(digest[8:12], "big") % len(self.random_faults)]
+        candidates = [f for f in self.random_faults if applies(f)]
+        if not candidates:
+            return None
+        return candidates[int.from_bytes(digest[8:12], "big") % len(candidates)]
+
+    def _applies(self, fault: str, platform: Platform, route, request: Request) -> bool:
+        """Whether ``fault`` can happen to this request (the paging faults need a listing page)."""
+        if fault not in ("short_page", "repeat_page"):
+            return True
+        listing = self._listing_key(platform, route, request)
+        if listing is None:
+            return False
+        if fault == "short_page":
+            sizes = [request.query.get(n, "") for n in platform.page_size_params]
+            return any(v.isdigit() and max(1, int(int(v) * SHORT_PAGE_SHARE)) < int(v) for v in sizes)
+        if platform.first_page(request.query):
+            return False
+        with self._lock:
+            pages = self._listing_pages.get(listing) or [None, None]
+        return (pages[1] if pages[1] != request.query else pages[0]) is not None
 
     def _listing_key(self, platform: Platform, route, request: Request) -> tuple | None:
         if route.endpoint not in platform.paged_endpoints:
@@ -449,7 +471,12 @@ class SandboxServer:
                         return reply, key
                 fault = self._pop_fault(key) if self._faults else None
                 if fault is None:
-                    fault = self._random_fault(key, method, raw_path)
+                    fault = self._random_fault(
+                        key,
+                        method,
+                        raw_path,
+                        partial(self._applies, platform=platform, route=route, request=request),
+                    )
                 reply = self._serve_fault(fault, platform, route, request) if fault else None
                 if reply is None:
                     reply = platform.handle(route, request)
