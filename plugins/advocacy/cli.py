@@ -112,6 +112,9 @@ def run_dag(day: dt.date) -> int:
     """Run one DAG run for ``day`` with real Airflow (``airflow dags test``)."""
     airflow_env()
     ensure_airflow_db()
+    from advocacy.pools import ensure_pools
+
+    ensure_pools()  # each platform's pool, as the settings size it (a scheduler on this home obeys them)
     ensure_dbt_manifest()
     _step(f"running DAG {DAG_ID} for {day} (Airflow task logs follow)")
     return _airflow("dags", "test", DAG_ID, day.isoformat(), check=False)
