@@ -538,14 +538,17 @@ def stage_dag_parse(state: dict) -> dict:
     import airflow  # noqa: F401 (imported first: its own start-up is not the DAG file's parse time)
     from airflow.dag_processing.dagbag import DagBag
 
-    out = {}
+    out, warm = {}, {}
     for path in sorted((cli.REPO / "dags").glob("*.py")):
-        started = time.perf_counter()
-        bag = DagBag(dag_folder=str(path))
-        out[path.name] = round(time.perf_counter() - started, 3)
+        # first parse: what a fresh dag-processor child pays (the DAG's lazy imports, e.g. Cosmos);
+        # second: the same file again in the same process, imports done
+        for seconds in (out, warm):
+            started = time.perf_counter()
+            bag = DagBag(dag_folder=str(path))
+            seconds[path.name] = round(time.perf_counter() - started, 3)
         if bag.import_errors:
             raise RuntimeError(f"{path.name}: {bag.import_errors}")
-    return {"rows": len(out), "per_file_seconds": out, "manifest": manifest}
+    return {"rows": len(out), "per_file_seconds": out, "per_file_seconds_warm": warm, "manifest": manifest}
 
 
 STAGES = {
@@ -762,6 +765,7 @@ def summarise(state: dict, stages: dict) -> dict:
             stages[s]["peak_rss_mb"] for s in ("load_history", "extract_x", "load_delta")
         ),
         "dag_parse_seconds": parse,
+        "dag_parse_seconds_warm": stages["dag_parse"].get("per_file_seconds_warm"),
         "nightly_seconds": nightly,
         "slowest_nightly_stage": max(NIGHTLY_STAGES, key=lambda s: stages[s]["seconds"]),
     }
@@ -805,7 +809,8 @@ def table(result: dict) -> str:
         f"peak RSS extract+load (MB):        {r['extract_load_peak_rss_mb']}   met: {met['rss']}",
         f"incremental / full-refresh build:  {r['incremental_vs_full_refresh']}"
         f" (marts identical: {r['marts_identical']})   met: {met['incremental']}",
-        f"DAG parse seconds per file:        {r['dag_parse_seconds']}   met: {met['dag_parse']}",
+        f"DAG parse seconds per file:        {r['dag_parse_seconds']} (again: {r['dag_parse_seconds_warm']})"
+        f"   met: {met['dag_parse']}",
         f"nightly end to end (s):            {r['nightly_seconds']}   met: {met['nightly']}",
     ]
     return "\n".join(lines)

@@ -3,15 +3,17 @@
     that day and their change since the post's previous snapshot (*_delta;
     the first snapshot's delta is its value; a delta is null where a counter
     is null on either day). Deltas may be negative (a like withdrawn).
-    Incremental (macros/incremental.sql): a night recomputes every snapshot
-    of the posts with a snapshot on the days it rebuilt (so the deltas after
-    a replaced day follow it); delete+insert by platform + post_id.
+    Incremental (macros/incremental.sql): a night recomputes the snapshots
+    from the window's first day on of the posts with a snapshot in the window
+    (each with its previous snapshot, for the deltas; later days follow a
+    replaced one); the window's days are deleted first (pre-hook), the rest
+    delete+insert by platform + post_id + day.
 #}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key=['platform', 'post_id'],
-    pre_hook=["{{ delete_on_full_window() }}"],
+    unique_key=['platform', 'post_id', 'day'],
+    pre_hook=["{{ delete_incremental_window('day') }}"],
     post_hook=["{{ record_incremental_build() }}"],
     indexes=[{'columns': ['platform', 'post_id', 'day']}, {'columns': ['day']}],
     on_schema_change='append_new_columns'
@@ -21,28 +23,43 @@ with
 {% if not w['full'] %}
 affected as (
 
-    select platform, post_id
+    select distinct platform, post_id
     from {{ ref('int_post_metrics_daily') }}
-    where {{ in_incremental_window('day', w) }}
-    union
-    select platform, post_id
-    from {{ this }}
     where {{ in_incremental_window('day', w) }}
 
 ),
-{% endif %}
-daily as (
+
+post_rows as (
 
     select daily.*
     from {{ ref('int_post_metrics_daily') }} as daily
-    {%- if not w['full'] %}
     inner join affected
         on daily.platform = affected.platform
         and daily.post_id = affected.post_id
-    {%- endif %}
 
 ),
 
+daily as (
+
+    select * from post_rows
+    where day >= cast({{ dbt.string_literal(w['first']) }} as date)
+    union all
+    -- each post's snapshot before them: the previous values of the first recomputed day
+    select * from (
+        select distinct on (platform, post_id) *
+        from post_rows
+        where day < cast({{ dbt.string_literal(w['first']) }} as date)
+        order by platform, post_id, day desc
+    ) as previous_snapshot
+
+),
+{% else %}
+daily as (
+
+    select * from {{ ref('int_post_metrics_daily') }}
+
+),
+{% endif %}
 with_previous as (
 
     select
@@ -79,3 +96,6 @@ final as (
 )
 
 select * from final
+{%- if not w['full'] %}
+where day >= cast({{ dbt.string_literal(w['first']) }} as date)
+{%- endif %}
