@@ -34,11 +34,24 @@ ALLOWED = {
 }
 
 
+def _is_text(node: ast.expr) -> bool:
+    """A str literal / f-string, or a + of them (psycopg.sql objects are not text)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_text(node.left) or _is_text(node.right)
+    return False
+
+
 def _formatted(node: ast.expr) -> bool:
     if isinstance(node, ast.JoinedStr):
         return any(isinstance(v, ast.FormattedValue) for v in node.values)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod | ast.Add):
-        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _is_text(node.left)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_text(node.left) or _is_text(node.right)  # Composed + sql.SQL(...) is composition
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -79,5 +92,7 @@ def test_the_scan_finds_formatted_sql(tmp_path):
         "    conn.execute('select * from t where name = %s', (name,))\n"  # parameterised: fine
         "    conn.execute(sql.SQL('select * from {}').format(sql.Identifier(name)))\n"  # composed: fine
         "    conn.execute(f'select 1')\n"  # no interpolation: fine
+        "    conn.execute(begin + sql.SQL('delete from {}').format(sql.Identifier(name)))\n"  # composed
+        "    conn.execute('select 1 from t where a = ' + str(name))\n"
     )
-    assert [line for _, line, _ in string_formatted_sql(tmp_path)] == [2, 3, 4, 5]
+    assert sorted(line for _, line, _ in string_formatted_sql(tmp_path)) == [2, 3, 4, 5, 10]
