@@ -193,6 +193,32 @@ def _rows(f: landing.LandedFile, spec: StreamSpec):
         yield (interval, extracted, path, line_no, key, rtime, line)
 
 
+def _escape(value: str) -> str:
+    """COPY text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def _copy_blocks(f: landing.LandedFile, spec: StreamSpec, rows: int = 2000):
+    """``_rows`` rendered as COPY text, ``rows`` lines a block: formatting the line ourselves
+    (one f-string, the JSON escaped once) instead of psycopg's write_row per value was half of
+    the loader's Python time at a year of history."""
+    prefix = f"{f.interval_start.isoformat()}\t{f.extracted_at.isoformat()}\t{_escape(f.path)}\t"
+    block = []
+    for _, _, _, line_no, key, rtime, line in _rows(f, spec):
+        k = "\\N" if key is None else _escape(key)
+        t = "\\N" if rtime is None else rtime.isoformat()
+        block.append(f"{prefix}{line_no}\t{k}\t{t}\t{_escape(line)}\n")
+        if len(block) >= rows:
+            yield "".join(block).encode()
+            block = []
+    if block:
+        yield "".join(block).encode()
+
+
 # Per process: one connection per warehouse and the tables whose DDL already ran, so a night
 # of small files does not pay a connection and four DDL statements per file (at 500 rows a
 # file that overhead was most of the load time)
@@ -265,9 +291,9 @@ def _load_file(target: WarehouseTarget, f: landing.LandedFile, spec: StreamSpec)
     )
     n = 0
     with cur.copy(copy_sql) as copy:
-        for row in _rows(f, spec):
-            copy.write_row(row)
-            n += 1
+        for block in _copy_blocks(f, spec):
+            copy.write(block)
+            n += block.count(b"\n")
     seconds = time.perf_counter() - started
     values = (f.source, f.stream, f.interval_start, f.path, n, replaced, seconds)
     cur.execute(
