@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from advocacy import cli
-from advocacy.sandbox.server import airflow_connections, running_sandbox
+from advocacy.sandbox.server import running_sandbox
 from advocacy.settings import DEMO_SETTINGS, load_settings
 from advocacy.warehouse import WarehouseTarget
 from psycopg import sql
@@ -32,31 +32,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DAY = dt.date(2026, 11, 22)
 CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
-# Fake credentials nothing else in the run could produce by chance.
-TOKENS = {
-    "x": "canaryXtok-7f3a9c21e5d4",
-    "graph": "canaryGraphTok-4b8d0e6f1932",
-    "linkedin": "canaryLiTok-9e2c5a7d03b8",
-}
-# The sandbox's advocates' member tokens (extra.member_tokens of the connections).
-MEMBER_TOKEN = re.compile(r"sandbox-(?:fb|li)-member-[0-9A-Za-z:_-]+")
 PLATFORMS = {"x", "facebook", "instagram", "linkedin"}  # all enabled in the demo programme
-CONNECTION_TOKEN = {  # env var of each connection -> its token
-    "AIRFLOW_CONN_X_API": TOKENS["x"],
-    "AIRFLOW_CONN_FACEBOOK_GRAPH": TOKENS["graph"],
-    "AIRFLOW_CONN_INSTAGRAM_GRAPH": TOKENS["graph"],
-    "AIRFLOW_CONN_LINKEDIN_API": TOKENS["linkedin"],
-}
-
-
-def _connections(sandbox) -> dict[str, str]:
-    """The sandbox's connections with the custom tokens (airflow_connections gives the defaults)."""
-    out = {}
-    for name, value in airflow_connections(sandbox).items():
-        conn = json.loads(value)
-        conn["password"] = CONNECTION_TOKEN[name]
-        out[name] = json.dumps(conn)
-    return out
+TOKENS = checks.TOKENS
 
 
 @contextlib.contextmanager
@@ -104,7 +81,7 @@ def run(pg_server, tmp_path_factory):
     with running_sandbox(
         now=CLOCK, roster_path=str(tmp / "roster.csv"), bearer_token=TOKENS["x"], tokens=TOKENS
     ) as sandbox:
-        connections = _connections(sandbox)
+        connections = checks.sandbox_connections(sandbox)
         for env, value in connections.items():
             mp.setenv(env, value)
         member_tokens = set()
@@ -133,7 +110,7 @@ def test_the_run_succeeds_on_every_platform(run):
         platforms = {r[0] for r in conn.execute("select distinct platform from marts.fct_posts")}
     assert platforms == set(PLATFORMS)  # every token was used (none of them was refused)
     assert len(run["member_tokens"]) > 5
-    assert all(MEMBER_TOKEN.fullmatch(t) for t in run["member_tokens"])
+    assert all(checks.MEMBER_TOKEN.fullmatch(t) for t in run["member_tokens"])
 
 
 # ------------------------------------------------------------------ 3. credentials never leak
@@ -141,17 +118,11 @@ def _secrets(run) -> list[str]:
     return [*TOKENS.values(), *sorted(run["member_tokens"])]
 
 
-def _leaks(text: str, secrets: list[str]) -> list[str]:
-    found = [s for s in secrets if s in text]
-    found += MEMBER_TOKEN.findall(text)  # also member tokens of advocates not in the connection
-    return sorted(set(found))
-
-
 def _files_with_secrets(root: Path, secrets: list[str]) -> dict[str, list[str]]:
     out = {}
     for path in root.rglob("*"):
         if path.is_file():
-            leaks = _leaks(path.read_text(errors="replace"), secrets)
+            leaks = checks.leaks(path.read_text(errors="replace"), secrets)
             if leaks:
                 out[str(path.relative_to(root))] = leaks[:3]
     return out
@@ -163,7 +134,7 @@ def test_tokens_are_in_no_airflow_task_log(run):
     assert len(output) > 20_000
     for platform in PLATFORMS:
         assert re.search(rf"\bextract_{platform}\b", output), platform
-    assert _leaks(output, _secrets(run)) == []
+    assert checks.leaks(output, _secrets(run)) == []
     # and any task log file Airflow wrote under its home
     logs = Path(os.environ["AIRFLOW_HOME"]) / "logs"
     assert _files_with_secrets(logs, _secrets(run)) == {}
@@ -191,7 +162,7 @@ def test_tokens_are_in_no_warehouse_table(run):
                     sql.Identifier(schema, table)
                 )
             ).fetchone()[0]
-            found = _leaks(text, secrets)
+            found = checks.leaks(text, secrets)
             if found:
                 leaks[f"{schema}.{table}"] = found[:3]
     assert leaks == {}
