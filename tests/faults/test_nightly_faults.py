@@ -33,6 +33,9 @@ WINDOW_END = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 PLATFORMS = ("x", "facebook", "instagram", "linkedin")
 FAULT_RATE = 0.05  # one request in twenty fails in some way: a bad night, not a dead API
 FAULT_SEED = 7
+# listing pages are a tenth of the requests (LinkedIn's analytics calls are most of them): the
+# paging faults weigh more, so that a night also sees short (and maybe repeated) pages
+FAULTS = (*TRANSIENT_FAULTS, *("short_page", "repeat_page") * 4)
 #: short waits so the run stays quick: the client gives up on a read after 2 s (the sandbox's
 #: read-timeout fault stalls 3 s), backs off 0.2 s doubling, and X's 429 resets in 1 s
 CLIENT_EXTRA = {
@@ -85,7 +88,7 @@ def night(pg_server, tmp_path_factory):
             mp.setenv(env, json.dumps(conn))
         cli.write_demo_files(sandbox.company, load_settings(), CLOCK)
         cli.use_warehouse()
-        sandbox.set_fault_rate(FAULT_RATE, FAULT_SEED)
+        sandbox.set_fault_rate(FAULT_RATE, FAULT_SEED, FAULTS)
         started = time.monotonic()
         rc = cli.run_dag(DAY)
         seconds = time.monotonic() - started
@@ -153,8 +156,9 @@ def test_the_night_with_faults_succeeds(night):
     assert night["rc"] == 0
     faults = night["stats"]["faults"]
     assert night["stats"]["total_faults"] > 50
-    assert set(faults) <= set(TRANSIENT_FAULTS)
-    assert len(faults) >= 8, faults  # nearly every kind was served, paging ones included
+    # every kind; a repeated page needs a listing's second page or later, of which a night has only
+    # a few dozen, so it may not come up (test_connector_faults.py covers it on every platform)
+    assert set(TRANSIENT_FAULTS) - {"repeat_page"} <= set(faults), faults
     assert (night["tmp"] / "reports" / DAY.isoformat() / "index.html").is_file()
 
 
