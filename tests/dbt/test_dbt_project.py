@@ -514,7 +514,8 @@ def test_leaderboard(q):
 def test_earned_media(q):
     rows = q(
         "select month, platform, impressions, referral_sessions, cpm, cpc, earned_media_value "
-        "from marts.kpi_earned_media_monthly where platform in ('ALL', 'x', 'linkedin') order by month, platform"
+        "from marts.kpi_earned_media_monthly where platform in ('ALL', 'x', 'linkedin')"
+        " order by month, platform"
     )
     assert rows == [
         # x: 300 / 1000 * 6.5 = 1.95
@@ -698,13 +699,25 @@ def test_empty_file_sources_build(past, pg_server, tmp_path_factory):
         conn.commit()
     runner = Dbt(target, tmp_path_factory.mktemp("dbt_empty"))
     runner(
-        "build", "--select", "stg_web__sessions+", "stg_self_report__activity+", "--exclude", "fct_source_freshness+",
+        "build", "--select", "stg_web__sessions+", "stg_self_report__activity+",
+        "--exclude", "fct_source_freshness+",
         vars={**_dbt_vars(), "as_of_date": "2026-03-01"},
     )  # fmt: skip
-    assert past("select distinct sessions, conversions, lift from marts.kpi_referrals_monthly") == [(0, 0, None)]
+    referrals = past("select distinct sessions, conversions, lift from marts.kpi_referrals_monthly")
+    assert referrals == [(0, 0, None)]
     assert past("select count(*) from marts.kpi_referrals_by_employee_monthly") == [(0,)]
     assert past("select sum(self_reported_posts) from marts.kpi_participation_monthly") == [(0,)]
     assert past(
         "select referral_sessions, referral_conversions from marts.kpi_programme_scorecard_monthly "
         "where month = '2026-03-01'"
     ) == [(0, 0)]
+
+
+def test_settings_values_are_quoted_not_injected(dbt, built, q):
+    """A programme setting with quotes (an apostrophe, an injection attempt) is data, never SQL."""
+    copy = ["We're hiring! '); drop table marts.dim_employee; --", "Say 'quoted' \\ text"]
+    dbt("run", "--select", "int_suggested_copy", vars={**_dbt_vars(), "suggested_copy": copy}, label="quoted")
+    assert q("select count(*) from marts.dim_employee")[0][0] > 0
+    got = q("select normalised_text from intermediate.int_suggested_copy where origin = 'settings'")
+    assert {r[0] for r in got} == {c.lower() for c in copy}
+    dbt("run", "--select", "int_suggested_copy", vars=_dbt_vars(), label="restore")
