@@ -100,9 +100,11 @@ usernames as (
         username
     from {{ ref('int_audience_unioned') }}
     where username is not null
-        {%- if not w['full'] %}
-        and platform_user_id in (select latest.author_platform_user_id from latest)
-        {%- endif %}
+        -- only read for posts whose occurrence lacks the author's username (the final coalesce):
+        -- the advocates' daily user snapshots are most of the audience rows
+        and platform_user_id in (
+            select latest.author_platform_user_id from latest where latest.author_username is null
+        )
     order by platform asc, platform_user_id asc, snapshot_day desc, extracted_at desc
 
 ),
