@@ -211,14 +211,8 @@ def test_self_reports_never_overlap_api_data(social_company, social_truth, tmp_p
 
 def test_demo_programme_names_the_sandbox_accounts(social_company):
     path = Path(__file__).resolve().parents[2] / "plugins" / "advocacy" / "sandbox" / "demo_programme.yml"
-    text = path.read_text(encoding="utf-8")
-    assert set(yaml.safe_load(text)["platforms"]) == {"x"}  # the others wait, commented out
-    block = "\n".join(
-        line.replace("  # ", "  ", 1)
-        for line in text.splitlines()
-        if line.startswith("  #   ") or re.match(r"  # \w+:$", line)
-    )
-    platforms = yaml.safe_load("platforms:\n" + block)["platforms"]
+    platforms = yaml.safe_load(path.read_text(encoding="utf-8"))["platforms"]
+    assert set(platforms) == {"x", *NEW} and all(p["enabled"] for p in platforms.values())
     ids = social_company.social.ids()  # seed 42, the demo's
     assert platforms["facebook"]["company_handles"] == [ids["facebook_page_id"]]
     assert platforms["instagram"]["company_handles"] == [ids["instagram_user_id"]]
