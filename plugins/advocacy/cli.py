@@ -174,7 +174,14 @@ def cmd_sandbox(args) -> int:
         else dt.datetime.now(dt.UTC)
     )
     settings = load_settings(os.environ.get(SETTINGS_ENV) or DEMO_SETTINGS)
-    serve_forever(seed=args.seed, port=args.port, now=now, roster_path=settings.roster_path)
+    serve_forever(
+        seed=args.seed,
+        port=args.port,
+        now=now,
+        roster_path=settings.roster_path,
+        fault_rate=args.fault_rate,
+        fault_seed=args.fault_seed,
+    )
     return 0
 
 
@@ -276,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--date", type=_date, help="set the clock to this day's 03:00 run")
+    serve.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests answered with a transient fault"
+    )
+    serve.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draw (reproducible)")
     serve.set_defaults(func=cmd_sandbox)
 
     w = sub.add_parser("warehouse", help="the warehouse in use")
