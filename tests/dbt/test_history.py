@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from pathlib import Path
 
 import pytest
-import yaml
+from e2e import harness
 from test_dbt_project import Dbt
 
 pytestmark = pytest.mark.slow
@@ -33,13 +32,6 @@ DAYS = [dt.date(2026, 11, 11), dt.date(2026, 11, 12), dt.date(2026, 11, 13)]
 # connector re-lists media instead of looking ids up, see stg_instagram__post_errors.)
 DELETED_POSTS = [("x", "2120774551104127208"), ("linkedin", "urn:li:ugcPost:7525889317030330505")]
 LEAVER = "E0275"  # left 2026-09-19 after 22 programme posts
-MARTS = [
-    "dim_employee", "fct_posts", "fct_post_engagement_daily", "kpi_adoption_monthly",
-    "kpi_participation_monthly", "kpi_top_contributors_monthly", "kpi_team_contributors_monthly",
-    "kpi_reach_monthly", "kpi_engagement_monthly", "kpi_referrals_monthly",
-    "kpi_referrals_by_employee_monthly", "kpi_referrals_by_campaign_monthly", "kpi_leaderboard_monthly",
-    "kpi_earned_media_monthly", "kpi_programme_scorecard_monthly",
-]  # fmt: skip
 
 
 def _clock(day: dt.date) -> dt.datetime:
@@ -50,29 +42,17 @@ class World:
     """One programme (settings, landing store, sandbox) and as many warehouses as a test needs."""
 
     def __init__(self, pg_server, tmp: Path, sandbox, mp):
-        from advocacy.settings import DEMO_SETTINGS, load_settings
+        from advocacy.settings import load_settings
 
-        raw = yaml.safe_load(DEMO_SETTINGS.read_text())
-        raw["inputs"] = {
-            "roster": str(tmp / "roster.csv"),
-            "sessions": str(tmp / "sessions.csv"),
-            "self_reports": str(tmp / "self_reports.csv"),
-            "landing": str(tmp / "landing"),
-            "publish": str(tmp / "reports"),
-        }
-        (tmp / "programme.yml").write_text(yaml.safe_dump(raw))
-        self.settings = load_settings(tmp / "programme.yml")
+        self.settings = load_settings(harness.demo_programme(tmp))
         self.pg_server, self.tmp, self.sandbox, self.mp = pg_server, tmp, sandbox, mp
         self.databases: list[str] = []
 
     def warehouse(self):
-        from advocacy.warehouse import WarehouseTarget, ensure_schemas
+        from advocacy.warehouse import ensure_schemas
 
-        name = f"t_hist_{uuid.uuid4().hex[:8]}"
-        with self.pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'create database "{name}"')
-        self.databases.append(name)
-        target = WarehouseTarget(**{**self.pg_server.__dict__, "dbname": name})
+        target = harness.fresh_database(self.pg_server, "t_hist")
+        self.databases.append(target.dbname)
         ensure_schemas(target)
         return target
 
@@ -98,16 +78,6 @@ class World:
             "build", "--exclude-resource-type", "test", "unit_test",
             vars={**self.settings.dbt_vars(), "as_of_date": day.isoformat()}, label="build",
         )  # fmt: skip
-
-
-def fingerprint(target) -> dict[str, str]:
-    out = {}
-    with target.connect() as conn:
-        for m in MARTS:
-            out[m] = conn.execute(
-                f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{m} t"
-            ).fetchone()[0]
-    return out
 
 
 def landing_digest(root: Path) -> dict[str, str]:
@@ -137,7 +107,8 @@ def nightly(world):
     for day in DAYS:
         world.night(target, day)
         world.dbt(target, day)
-    return {"target": target, "marts": fingerprint(target), "landing": landing_digest(world.tmp / "landing")}
+    landed = landing_digest(world.tmp / "landing")
+    return {"target": target, "marts": harness.fingerprint(target), "landing": landed}
 
 
 def test_nightly_sequence_keeps_deleted_posts_and_leavers(nightly):
@@ -172,7 +143,7 @@ def test_rerunning_a_past_night_changes_no_mart_and_no_landed_file(world, nightl
     target = nightly["target"]
     world.night(target, DAYS[1])
     world.dbt(target, DAYS[-1])
-    assert fingerprint(target) == nightly["marts"]
+    assert harness.fingerprint(target) == nightly["marts"]
     after = landing_digest(world.tmp / "landing")
     # landing files are immutable: the rerun added files, it changed none
     assert {k: after[k] for k in nightly["landing"]} == nightly["landing"]
@@ -184,7 +155,7 @@ def test_backfilling_the_nights_in_one_go_gives_the_nightly_marts(world, nightly
     for day in DAYS:
         world.night(target, day)
     world.dbt(target, DAYS[-1])
-    assert fingerprint(target) == nightly["marts"]
+    assert harness.fingerprint(target) == nightly["marts"]
 
 
 def test_raw_rebuilt_from_landing_alone_gives_the_nightly_marts(world, nightly):
@@ -199,4 +170,4 @@ def test_raw_rebuilt_from_landing_alone_gives_the_nightly_marts(world, nightly):
     counts = pipeline.replay(DAYS[0].isoformat(), DAYS[-1].isoformat(), world.settings)
     assert counts and all(n >= 0 for n in counts.values())
     world.dbt(target, DAYS[-1])
-    assert fingerprint(target) == nightly["marts"]
+    assert harness.fingerprint(target) == nightly["marts"]

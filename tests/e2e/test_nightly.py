@@ -7,17 +7,14 @@ Expected KPI values are computed from the sandbox's ground truth
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 from advocacy import cli
 from advocacy.sandbox.server import airflow_connections, running_sandbox
-from advocacy.settings import DEMO_SETTINGS, load_settings
-from advocacy.warehouse import WarehouseTarget
+from advocacy.settings import load_settings
 
-from . import expected
+from . import expected, harness
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,34 +23,14 @@ CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
 WINDOW_END = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 MONTHS = ["2026-11", "2026-06", "2026-01"]
 PLATFORMS = ("x", "facebook", "instagram", "linkedin")
-MARTS = [
-    "dim_employee", "fct_posts", "fct_post_engagement_daily", "kpi_adoption_monthly",
-    "kpi_participation_monthly", "kpi_top_contributors_monthly", "kpi_team_contributors_monthly",
-    "kpi_reach_monthly", "kpi_engagement_monthly", "kpi_referrals_monthly",
-    "kpi_referrals_by_employee_monthly", "kpi_referrals_by_campaign_monthly", "kpi_leaderboard_monthly",
-    "kpi_earned_media_monthly", "kpi_programme_scorecard_monthly",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def run(pg_server, tmp_path_factory):
     """One nightly run for DAY; yields everything the tests look at."""
     tmp = tmp_path_factory.mktemp("e2e")
-    name = f"e2e_{uuid.uuid4().hex[:8]}"
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
-
-    settings = yaml.safe_load(DEMO_SETTINGS.read_text())
-    settings["inputs"] = {
-        "roster": str(tmp / "roster.csv"),
-        "sessions": str(tmp / "sessions.csv"),
-        "self_reports": str(tmp / "self_reports.csv"),
-        "landing": str(tmp / "landing"),
-        "publish": str(tmp / "reports"),
-    }
-    settings_file = tmp / "programme.yml"
-    settings_file.write_text(yaml.safe_dump(settings))
+    target = harness.fresh_database(pg_server, "e2e")
+    settings_file = harness.demo_programme(tmp)
 
     mp = pytest.MonkeyPatch()
     mp.setenv("ADVOCACY_SETTINGS", str(settings_file))
@@ -79,16 +56,6 @@ def q(target, sql, *args):
         cur = conn.execute(sql, args)
         cols = [c.name for c in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
-
-def fingerprint(target) -> dict[str, str]:
-    return {
-        m: q(
-            target,
-            f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as h from marts.{m} t",
-        )[0]["h"]
-        for m in MARTS
-    }
 
 
 def test_dag_run_succeeds_and_publishes(run):
@@ -195,9 +162,9 @@ def test_past_month_report_is_rebuilt_through_the_gate(run):
 
 
 def test_rerun_of_the_same_day_changes_no_mart(run):
-    before = fingerprint(run["target"])
+    before = harness.fingerprint(run["target"])
     assert cli.run_dag(DAY) == 0
-    assert fingerprint(run["target"]) == before
+    assert harness.fingerprint(run["target"]) == before
 
 
 def test_corrupted_mart_fails_validation_and_blocks_publishing(run, capfd):

@@ -14,16 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import uuid
 
 import pytest
 import yaml
 from advocacy import cli, pipeline
 from advocacy.connections import get_connection
 from advocacy.sandbox.server import TRANSIENT_FAULTS, airflow_connections, running_sandbox
-from advocacy.settings import DEMO_SETTINGS, load_settings
-from advocacy.warehouse import WarehouseTarget
-from e2e import expected
+from advocacy.settings import load_settings
+from e2e import expected, harness
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -62,20 +60,8 @@ def canonical(records) -> list[str]:
 def night(pg_server, tmp_path_factory):
     """A history run for DAY with random faults everywhere; the sandbox stays up for the tests."""
     tmp = tmp_path_factory.mktemp("faults_e2e")
-    name = f"faults_{uuid.uuid4().hex[:8]}"
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
-    settings = yaml.safe_load(DEMO_SETTINGS.read_text())
-    settings["inputs"] = {
-        "roster": str(tmp / "roster.csv"),
-        "sessions": str(tmp / "sessions.csv"),
-        "self_reports": str(tmp / "self_reports.csv"),
-        "landing": str(tmp / "landing"),
-        "publish": str(tmp / "reports"),
-    }
-    settings_file = tmp / "programme.yml"
-    settings_file.write_text(yaml.safe_dump(settings))
+    target = harness.fresh_database(pg_server, "faults")
+    settings_file = harness.demo_programme(tmp)
     assert set(yaml.safe_load(settings_file.read_text())["platforms"]) >= set(PLATFORMS)
 
     mp = pytest.MonkeyPatch()

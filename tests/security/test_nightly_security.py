@@ -15,15 +15,14 @@ import json
 import os
 import re
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 from advocacy import cli
 from advocacy.sandbox.server import running_sandbox
-from advocacy.settings import DEMO_SETTINGS, load_settings
-from advocacy.warehouse import WarehouseTarget
+from advocacy.settings import load_settings
+from e2e import harness
 from psycopg import sql
 
 from . import checks
@@ -58,22 +57,10 @@ def _output_to(path: Path):
 @pytest.fixture(scope="module")
 def run(pg_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("security")
-    name = f"sec_{uuid.uuid4().hex[:8]}"
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
-
-    settings = yaml.safe_load(DEMO_SETTINGS.read_text())
-    settings["inputs"] = {
-        "roster": str(tmp / "roster.csv"),
-        "sessions": str(tmp / "sessions.csv"),
-        "self_reports": str(tmp / "self_reports.csv"),
-        "landing": str(tmp / "landing"),
-        "publish": str(tmp / "reports"),
-    }
-    assert {p for p, v in settings["platforms"].items() if v.get("enabled", True)} == PLATFORMS
-    settings_file = tmp / "programme.yml"
-    settings_file.write_text(yaml.safe_dump(settings))
+    target = harness.fresh_database(pg_server, "sec")
+    settings_file = harness.demo_programme(tmp)
+    platforms = yaml.safe_load(settings_file.read_text())["platforms"]
+    assert {p for p, v in platforms.items() if v.get("enabled", True)} == PLATFORMS
 
     mp = pytest.MonkeyPatch()
     mp.setenv("ADVOCACY_SETTINGS", str(settings_file))
@@ -100,7 +87,7 @@ def run(pg_server, tmp_path_factory):
     }
     mp.undo()
     with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'drop database if exists "{target.dbname}" with (force)')
 
 
 def test_the_run_succeeds_on_every_platform(run):
