@@ -362,7 +362,10 @@ def stage_copy_baseline(state: dict) -> dict:
         conn.execute("create schema bench_copy")
         for t in tables:
             dump = work / f"{t}.copy"
-            query = f"copy (select * from raw.{t} where _interval_start >= '{since}') to stdout"
+            query = (
+                f"copy (select * from raw.{t} where _interval_start between '{since}' and '{last}')"
+                " to stdout"
+            )
             with open(dump, "wb") as fh, conn.cursor().copy(query) as cp:
                 for block in cp:
                     fh.write(block)
