@@ -103,3 +103,19 @@ def test_known_keys_reads_the_lookback(tmp_path, warehouse):
     keys = load.known_keys(warehouse, "x", "tweets", since, dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
     assert keys == sorted(r["id"] for r in recs[:2])
     assert load.known_keys(warehouse, "x", "nothing", since, since) == []
+
+
+def test_records_load_byte_for_byte_and_streams_without_a_time_field(tmp_path, warehouse):
+    """The loader renders COPY text itself: backslashes, tabs, newlines and non-ASCII inside the
+    JSON arrive unchanged; a stream that declares no time field (users) loads with a null time."""
+    root = str(tmp_path)
+    tricky = {"id": "7", "created_at": "2026-03-01T10:00:00.000Z", "text": 'a\\b\tc\nd "q" é ✓'}
+    load.load_file(warehouse, landing.write(root, "x", "tweets", D1, [tricky], _ts(0)), SPEC)
+    users = landing.write(root, "x", "users", D1, [{"id": "9"}], _ts(0))
+    load.load_file(warehouse, users, load.StreamSpec("id"))
+    with warehouse.connect() as conn:
+        record, key, rtime = conn.execute(
+            "select record, _record_key, _record_time from raw.x__tweets"
+        ).fetchone()
+        assert record == tricky and key == "7" and rtime == dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+        assert conn.execute("select _record_key, _record_time from raw.x__users").fetchone() == ("9", None)
