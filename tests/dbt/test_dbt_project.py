@@ -595,11 +595,11 @@ def test_switching_a_platform_off_drops_it_from_the_union(dbt, built):
     listed = dbt("ls", "--resource-type", "model", "--output", "name", vars=v, label="ls").stdout.split()
     assert "stg_roster__employees" in listed and "int_posts_unioned" in listed
     assert not [m for m in listed if m.startswith("stg_x__")]
-    dbt("compile", "-s", "int_posts_unioned", "int_source_loads", vars=v, label="compile")
+    dbt("compile", "-s", "int_posts_unioned", "int_source_loads_daily", vars=v, label="compile")
     compiled_dir = dbt.workdir / "target" / "compiled" / "advocacy" / "models" / "intermediate"
     compiled = (compiled_dir / "platforms" / "int_posts_unioned.sql").read_text()
     assert "where false" in compiled and "stg_x__" not in compiled
-    loads = (compiled_dir / "ops" / "int_source_loads.sql").read_text()
+    loads = (compiled_dir / "ops" / "int_source_loads_daily.sql").read_text()  # the per-day counts
     assert "stg_roster__employees" in loads and "stg_x__" not in loads
 
 
