@@ -231,11 +231,8 @@ def _connection(target: WarehouseTarget):
     if conn is None or conn.closed or conn.broken:
         # autocommit: _load_file sends its own begin / commit with the statements around them
         conn = _CONNECTIONS[target.url] = target.connect(autocommit=True)
-        # Each file commits on its own (replace-by-interval); waiting for the WAL flush of every
-        # one of them cost more than the rows at a night's file sizes. A crash may lose the last
-        # commits (delete, rows and load_log together, never half a file); the landing files
-        # are immutable, so a rerun or `advocacy replay` reloads them.
-        conn.execute("set synchronous_commit = off")
+        # synchronous_commit stays on: a load the task reported done must survive a server
+        # crash, or the night would look loaded while its rows are gone.
     return conn
 
 
