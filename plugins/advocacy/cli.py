@@ -101,9 +101,10 @@ def use_warehouse():
     target = warehouse.resolve()
     warehouse.ensure_schemas(target)
     warehouse.export_env(target)
-    os.environ.setdefault(
-        f"AIRFLOW_CONN_{warehouse.CONN_ID.upper()}", warehouse.airflow_connection_json(target)
-    )
+    if target.origin != "connection":
+        # the tasks' dbt profile reads the Airflow connection: it must name the warehouse just
+        # resolved, not one an earlier call in this process left behind
+        os.environ[f"AIRFLOW_CONN_{warehouse.CONN_ID.upper()}"] = warehouse.airflow_connection_json(target)
     _step(f"warehouse: {target.masked_url} ({target.origin})")
     return target
 
