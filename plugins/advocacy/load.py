@@ -171,6 +171,15 @@ def _decoder(spec: StreamSpec):
     return fast
 
 
+# PostgreSQL's text and jsonb cannot hold U+0000, which JSON allows (a platform text may carry
+# one): it becomes U+FFFD, the replacement character. An escaped backslash before "u0000" is text.
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _without_nul(line: str) -> str:
+    return _JSON_NUL.sub(r"\1\\ufffd", line) if "\\u0000" in line else line
+
+
 def _rows(f: landing.LandedFile, spec: StreamSpec):
     decode = _decoder(spec)
     interval, extracted, path = f.interval_start, f.extracted_at, f.path
@@ -182,7 +191,7 @@ def _rows(f: landing.LandedFile, spec: StreamSpec):
         if spec.key:
             if key is None or key == "":
                 raise LoadError(f"{f.path}, line {line_no}: field '{spec.key}' is missing")
-            key = str(key)
+            key = str(key).replace("\x00", "\ufffd")
         if spec.time:
             try:
                 rtime = parse_time(rtime)
@@ -190,7 +199,7 @@ def _rows(f: landing.LandedFile, spec: StreamSpec):
                 raise LoadError(
                     f"{f.path}, line {line_no}: field '{spec.time}' is not a timestamp ({rtime!r})"
                 ) from exc
-        yield (interval, extracted, path, line_no, key, rtime, line)
+        yield (interval, extracted, path, line_no, key, rtime, _without_nul(line))
 
 
 def _escape(value: str) -> str:
