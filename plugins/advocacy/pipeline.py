@@ -125,9 +125,12 @@ def extract_files(interval_start: str, settings: Settings | None = None) -> list
         log.log(level, "%s.%s: %s (landed in %s)", source, stream, checked.summary(), f.path)
         landed.append({**_describe(f), "quarantined": quarantined})
     if refused:
-        raise inputs.InputError(
-            f"{len(refused)} file input(s) refused; the other files landed. Fix and rerun the interval:\n"
-            + "\n".join(refused)
+        # a refused file stays refused on a retry: fail at once, as for a revoked token
+        raise _permanent(
+            inputs.InputError(
+                f"{len(refused)} file input(s) refused; the other files landed. Fix and rerun the interval:\n"
+                + "\n".join(refused)
+            )
         )
     return landed
 
@@ -198,10 +201,10 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
     return landed
 
 
-def _permanent(exc: AuthError) -> Exception:
-    """An expired, revoked or refused credential: inside Airflow the task fails at once
-    (``AirflowFailException``, no retries: only a new token helps), with the connector's message
-    naming the connection to fix; elsewhere the error itself."""
+def _permanent(exc: Exception) -> Exception:
+    """An error no retry can fix (an expired, revoked or refused credential, a refused input
+    file): inside Airflow the task fails at once (``AirflowFailException``, no retries), with
+    the message naming the connection or file to fix; elsewhere the error itself."""
     if checkpoint.run_key() == "manual":
         return exc
     from airflow.sdk.exceptions import AirflowFailException
