@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import json
 import statistics
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -254,14 +253,12 @@ def test_activity_varies_by_month_and_advocates_have_dormant_months(truth):
     assert any(active[eid] for eid in early)
 
 
-def test_default_company_builds_fast_and_scales_lazily():
-    started = time.perf_counter()
-    Company().ground_truth(NOW)
-    assert time.perf_counter() - started < 2.0
-    started = time.perf_counter()
+def test_a_large_company_generates_posts_lazily():
+    """Speed is the benchmark's (advocacy bench), not a unit test's: here only the laziness
+    that makes a 20,000-employee company cheap to create is checked."""
     big = Company(size=20_000)
-    assert time.perf_counter() - started < 5.0
     assert len(big.employees) == 20_000
+    assert sum(1 for b in big._buckets if b) == 1, "only the company account's posts exist up front"
     advocate = next(e for e in big.employees if e.registered_at and e.x_user_idx)
     posts = big.posts_of(advocate.x_user_idx, NOW.timestamp())
     assert posts and all(p.author == advocate.x_user_idx for p in posts)
