@@ -129,14 +129,14 @@ JAN, FEB, MAR = _d("2026-01-01"), _d("2026-02-01"), _d("2026-03-01")
 
 
 # --------------------------------------------------------------------------- the build itself
-def test_build_passes_every_test_in_time(built, dbt):
+def test_build_passes_every_test(built, dbt):
     out = built.stdout
     assert "Completed successfully" in out
     assert "ERROR=0" in out and "SKIP=0" in out
     # unit tests ran as part of the build
     assert "unit tests" in out
-    # budget ~60 s (measured ~12 s with parsing on a 2-core box); margin for a loaded CI machine
-    assert dbt.timings["build"] < 90, dbt.timings
+    # its time is printed (dbt.timings), never asserted: speed is measured by `advocacy bench`
+    print(f"dbt build: {dbt.timings['build']:.1f} s")
 
 
 def test_layers_land_in_their_schemas(q):

@@ -779,7 +779,7 @@ def test_build_passes_with_every_platform(built, dbt):
     assert "Completed successfully" in out
     assert "ERROR=0" in out and "SKIP=0" in out
     assert "left out of every mart" not in out  # all four are implemented
-    assert dbt.timings["build"] < 120, dbt.timings
+    print(f"dbt build, four platforms: {dbt.timings['build']:.1f} s")  # measured, never asserted
 
 
 def test_staging_models_per_platform(q):
