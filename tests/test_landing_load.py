@@ -2,7 +2,6 @@ import datetime as dt
 import json
 
 import pytest
-
 from advocacy import landing, load
 
 D1 = dt.date(2026, 3, 1)
@@ -16,7 +15,11 @@ def _ts(sec=0):
 
 def _tweets(n, likes=0):
     return [
-        {"id": str(10**18 + i), "created_at": "2026-03-01T10:00:00.000Z", "public_metrics": {"like_count": likes}}
+        {
+            "id": str(10**18 + i),
+            "created_at": "2026-03-01T10:00:00.000Z",
+            "public_metrics": {"like_count": likes},
+        }
         for i in range(n)
     ]
 

@@ -1,5 +1,4 @@
 import pytest
-
 from advocacy import inputs
 from advocacy.settings import DEMO_SETTINGS, SettingsError, load_settings
 
@@ -13,7 +12,8 @@ def test_demo_settings_load_and_feed_dbt():
     assert v["hashtags"] == ["#lifeatnorthwind", "#northwindrobotics"]
     assert v["company_handles"]["x"] == ["northwindhq"]
     assert v["company_handles"]["linkedin"] == ["urn:li:organization:75440707"]
-    assert {p.pool for p in s.platforms.values()} == {"x_api", "facebook_api", "instagram_api", "linkedin_api"}
+    pools = {p.pool for p in s.platforms.values()}
+    assert pools == {"x_api", "facebook_api", "instagram_api", "linkedin_api"}
     assert s.roster_path.endswith("demo/roster.csv")
 
 

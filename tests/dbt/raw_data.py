@@ -290,16 +290,18 @@ def records() -> dict[str, list[tuple[str, dict]]]:
         for sid, start, page, src, med, camp, content, conv, ga4 in SESSIONS + (
             SESSIONS_DAY1_ONLY if day == RUN_DAYS[0] else []
         ):
-            rec = {"session_id": sid, "session_start": start, "landing_page": page, "utm_source": src,
-                   "utm_medium": med, "utm_campaign": camp, "utm_content": content, "conversions": conv}  # fmt: skip
+            rec = {"session_id": sid, "session_start": start, "landing_page": page,
+                   "utm_source": src, "utm_medium": med, "utm_campaign": camp,
+                   "utm_content": content, "conversions": conv}  # fmt: skip
             if ga4:
                 rec["_format"] = "ga4"
             out["web__sessions"].append((day, rec))
         for emp, month, platform, posts, likes, comments, shares in SELF_REPORTS:
             if day == RUN_DAYS[0] and emp == "E002":
                 posts = "9"
-            rec = {"employee_id": emp, "month": month, "platform": platform, "posts": posts, "likes": likes,
-                   "comments": comments, "shares": shares, "_row_key": f"{emp}|{month}|{platform.lower()}"}  # fmt: skip
+            rec = {"employee_id": emp, "month": month, "platform": platform, "posts": posts,
+                   "likes": likes, "comments": comments, "shares": shares,
+                   "_row_key": f"{emp}|{month}|{platform.lower()}"}  # fmt: skip
             out["self_report__activity"].append((day, rec))
         for post_id in TWEET_ERRORS.get(day, []):
             out["x__tweet_errors"].append(
