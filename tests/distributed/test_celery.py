@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -36,6 +35,7 @@ from advocacy import pools, warehouse
 from advocacy.sandbox.server import airflow_connections, running_sandbox
 from advocacy.settings import DEMO_SETTINGS, load_settings
 from advocacy.warehouse import WarehouseTarget
+from e2e import harness
 
 REPO = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -146,13 +146,6 @@ def redis_url(tmp_path_factory):
             proc.wait()
 
 
-def _fresh_db(pg_server, prefix: str) -> WarehouseTarget:
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    return WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
-
-
 def _settings_file(shared: Path) -> Path:
     """The demo programme with its inputs, landing store and publish location under ``shared``."""
     settings = yaml.safe_load(DEMO_SETTINGS.read_text())
@@ -198,8 +191,8 @@ def celery_run(pg_server, redis_url, tmp_path_factory):
     from advocacy import cli
 
     cli.ensure_dbt_manifest(settings.dbt_vars())  # the DAG renders from it; same vars as the workers
-    meta = _fresh_db(pg_server, "airflow")
-    wh = _fresh_db(pg_server, "celery_wh")
+    meta = harness.fresh_database(pg_server, "airflow")
+    wh = harness.fresh_database(pg_server, "celery_wh")
     api_port = _free_port()
 
     with running_sandbox(now=CLOCK, roster_path=settings.roster_path) as sandbox:

@@ -13,11 +13,11 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 from advocacy.quality import ValidationFailed, assert_valid, run_validation
+from e2e import harness
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -35,12 +35,9 @@ CHECK = "marts.fct_post_engagement_daily: no platform's likes, comments, shares 
 def wh(pg_server, tmp_path_factory):
     """The raw dataset built by dbt (models, seeds, snapshot; the dbt tests run elsewhere)."""
     from advocacy.settings import DEMO_SETTINGS, load_settings
-    from advocacy.warehouse import WarehouseTarget, ensure_schemas
+    from advocacy.warehouse import ensure_schemas
 
-    name = f"t_drift_{uuid.uuid4().hex[:8]}"
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
+    target = harness.fresh_database(pg_server, "t_drift")
     ensure_schemas(target)
     with target.connect() as conn:
         raw_data.load_raw(conn)
@@ -64,7 +61,7 @@ def wh(pg_server, tmp_path_factory):
     dbt("build", "--resource-type", "model", "--resource-type", "seed", "--resource-type", "snapshot")
     yield {"target": target, "dbt": dbt}
     with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'drop database if exists "{target.dbname}" with (force)')
 
 
 def tonight(wh, edit_sql: str | None = None):

@@ -12,10 +12,10 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
+from e2e import harness
 
 from . import checks
 
@@ -35,12 +35,9 @@ ROSTER = [
 @pytest.fixture(scope="module")
 def built(pg_server, tmp_path_factory):
     from advocacy.settings import DEMO_SETTINGS, load_settings
-    from advocacy.warehouse import WarehouseTarget, ensure_schemas
+    from advocacy.warehouse import ensure_schemas
 
-    name = f"t_sec_{uuid.uuid4().hex[:8]}"
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    target = WarehouseTarget(**{**pg_server.__dict__, "dbname": name})
+    target = harness.fresh_database(pg_server, "t_sec")
     ensure_schemas(target)
     ensure_schemas(target)  # idempotent: a second call (every nightly run makes one) changes nothing
     with target.connect() as conn:
@@ -67,7 +64,7 @@ def built(pg_server, tmp_path_factory):
     build_report(target, settings, as_of=as_of, publish_root=str(work / "reports"), force=True)
     yield {"target": target, "report": work / "reports" / raw_data.AS_OF}
     with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'drop database if exists "{target.dbname}" with (force)')
 
 
 @pytest.fixture(scope="module")
