@@ -17,11 +17,11 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
+import functools
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import fsspec
@@ -93,23 +93,50 @@ class Rejected:
     raw: dict
 
 
-@dataclass
 class Checked:
-    """A file that passed the structural checks: the records to land and the rejected lines."""
+    """A file that passed the structural checks: its valid records and its rejected lines.
 
-    path: str
-    what: str
-    rows: list[dict] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    The check reads the file once, line by line, keeping only the rejected lines, the
+    keys seen and the values asked for in ``collect``; ``records()`` reads it again and
+    yields the valid records one by one. So memory stays flat however long the export
+    is (a year of sessions: 450k lines), and a structural problem anywhere in the file
+    is found before anything is written. ``rows`` is the list, for small files and tests.
+    """
+
+    def __init__(self, path: str, what: str, records: Callable[[], Iterator[dict]] | None = None):
+        self.path = path
+        self.what = what
+        self.rejected: list[Rejected] = []
+        self.warnings: list[str] = []
+        self.ok = 0  # lines that passed
+        self.collected: dict[str, set[str]] = {}
+        self._records = records or (lambda: iter(()))
+
+    def records(self) -> Iterator[dict]:
+        """The valid records, read again from the file; refuses a file changed since its check."""
+        n = 0
+        for rec in self._records():
+            n += 1
+            yield rec
+        if n != self.ok:
+            raise InputError(
+                f"{self.path}: {n} valid lines on the second read, {self.ok} when checked;"
+                " the file changed while it was read: rerun the interval"
+            )
+
+    @functools.cached_property
+    def rows(self) -> list[dict]:
+        return list(self.records())
 
     def values(self, column: str) -> set[str]:
         """Every non-empty value of ``column`` in the file, rejected lines included."""
+        if column in self.collected:
+            return self.collected[column]
         lines = [*self.rows, *(r.raw for r in self.rejected)]
         return {v.strip() for r in lines if isinstance(v := r.get(column), str) and v.strip()}
 
     def summary(self, first: int = 3) -> str:
-        text = f"{len(self.rows)} rows ok, {len(self.rejected)} quarantined"
+        text = f"{self.ok} rows ok, {len(self.rejected)} quarantined"
         if self.rejected:
             text += "; first: " + "; ".join(f"line {r.line_no}: {r.reason}" for r in self.rejected[:first])
         return text
@@ -118,64 +145,84 @@ class Checked:
 # --------------------------------------------------------------------- reading the file
 
 
-def _read_text(path: str, what: str) -> str:
+def _open(path: str, what: str):
     try:
-        with fsspec.open(path, "rb") as fh:
-            data = fh.read()
+        return fsspec.open(path, "rb").open()
     except FileNotFoundError as exc:
         raise InputError(f"{what} file {path} not found: check 'inputs' in the settings") from exc
     except OSError as exc:  # a folder, no permission, storage unreachable
         raise InputError(
             f"{what} file {path} cannot be read ({exc}); check the path and permissions"
         ) from exc
-    body = data.removeprefix(codecs.BOM_UTF8)  # Excel's "CSV UTF-8" starts with a BOM
-    if not body.strip():
+
+
+def _decoded(fh, path: str, what: str) -> Iterator[str]:
+    """The file's lines as text, one at a time; a file that is not UTF-8 text is refused."""
+    size = offset = 0  # offset: bytes before the line, BOM excluded
+    header = b""
+    content = False
+    for line_no, raw in enumerate(fh, 1):
+        size += len(raw)
+        if line_no == 1:
+            if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise InputError(f"{path}, line 1: the {what} file is UTF-16; re-export it as UTF-8 CSV")
+            raw = raw.removeprefix(codecs.BOM_UTF8)  # Excel's "CSV UTF-8" starts with a BOM
+            header = raw
+        if b"\x00" in raw:  # binary, or UTF-16 without its BOM; jsonb cannot hold it
+            raise InputError(
+                f"{path}, line {line_no}: a NUL byte, so not a text CSV; re-export it as UTF-8 CSV"
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(_not_utf8(path, line_no, header, raw, exc.start, offset)) from exc
+        offset += len(raw)
+        content = content or bool(raw.strip())
+        yield text
+    if not content:
         raise InputError(
-            f"{path}, line 1: the {what} file is empty ({len(data)} bytes), probably a failed export;"
+            f"{path}, line 1: the {what} file is empty ({size} bytes), probably a failed export;"
             " re-export it (a file without rows still has its header line)"
         )
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError(f"{path}, line 1: the {what} file is UTF-16; re-export it as UTF-8 CSV")
-    if (nul := body.find(b"\x00")) >= 0:  # binary, or UTF-16 without its BOM; jsonb cannot hold it
-        line = body[:nul].count(b"\n") + 1
-        raise InputError(f"{path}, line {line}: a NUL byte, so not a text CSV; re-export it as UTF-8 CSV")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(_not_utf8(path, body, exc.start)) from exc
 
 
-def _not_utf8(path: str, data: bytes, start: int) -> str:
-    line = data[:start].count(b"\n") + 1
+def _not_utf8(path: str, line_no: int, header: bytes, raw: bytes, start: int, offset: int) -> str:
     where = ""
-    if line > 1:  # name the field: count the cells before the bad byte on its line
-        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
-        before = data[data.rfind(b"\n", 0, start) + 1 : start].decode("utf-8", "replace")
-        position = max(len(next(csv.reader([before]), [])) - 1, 0)
-        if position < len(header):
-            where = f" in field '{header[position].strip()}'"
-    bad = f"byte {start}: 0x{data[start]:02x}"
-    return f"{path}, line {line}: not UTF-8{where} ({bad}); re-export the file as UTF-8"
+    if line_no > 1:  # name the field: count the cells before the bad byte on its line
+        names = next(csv.reader([header.decode("utf-8", "replace")]), [])
+        position = max(len(next(csv.reader([raw[:start].decode("utf-8", "replace")]), [])) - 1, 0)
+        if position < len(names):
+            where = f" in field '{names[position].strip()}'"
+    bad = f"byte {offset + start}: 0x{raw[start]:02x}"
+    return f"{path}, line {line_no}: not UTF-8{where} ({bad}); re-export the file as UTF-8"
+
+
+def _lines(path: str, what: str) -> Iterator:
+    """Yields the header's cells, then (line_no, cells) of each non-blank line."""
+    with _open(path, what) as fh:
+        reader = csv.reader(_decoded(fh, path, what), strict=True)
+        try:
+            yield [h.strip() for h in next(reader, [])]
+            last = reader.line_num
+            for cells in reader:
+                start, last = last + 1, reader.line_num  # a quoted value may span lines
+                if any(c.strip() for c in cells):  # spreadsheets leave rows of empty cells
+                    yield start, cells
+        except csv.Error as exc:  # e.g. a quote left open: the rest of the file cannot be trusted
+            raise InputError(
+                f"{path}, line {reader.line_num}: not readable as CSV ({exc}); check the quoting"
+                " around that line, or re-export the file"
+            ) from exc
 
 
 def _table(
     path: str, what: str, columns: tuple[str, ...], known: tuple[str, ...] = ()
-) -> tuple[list[str], list, list[str]]:
-    """(header, [(line_no, cells)], warnings) of a CSV whose header has every column."""
-    reader = csv.reader(io.StringIO(_read_text(path, what), newline=""), strict=True)
-    lines = []
-    try:
-        header = [h.strip() for h in next(reader, [])]
-        last = reader.line_num
-        for cells in reader:
-            start, last = last + 1, reader.line_num  # a quoted value may span lines
-            if any(c.strip() for c in cells):  # spreadsheets leave rows of empty cells
-                lines.append((start, cells))
-    except csv.Error as exc:  # e.g. a quote left open: the rest of the file cannot be trusted
-        raise InputError(
-            f"{path}, line {reader.line_num}: not readable as CSV ({exc}); check the quoting"
-            " around that line, or re-export the file"
-        ) from exc
+) -> tuple[list[str], Iterator, list[str]]:
+    """(header, iterator of (line_no, cells), warnings) of a CSV whose header has every column."""
+    lines = _lines(path, what)
+    header = next(lines)
+    if not any(header):  # a blank first line: an empty file is refused as such at its end
+        lines = iter(list(lines))
     missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(
@@ -288,18 +335,32 @@ def _check_lines(
     key: tuple[str, Callable[[dict], str]],
     to_record: Callable[[dict], dict] = dict,
     known: tuple[str, ...] = (),
+    collect: tuple[str, ...] = (),
 ) -> Checked:
-    """Read the file and check every line. ``key``: (its name, its value) identifies a line;
-    of lines with the same key the first valid one is kept."""
+    """Check every line of the file. ``key``: (its name, its value) identifies a line; of
+    lines with the same key the first valid one is kept. ``collect``: columns whose values
+    (of every line) ``Checked.values`` returns."""
     header, lines, warnings = _table(path, what, columns, known)
-    out = Checked(path, what, warnings=warnings)
+    rejected_at: set[int] = set()
+
+    def records() -> Iterator[dict]:
+        for line_no, cells in _table(path, what, columns, known)[1]:
+            if line_no not in rejected_at:
+                yield to_record(_record(header, cells, columns))
+
+    out = Checked(path, what, records)
+    out.warnings = warnings
+    out.collected = {c: set() for c in collect}
     key_name, key_of = key
     kept: dict[str, int] = {}
     for line_no, cells in lines:
         raw = dict(zip(header, cells, strict=False))
         if len(cells) > len(header):
             raw["_unnamed"] = cells[len(header) :]
-        rec = {c: (raw.get(c) or "").strip() for c in columns}
+        for c, seen in out.collected.items():
+            if isinstance(v := raw.get(c), str) and v.strip():
+                seen.add(v.strip())
+        rec = _record(header, cells, columns)
         problems: list[tuple[str | None, str]] = []
         if len(cells) != len(header):  # values are shifted: checking fields would only add noise
             shifted = f"has {len(cells)} values but the header has {len(header)} columns"
@@ -313,10 +374,16 @@ def _check_lines(
             problems.append((key_name.split("+")[0], repeat))
         if problems:
             out.rejected.append(Rejected(line_no, problems[0][0], "; ".join(p for _, p in problems), raw))
+            rejected_at.add(line_no)
         else:
             kept[key_of(rec)] = line_no
-            out.rows.append(to_record(rec))
+            out.ok += 1
     return out
+
+
+def _record(header: list[str], cells: list[str], columns: tuple[str, ...]) -> dict:
+    raw = dict(zip(header, cells, strict=False))
+    return {c: (raw.get(c) or "").strip() for c in columns}
 
 
 # --------------------------------------------------------------------- the three inputs
@@ -334,8 +401,8 @@ def check_roster(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
         latest = ctx.latest if c in ROSTER_PAST_DATES else None
         checks[c] = (_dated(_parse_date, "an ISO-8601 date: write YYYY-MM-DD", latest),)
     checks["consent_public"] = (_one_of(frozenset({"true", "false"}), "write true or false"),)
-    out = _check_lines(path, "roster", ROSTER_COLUMNS, checks, _ID)
-    total = len(out.rows) + len(out.rejected)
+    out = _check_lines(path, "roster", ROSTER_COLUMNS, checks, _ID, collect=("employee_id",))
+    total = out.ok + len(out.rejected)
     if not total:
         raise InputError(
             f"{path}: the roster has no employees (only a header); refusing to replace the last one"
@@ -370,7 +437,7 @@ def _header(path: str) -> tuple[str, ...]:
         with fsspec.open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
             return tuple(h.strip() for h in next(csv.reader([fh.readline()]), []))
     except OSError:
-        return ()  # _read_text reports it
+        return ()  # _open reports it
 
 
 def check_sessions(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:

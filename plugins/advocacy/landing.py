@@ -61,11 +61,15 @@ def write(
         raise FileExistsError(f"landing file {final} already exists; landing files are immutable")
     tmp = f"{folder}/.{_stamp(extracted_at)}.jsonl.part"
     n = 0
-    with fs.open(tmp, "w", encoding="utf-8") as fh:
-        for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
-            fh.write("\n")
-            n += 1
+    try:
+        with fs.open(tmp, "w", encoding="utf-8") as fh:
+            for rec in records:  # may be a stream that refuses its input half-way
+                fh.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+                fh.write("\n")
+                n += 1
+    except BaseException:
+        fs.rm(tmp)  # nothing lands, not even a partial file
+        raise
     fs.mv(tmp, final)
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     path = final if protocol in ("file", "local") else f"{protocol}://{final.lstrip('/')}"

@@ -111,6 +111,10 @@ def extract_files(interval_start: str, settings: Settings | None = None) -> list
         ctx = inputs.RunContext(latest=day + dt.timedelta(days=1), employees=employees)
         try:
             checked = check(path, ctx)
+            # streamed: the check kept only the rejected lines; the records are read again here
+            f = landing.write(
+                settings.landing_path, source, stream, day, checked.records(), dt.datetime.now(dt.UTC)
+            )
         except inputs.InputError as exc:
             log.error("%s.%s refused, its last load stays in place: %s", source, stream, exc)
             refused.append(f"{source}.{stream}: {exc}")
@@ -119,7 +123,6 @@ def extract_files(interval_start: str, settings: Settings | None = None) -> list
             employees = frozenset(checked.values("employee_id"))
         for warning in checked.warnings:
             log.warning("%s.%s: %s", source, stream, warning)
-        f = landing.write(settings.landing_path, source, stream, day, checked.rows, dt.datetime.now(dt.UTC))
         quarantined = quarantine.replace(target, source, stream, day, checked)
         level = logging.WARNING if quarantined else logging.INFO
         log.log(level, "%s.%s: %s (landed in %s)", source, stream, checked.summary(), f.path)

@@ -330,3 +330,35 @@ def test_read_functions_return_the_valid_rows_and_log_the_rest(files, caplog):
     assert "2 rows ok, 1 quarantined; first: line 3: field 'consent_public' is 'maybe'" in caplog.text
     assert [r["session_id"] for r in inputs.read_sessions(files.sessions({}, {"conversions": "x"}))] == ["S1"]
     assert len(inputs.read_self_reports(files.self_reports({}, {}))) == 1
+
+
+# --------------------------------------------------------------------- streaming
+
+
+def test_the_check_keeps_no_records_and_the_records_are_read_again(files):
+    rows = [{"session_id": f"S{i}"} for i in range(2000)]
+    path = files.sessions(*rows, {"session_id": "S7"})  # the repeat is rejected
+    checked = inputs.check_sessions(path, CTX)
+    assert "rows" not in vars(checked)  # a year of sessions is never held in memory by the check
+    assert checked.ok == 2000 and [r.line_no for r in checked.rejected] == [2002]
+    first = list(checked.records())
+    assert [r["session_id"] for r in first] == [f"S{i}" for i in range(2000)]
+    assert list(checked.records()) == first  # each read is a fresh pass over the file
+
+
+def test_a_file_changed_between_its_check_and_its_read_is_refused(files):
+    path = files.sessions({"session_id": "S1"}, {"session_id": "S2"})
+    checked = inputs.check_sessions(path, CTX)
+    files.sessions({"session_id": "S1"}, {"session_id": "S2"}, {"session_id": "S3"})
+    with pytest.raises(inputs.InputError, match=r"sessions.csv: 3 valid lines on the second read, 2 when"):
+        list(checked.records())
+
+
+def test_a_structural_problem_late_in_a_long_file_refuses_it_naming_line_and_field(files):
+    head = csv_text(SESSION_ROW, [{"session_id": f"S{i}"} for i in range(5000)]).encode()
+    bad = b"S-bad,2026-03-01T10:00:00Z,/p,employee_advocacy,social,spring,x-E1,\xe9\n"
+    _refused(
+        inputs.check_sessions,
+        files.raw("late.csv", head + bad),
+        r"late.csv, line 5002: not UTF-8 in field 'conversions' \(byte \d+: 0xe9\)",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 import pytest
 from advocacy import inputs, landing, pipeline
@@ -184,3 +185,23 @@ def test_self_reports_are_checked_against_the_last_landed_roster_when_tonights_i
         warehouse, "select line_no, reason from audit.input_quarantine where interval_start = %s", DAY2
     )
     assert line_no == 3 and "'E4', not in the roster" in reason
+
+
+def test_a_file_that_changes_while_it_lands_lands_nothing_not_even_a_partial_file(
+    good, settings, warehouse, monkeypatch
+):
+    _run(DAY, settings)
+    check = inputs.check_sessions
+
+    def check_then_change(path, ctx):  # the export is rewritten between the check and the landing
+        checked = check(path, ctx)
+        good.sessions({"session_id": "S1"}, {"session_id": "S2"}, {"session_id": "S3"})
+        return checked
+
+    monkeypatch.setitem(pipeline.FILE_READERS, ("web", "sessions"), ("sessions_path", check_then_change))
+    with pytest.raises(inputs.InputError, match=r"web.sessions: .*the file changed while it was read"):
+        _run(DAY2, settings)
+    assert _raw_keys(warehouse, "web__sessions") == [("S1",), ("S2",)]  # DAY's load stays
+    landed = sorted(p.name for p in Path(settings.landing_path).rglob("*") if p.is_file())
+    assert not [n for n in landed if n.endswith(".part")]
+    assert [f.interval_start for f in landing.list_files(settings.landing_path, source="web")] == [DAY]
