@@ -37,6 +37,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 SIZES = {"small": 320, "large": 22_000}  # large: ~20,000 invited, ~10,000 registered
+# programme posts per active month x this (Company.posting): large's year has ~500k programme posts
+POSTING = {"small": 1.0, "large": 3.6}
 HISTORY_START = dt.date(2026, 1, 5)  # the sandbox programme's start
 BENCH_DAY = dt.date(2027, 1, 5)  # the measured night, after a year of history
 LOOKBACK_DAYS = 30
@@ -240,7 +242,7 @@ def _target():
 def _company(state: dict):
     from advocacy.sandbox.company import Company
 
-    return Company(seed=state["seed"], size=state["size"])
+    return Company(seed=state["seed"], size=state["size"], posting=state.get("posting", 1.0))
 
 
 def _history_chunk(args) -> dict:
@@ -689,6 +691,7 @@ def _prepare(args) -> tuple[dict, dict]:
     state = {
         "size": size,
         "size_name": str(args.size),
+        "posting": args.posting or POSTING.get(str(args.size), 1.0),
         "seed": args.seed,
         "day": day.isoformat(),
         "days": args.days,
@@ -838,6 +841,9 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=365, help="days of history before the measured night")
     p.add_argument("--date", type=dt.date.fromisoformat, help=f"the measured night (default {BENCH_DAY})")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--posting", type=float, help="programme posting x the demo's (1; large: 3.6, ~500k posts/year)"
+    )
     p.add_argument("--workers", type=int, default=2, help="processes writing the history")
     p.add_argument("--out", help="also write the result as JSON here")
     p.add_argument("--work", help="working folder (default $ADVOCACY_HOME/bench/<size>)")

@@ -282,3 +282,19 @@ def test_counters_never_fall_between_any_two_times(recent_posts, pick, t1, dt_):
     a, b = p.metrics_at(p.created + t1), p.metrics_at(p.created + t1 + dt_)
     assert all(x <= y for x, y in zip(a, b, strict=True))
     assert all(x <= f for x, f in zip(b, p.final, strict=True))
+
+
+def test_posting_scales_programme_posts_and_leaves_the_people_alone():
+    """The benchmark's large company posts more (Company.posting); posting=1 is the demo's."""
+
+    def programme(company):
+        truth = company.ground_truth(NOW)
+        return truth, sum(p["is_programme_post"] for p in truth["posts"])
+
+    base, n1 = programme(Company(seed=5, size=150))
+    busy, n3 = programme(Company(seed=5, size=150, posting=3.0))
+    assert Company(seed=5, size=150, posting=1.0).ground_truth(NOW) == base
+    assert 2.5 * n1 < n3 < 3.2 * n1, (n1, n3)  # registration and leaving months are partial
+    assert [e["employee_id"] for e in busy["employees"]] == [e["employee_id"] for e in base["employees"]]
+    with pytest.raises(ValueError, match="posting must be > 0"):
+        Company(posting=0)

@@ -601,17 +601,22 @@ def decode_tweet_id(id_int: int) -> tuple[int, int]:
 class Company:
     """The synthetic company. Cheap to build; posts are generated on first use.
 
-    ``Company(seed=42, size=320)``: ``employees``, ``x_users``, ``company_user``;
+    ``Company(seed=42, size=320, posting=1.0)``: ``employees``, ``x_users``, ``company_user``;
     ``posts_of(author_idx, until_ts)``, ``posts_between(start_ts, end_ts)``,
     ``post_by_id(id)``, ``user_by_username(name)``, ``user_by_id(id)``;
     ``roster_rows(as_of)``, ``write_roster_csv(path, as_of)``, ``ground_truth(as_of)``.
     """
 
-    def __init__(self, seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE):
+    def __init__(self, seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE, posting: float = 1.0):
         if size < 1:
             raise ValueError("size must be >= 1")
+        if posting <= 0:
+            raise ValueError("posting must be > 0")
         self.seed = int(seed)
         self.size = int(size)
+        # programme posts per active month x posting (1: the demo's); the benchmark's large
+        # company posts more, so a year holds the ~500k programme posts of a big programme
+        self.posting = float(posting)
         self.tz = ZoneInfo(TIMEZONE)
         self._lock = threading.RLock()
         rng = random.Random(self.seed)  # noqa: S311 (simulation, not security)
@@ -1087,7 +1092,9 @@ class Company:
                 fresh = 1.25 if lo - reg < 60 * DAY else 1.0
                 p_active = min(0.97, e.activity * SEASON.get(month, 1.0) * fresh)
                 if rng.random() < p_active:
-                    n = 1 + _poisson(rng, e.post_rate * (hi - lo) / (me - ms))
+                    # n = 1 + Poisson(mean): scale its mean + 1 by posting (exactly the demo's at 1)
+                    mean = e.post_rate if self.posting == 1 else (1 + e.post_rate) * self.posting - 1
+                    n = 1 + _poisson(rng, mean * (hi - lo) / (me - ms))
                     for _ in range(n):
                         t = self._sample_time(rng, lo, hi)
                         kind = rng.choices(("original", "verbatim_copy", "quote", "retweet"), e.kind_weights)[
