@@ -333,25 +333,23 @@ def stage_load_history(state: dict) -> dict:
 
 
 def stage_copy_baseline(state: dict) -> dict:
-    """The loader against a plain COPY of the same rows, in one stage: the history's last 30
-    days' files loaded again by the loader (replace-by-interval: what a replay does; its time
-    per file from audit.load_log), then exactly those rows dumped and COPYed into tables of
-    the same definition (indexes too)."""
+    """The loader against a plain COPY of the same rows into the same, equally full tables.
+
+    The history's last 30 days are dumped from raw and deleted, then loaded by the loader
+    from their landing files (each day new to a table holding the rest of the year: what a
+    night does; time per file from audit.load_log: delete + parse + COPY + log), then
+    deleted again and the dump COPYed back (timed). Both write into the same tables with the
+    same indexes and the same rows already in them, and raw ends as it began.
+    """
     from advocacy import landing, load, pipeline
 
     target = _target()
     last = history_days(state)[-1]
     since = last - dt.timedelta(days=min(state.get("copy_days", 30), state["days"]) - 1)
     files = landing.newest_per_interval(landing.list_files(_settings().landing_path, start=since, end=last))
-    with target.connect() as conn:
-        reload_started = conn.execute("select clock_timestamp()").fetchone()[0]
-    progress = Progress("files loaded again", len(files))
-    for f in files:
-        load.load_file(target, f, pipeline._streams(f.source)[f.stream])
-        progress.step()
     work = Path(state["work"]) / "copy"
     work.mkdir(parents=True, exist_ok=True)
-    rows, seconds = 0, 0.0
+    days = "_interval_start between %s and %s"
     with target.connect(autocommit=True) as conn:
         tables = [
             r[0]
@@ -360,34 +358,39 @@ def stage_copy_baseline(state: dict) -> dict:
                 " and table_type = 'BASE TABLE' order by 1"
             ).fetchall()
         ]
-        conn.execute("drop schema if exists bench_copy cascade")
-        conn.execute("create schema bench_copy")
+
+        def clear() -> None:  # untimed: both contestants start from the year without those days
+            for t in tables:
+                conn.execute(f"delete from raw.{t} where {days}", (since, last))
+                conn.execute(f"vacuum (analyze) raw.{t}")
+
         for t in tables:
-            dump = work / f"{t}.copy"
-            query = (
-                f"copy (select * from raw.{t} where _interval_start between '{since}' and '{last}')"
-                " to stdout"
-            )
-            with open(dump, "wb") as fh, conn.cursor().copy(query) as cp:
+            query = f"copy (select * from raw.{t} where {days}) to stdout"
+            with open(work / f"{t}.copy", "wb") as fh, conn.cursor().copy(query, (since, last)) as cp:
                 for block in cp:
                     fh.write(block)
-            conn.execute(f"create table bench_copy.{t} (like raw.{t} including all)")
-            started = time.perf_counter()
-            with (
-                conn.transaction(),
-                conn.cursor().copy(f"copy bench_copy.{t} from stdin") as cp,
-                open(dump, "rb") as fh,
-            ):
-                while block := fh.read(1 << 20):
-                    cp.write(block)
-            seconds += time.perf_counter() - started
-            rows += conn.execute(f"select count(*) from bench_copy.{t}").fetchone()[0]
-            dump.unlink()
-        conn.execute("drop schema bench_copy cascade")
+        clear()
+        reload_started = conn.execute("select clock_timestamp()").fetchone()[0]
+        progress = Progress("files loaded by the loader", len(files))
+        for f in files:
+            load.load_file(target, f, pipeline._streams(f.source)[f.stream])
+            progress.step()
         loader_rows, loader_seconds = conn.execute(
             "select sum(rows_loaded), sum(seconds) from audit.load_log where loaded_at >= %s",
             (reload_started,),
         ).fetchone()
+        clear()
+        rows, seconds = 0, 0.0
+        for t in tables:
+            dump = work / f"{t}.copy"
+            started = time.perf_counter()
+            copy = f"copy raw.{t} from stdin"
+            with conn.transaction(), conn.cursor().copy(copy) as cp, open(dump, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    cp.write(block)
+            seconds += time.perf_counter() - started
+            rows += conn.execute(f"select count(*) from raw.{t} where {days}", (since, last)).fetchone()[0]
+            dump.unlink()
     return {
         "rows": rows,
         "days": (last - since).days + 1,
