@@ -320,8 +320,6 @@ def _rule(cfg) -> str:
         return f"{kw['column']} not null"
     if t == "expect_column_values_to_be_unique":
         return f"{kw['column']} unique"
-    if t == "expect_compound_columns_to_be_unique":
-        return f"({', '.join(kw['column_list'])}) unique together"
     if t == "expect_column_values_to_be_between":
         lo, hi = kw.get("min_value"), kw.get("max_value")
         if lo is not None and hi is not None:
