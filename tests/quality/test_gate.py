@@ -215,3 +215,32 @@ def test_referral_and_earned_media_marts(warehouse, gx_root):
     assert "marts.kpi_referrals_by_campaign_monthly: attributed_sessions never exceeds sessions" in text
     assert "marts.kpi_team_contributors_monthly: each month gives every department its own rank" in text
     assert len(report.failures) == 4, report.failures
+
+
+def test_a_table_loaded_twice_fails_with_one_summary_row_and_a_readable_message(warehouse, gx_root):
+    """Every key duplicated: the GX result holds one summary row, not one row per key (GX fetches
+    an unexpected-rows query's whole result into Python), and the message still counts rows."""
+    create_good_marts(warehouse)
+    with warehouse.connect() as conn:
+        total = conn.execute("select count(*) from marts.fct_post_engagement_daily").fetchone()[0]
+        conn.execute(
+            "insert into marts.fct_post_engagement_daily select * from marts.fct_post_engagement_daily"
+        )
+        conn.commit()
+    report = validate(warehouse, gx_root, data_docs=False)
+    assert report.failures == [
+        f"marts.fct_post_engagement_daily: (platform, post_id, day) unique together — "
+        f"{2 * total} of {2 * total} rows failed, e.g. ('x', '1', 2026-04-29), ('x', '1', 2026-04-30), "
+        "('x', '2', 2026-04-29)"
+    ]
+    [table] = [t for t in report.tables if t.table == "marts.fct_post_engagement_daily"]
+    assert table.row_count == 2 * total
+
+    from advocacy.quality.suites import unique_together_query
+
+    query = unique_together_query(["platform", "post_id", "day"]).replace(
+        "{batch}", "marts.fct_post_engagement_daily"
+    )
+    with warehouse.connect() as conn:
+        rows = conn.execute(query).fetchall()
+    assert rows == [(total, 2 * total)]  # duplicated keys, rows sharing them: one row whatever the size

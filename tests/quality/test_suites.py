@@ -137,3 +137,48 @@ def test_catalog_columns_are_in_the_dbt_contracts():
         if mart.table in declared:  # a mart dbt does not declare yet is skipped by gate and report
             missing = set(mart.columns) - declared[mart.table]
             assert not missing, f"{mart.table}: {sorted(missing)} not declared by dbt"
+
+
+def test_every_asset_is_a_table_asset():
+    """No query assets: GX learns a query asset's columns by running the query, and psycopg2 then
+    holds the whole table in the gate's memory (8.6 GB at the bench's large size)."""
+    import yaml
+
+    config = yaml.safe_load((GX / "great_expectations.yml").read_text())
+    assets = config["fluent_datasources"]["warehouse"]["assets"]
+    assert set(assets) == {t.qualified for t in TABLES}, HINT
+    for table in TABLES:
+        asset = assets[table.qualified]
+        assert asset["type"] == "table", f"{table.qualified}: {HINT}"
+        assert (asset["schema_name"], asset["table_name"]) == (table.schema, table.table)
+
+
+def test_compound_keys_are_checked_in_sql_not_by_gx_join_back():
+    """ExpectCompoundColumnsToBeUnique joins every row back to its key's count on SQL; the
+    suites check compound keys with one group-by (see suites.unique_together)."""
+    from advocacy.quality.suites import UNIQUE_TOGETHER, build_suite
+
+    for table in TABLES:
+        suite = build_suite(table).to_json_dict()
+        types = [e["type"] for e in suite["expectations"]]
+        assert "expect_compound_columns_to_be_unique" not in types, table.qualified
+        checks = [e["meta"].get("check") for e in suite["expectations"] if e.get("meta")]
+        assert (UNIQUE_TOGETHER in checks) == (table.unique and len(table.keys) > 1), table.qualified
+
+
+def test_sync_into_an_empty_project_before_the_tables_exist(warehouse, tmp_path):
+    """Catalog entries may run ahead of dbt: sync adds table assets for tables not built yet."""
+    from advocacy.quality import sync_project
+
+    shutil.copytree(
+        GX,
+        tmp_path / "gx",
+        ignore=shutil.ignore_patterns("uncommitted", "expectations", "validation_definitions", "checkpoints"),
+    )
+    config = tmp_path / "gx" / "great_expectations.yml"
+    text = config.read_text()
+    config.write_text(text[: text.index("fluent_datasources:")])  # no data source, no assets
+    with warehouse.connect() as conn:
+        assert conn.execute("select to_regclass('marts.kpi_adoption_monthly')").fetchone()[0] is None
+    assert sync_project(warehouse, root=tmp_path) == [t.qualified for t in TABLES]
+    assert "type: table" in config.read_text() and "type: query" not in config.read_text()

@@ -255,15 +255,16 @@ def _record(target: WarehouseTarget, report: ValidationReport) -> None:
 
 def _table_result(target, spec, name, result, prev) -> TableResult:
     row_count = None
-    failures = []
     for r in result.results:
-        cfg = r.expectation_config
-        if cfg.type == "expect_table_row_count_to_be_between":
+        if r.expectation_config.type == "expect_table_row_count_to_be_between":
             observed = (r.result or {}).get("observed_value")
             if observed is not None:
                 row_count = int(observed)
-        if not r.success:
-            failures.append(f"{name}: {_describe(target, spec, name, cfg, r, prev)}")
+    failures = [
+        f"{name}: {_describe(target, spec, r.expectation_config, r, prev, row_count)}"
+        for r in result.results
+        if not r.success
+    ]
     return TableResult(
         table=name,
         success=bool(result.success),
@@ -319,8 +320,6 @@ def _rule(cfg) -> str:
         return f"{kw['column']} not null"
     if t == "expect_column_values_to_be_unique":
         return f"{kw['column']} unique"
-    if t == "expect_compound_columns_to_be_unique":
-        return f"({', '.join(kw['column_list'])}) unique together"
     if t == "expect_column_values_to_be_between":
         lo, hi = kw.get("min_value"), kw.get("max_value")
         if lo is not None and hi is not None:
@@ -336,11 +335,14 @@ def _rule(cfg) -> str:
             return f"row count >= {_fmt(lo)}"
         return f"row count between {_fmt(lo)} and {_fmt(hi)}"
     if t == "unexpected_rows_expectation":
-        return cfg.description or (cfg.meta or {}).get("check") or "custom SQL check"
+        meta = cfg.meta or {}
+        if meta.get("check") == suites.UNIQUE_TOGETHER:
+            return f"({', '.join(meta['columns'])}) unique together"
+        return cfg.description or meta.get("check") or "custom SQL check"
     return f"{t} {json.dumps(kw, default=str)}"
 
 
-def _describe(target, spec, name, cfg, r, prev) -> str:
+def _describe(target, spec, cfg, r, prev, row_count=None) -> str:
     rule = _rule(cfg)
     error = _exception(r)
     if error:
@@ -353,6 +355,8 @@ def _describe(target, spec, name, cfg, r, prev) -> str:
     if t == "expect_table_row_count_to_be_between":
         baseline = f" (previous successful run: {prev} rows)" if prev is not None and "and" in rule else ""
         return f"{rule}{baseline} — observed {res.get('observed_value')}"
+    if t == "unexpected_rows_expectation" and (cfg.meta or {}).get("check") == suites.UNIQUE_TOGETHER:
+        return f"{rule} — {_duplicates(target, spec, cfg, row_count)}"
     if t == "unexpected_rows_expectation":
         n = res.get("observed_value")
         return f"{rule} — {n} offending row{'s' if n != 1 else ''}{_rows_examples(target, spec, cfg)}"
@@ -362,17 +366,51 @@ def _describe(target, spec, name, cfg, r, prev) -> str:
     return f"{rule} — failed ({json.dumps(res, default=str)[:200]})"
 
 
+def _check_sql(spec, cfg):
+    """A SQL check's query on ``spec``'s table (the catalog's code, never user input; the table
+    is quoted)."""
+    from psycopg import sql
+
+    batch = sql.Identifier(spec.schema, spec.table).as_string()
+    return sql.SQL(cfg.kwargs.get("unexpected_rows_query", "").replace("{batch}", batch))
+
+
+def _duplicates(target, spec, cfg, row_count, limit: int = 3) -> str:
+    """The details of a failed unique-together check: '<rows> of <total> rows failed, e.g.
+    (<key>), ...', counting the rows that share a key as GX's compound uniqueness did."""
+    from psycopg import sql
+
+    cols = cfg.meta["columns"]
+    table = sql.Identifier(spec.schema, spec.table).as_string()
+    try:
+        with target.connect() as conn:
+            summary = conn.execute(_check_sql(spec, cfg)).fetchone()
+            keys = conn.execute(
+                sql.SQL("select {} from ({}) as duplicated order by {} limit {}").format(
+                    sql.SQL(", ").join(map(sql.Identifier, cols)),
+                    sql.SQL(suites.duplicated_keys_query(cols, table)),
+                    sql.SQL(", ").join(map(sql.Identifier, cols)),
+                    sql.Literal(limit),
+                )
+            ).fetchall()
+    except Exception as exc:  # the failure stands; only its details are missing
+        log.warning("could not count the duplicate rows of %s: %s", spec.qualified, exc)
+        return "some rows share their key"
+    failed = summary[1] if summary else "?"
+    examples = ", e.g. " + ", ".join(_fmt(k) for k in keys) if keys else ""
+    return f"{failed} of {row_count if row_count is not None else '?'} rows failed{examples}"
+
+
 def _rows_examples(target, spec, cfg, limit: int = 3) -> str:
     """SUMMARY results carry no rows for SQL checks: fetch a few for the message."""
     from psycopg import sql
 
-    # the check's SQL is the catalog's code (never user input); the table is quoted
-    batch = sql.Identifier(spec.schema, spec.table).as_string()
-    query = cfg.kwargs.get("unexpected_rows_query", "").replace("{batch}", batch)
     try:
         with target.connect() as conn:
             cur = conn.execute(
-                sql.SQL("select * from ({}) as offending limit {}").format(sql.SQL(query), sql.Literal(limit))
+                sql.SQL("select * from ({}) as offending limit {}").format(
+                    _check_sql(spec, cfg), sql.Literal(limit)
+                )
             )
             cols = [d.name for d in cur.description]
             rows = cur.fetchall()

@@ -42,6 +42,55 @@ def row_count_bounds(previous: int | None, floor: int = 0) -> dict:
     return {ROW_COUNT_MIN: low, ROW_COUNT_MAX: high}
 
 
+UNIQUE_TOGETHER = "unique_together"
+
+
+def duplicated_keys_query(keys: tuple[str, ...] | list[str], table: str = "{batch}") -> str:
+    """The key values of ``keys`` that more than one row of ``table`` has, with how many rows.
+
+    Rows with a null key are left out, as GX's ``ExpectCompoundColumnsToBeUnique`` leaves them
+    out: the keys' not-null expectations report those.
+    """
+    cols = ", ".join(keys)
+    present = " and ".join(f"{k} is not null" for k in keys)
+    return (
+        f"select {cols}, count(*) as duplicate_rows from {table} where {present} "
+        f"group by {cols} having count(*) > 1"
+    )
+
+
+def unique_together_query(keys: tuple[str, ...] | list[str]) -> str:
+    """No row when ``keys`` are unique together, else ONE row: how many key values are
+    duplicated and how many rows share them.
+
+    One row, not one per duplicated key: GX fetches an unexpected-rows query's whole result
+    into Python (psycopg2 buffers it client-side) to keep 200 rows, so a table loaded twice
+    would put millions of keys in memory. The runner fetches a few example keys itself.
+    """
+    return (
+        "select count(*) as duplicated_keys, sum(duplicate_rows) as duplicate_rows "
+        f"from ({duplicated_keys_query(keys)}) as duplicated having count(*) > 0"
+    )
+
+
+def unique_together(keys: tuple[str, ...] | list[str]):
+    """Compound-key uniqueness as one ``group by ... having count(*) > 1`` over the key columns.
+
+    Not ``ExpectCompoundColumnsToBeUnique``: GX computes that on SQL by joining every row of the
+    table (all columns) back to the per-key counts, then scans the table again for examples; on a
+    1.9M-row table that is ~5 s against ~0.7 s for one narrow aggregate, and it grows with the
+    table. Same rule, same rows: the runner's message still says how many rows share a key.
+    """
+    import great_expectations.expectations as gxe
+
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=unique_together_query(keys),
+        description=f"({', '.join(keys)}) unique together: no two rows share these values "
+        "(a failure is one row: duplicated_keys, duplicate_rows)",
+        meta={"check": UNIQUE_TOGETHER, "columns": list(keys)},
+    )
+
+
 def expectations_for(table: Table) -> list:
     """The GX expectations of one table, in a stable order."""
     import great_expectations.expectations as gxe
@@ -52,7 +101,7 @@ def expectations_for(table: Table) -> list:
     for col in (*table.keys, *table.not_null):
         out.append(gxe.ExpectColumnValuesToNotBeNull(column=col))
     if table.unique and len(table.keys) > 1:
-        out.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(table.keys)))
+        out.append(unique_together(table.keys))
     elif table.unique and table.keys:
         out.append(gxe.ExpectColumnValuesToBeUnique(column=table.keys[0]))
     for col in table.rates:
