@@ -89,6 +89,42 @@
 {%- endmacro %}
 
 
+{#- config of a model keyed by post, rebuilt by delete+insert on (platform, post_id) for the posts
+    a night touches (affected_posts); a whole rebuild starts from empty. Call it as the model's
+    config block: {{ incremental_by_post_config() }} -#}
+{% macro incremental_by_post_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['platform', 'post_id'],
+        pre_hook=["{{ delete_on_full_window() }}"],
+        post_hook=["{{ record_incremental_build() }}"],
+        on_schema_change='append_new_columns'
+    ) }}
+{%- endmacro %}
+
+
+{#- select list of the (platform, post_id) a night recomputes in a model keyed by post: those of
+    each (relation, day column) in `sources` on a day of the window `w`, and, with `this_day_column`,
+    the model's own posts whose that-day reached the window's first day (a replaced day may have
+    lost a row of a post seen on it or later) -#}
+{% macro affected_posts(w, sources, this_day_column=none) -%}
+    {%- for relation, day_column in sources %}
+    select platform, post_id
+    from {{ relation }}
+    where {{ in_incremental_window(day_column, w) }}
+    {%- if not loop.last or this_day_column %}
+    union
+    {%- endif %}
+    {%- endfor %}
+    {%- if this_day_column %}
+    select platform, post_id
+    from {{ this }}
+    where {{ this_day_column }} >= cast({{ dbt.string_literal(w['first']) }} as date)
+    {%- endif %}
+{%- endmacro %}
+
+
 {#- post-hook: remember this build's report date and time for the next build's window -#}
 {% macro record_incremental_build() -%}
     create table if not exists audit.dbt_incremental_builds (
