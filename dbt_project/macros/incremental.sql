@@ -71,11 +71,13 @@
 
 
 {#- pre-hook of a model partitioned by `column`: delete the days it is about to rebuild (all of
-    them on a whole rebuild) and any day after the report date -#}
-{% macro delete_incremental_window(column) -%}
+    them on a whole rebuild), any day after the report date and the rows matching `also` (SQL, the
+    ones the model recomputes whatever their day) -#}
+{% macro delete_incremental_window(column, also=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where {{ in_incremental_window(column) }} or {{ column }} > {{ as_of_date() }}
+        {%- if also %} or ({{ also }}){% endif %}
     {%- endif -%}
 {%- endmacro %}
 
