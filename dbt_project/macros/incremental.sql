@@ -126,6 +126,48 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- Models partitioned by reporting month (int_advocate_audience_monthly): a night recomputes the
+    months from the one of the window's first day on (a month's row carries the latest snapshot up
+    to its end, so a changed day changes its month and every later one).
+    {'full': bool, 'month': 'YYYY-MM-01' or none}: full as incremental_window(), and also when that
+    month is the first reporting month (nothing before it to keep) -#}
+{% macro incremental_month_window() -%}
+    {%- set w = incremental_window() -%}
+    {%- set first_month = (var('programme_start_date') | string)[:7] ~ '-01' -%}
+    {%- if w['full'] or (w['first'][:7] ~ '-01') <= first_month -%}
+        {{ return({'full': true, 'month': none}) }}
+    {%- endif -%}
+    {{ return({'full': false, 'month': w['first'][:7] ~ '-01'}) }}
+{%- endmacro %}
+
+
+{#- pre-hook of int_advocate_audience_monthly: delete the months a night recomputes and every row
+    of the employee + platform pairs it recomputes over all months: those whose account changed
+    (int_employee_accounts no longer gives the row's account_handle) and those without a snapshot
+    before the first recomputed month (carried back there: a new or replaced earliest snapshot
+    changes their earlier months too). A whole rebuild starts from empty. -#}
+{% macro delete_audience_months() -%}
+    {%- if is_incremental() -%}
+        {%- set m = incremental_month_window() -%}
+        delete from {{ this }}
+        {%- if not m['full'] %} as t
+        where t.month >= cast({{ dbt.string_literal(m['month']) }} as date)
+            or not exists (
+                select 1
+                from {{ this }} as prior
+                inner join {{ ref('int_employee_accounts') }} as accounts
+                    on prior.platform = accounts.platform
+                    and prior.employee_id = accounts.employee_id
+                    and prior.account_handle = accounts.handle
+                where prior.platform = t.platform
+                    and prior.employee_id = t.employee_id
+                    and prior.month = cast(cast({{ dbt.string_literal(m['month']) }} as date) - interval '1 month' as date)
+                    and prior.audience_source <> 'carried_back'
+            )
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
 
 {#- post-hook: remember this build's report date and time for the next build's window -#}
 {% macro record_incremental_build() -%}
