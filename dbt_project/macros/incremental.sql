@@ -71,11 +71,13 @@
 
 
 {#- pre-hook of a model partitioned by `column`: delete the days it is about to rebuild (all of
-    them on a whole rebuild) and any day after the report date -#}
-{% macro delete_incremental_window(column) -%}
+    them on a whole rebuild), any day after the report date and the rows matching `also` (SQL, the
+    ones the model recomputes whatever their day) -#}
+{% macro delete_incremental_window(column, also=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where {{ in_incremental_window(column) }} or {{ column }} > {{ as_of_date() }}
+        {%- if also %} or ({{ also }}){% endif %}
     {%- endif -%}
 {%- endmacro %}
 
@@ -85,6 +87,84 @@
 {% macro delete_on_full_window() -%}
     {%- if is_incremental() and incremental_window()['full'] -%}
         delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- config of a model keyed by post, rebuilt by delete+insert on (platform, post_id) for the posts
+    a night touches (affected_posts); a whole rebuild starts from empty. Call it as the model's
+    config block: {{ incremental_by_post_config() }} -#}
+{% macro incremental_by_post_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['platform', 'post_id'],
+        pre_hook=["{{ delete_on_full_window() }}"],
+        post_hook=["{{ record_incremental_build() }}"],
+        on_schema_change='append_new_columns'
+    ) }}
+{%- endmacro %}
+
+
+{#- select list of the (platform, post_id) a night recomputes in a model keyed by post: those of
+    each (relation, day column) in `sources` on a day of the window `w`, and, with `this_day_column`,
+    the model's own posts whose that-day reached the window's first day (a replaced day may have
+    lost a row of a post seen on it or later) -#}
+{% macro affected_posts(w, sources, this_day_column=none) -%}
+    {%- for relation, day_column in sources %}
+    select platform, post_id
+    from {{ relation }}
+    where {{ in_incremental_window(day_column, w) }}
+    {%- if not loop.last or this_day_column %}
+    union
+    {%- endif %}
+    {%- endfor %}
+    {%- if this_day_column %}
+    select platform, post_id
+    from {{ this }}
+    where {{ this_day_column }} >= cast({{ dbt.string_literal(w['first']) }} as date)
+    {%- endif %}
+{%- endmacro %}
+
+{#- Models partitioned by reporting month (int_advocate_audience_monthly): a night recomputes the
+    months from the one of the window's first day on (a month's row carries the latest snapshot up
+    to its end, so a changed day changes its month and every later one).
+    {'full': bool, 'month': 'YYYY-MM-01' or none}: full as incremental_window(), and also when that
+    month is the first reporting month (nothing before it to keep) -#}
+{% macro incremental_month_window() -%}
+    {%- set w = incremental_window() -%}
+    {%- set first_month = (var('programme_start_date') | string)[:7] ~ '-01' -%}
+    {%- if w['full'] or (w['first'][:7] ~ '-01') <= first_month -%}
+        {{ return({'full': true, 'month': none}) }}
+    {%- endif -%}
+    {{ return({'full': false, 'month': w['first'][:7] ~ '-01'}) }}
+{%- endmacro %}
+
+
+{#- pre-hook of int_advocate_audience_monthly: delete the months a night recomputes and every row
+    of the employee + platform pairs it recomputes over all months: those whose account changed
+    (int_employee_accounts no longer gives the row's account_handle) and those without a snapshot
+    before the first recomputed month (carried back there: a new or replaced earliest snapshot
+    changes their earlier months too). A whole rebuild starts from empty. -#}
+{% macro delete_audience_months() -%}
+    {%- if is_incremental() -%}
+        {%- set m = incremental_month_window() -%}
+        delete from {{ this }}
+        {%- if not m['full'] %} as t
+        where t.month >= cast({{ dbt.string_literal(m['month']) }} as date)
+            or not exists (
+                select 1
+                from {{ this }} as prior
+                inner join {{ ref('int_employee_accounts') }} as accounts
+                    on prior.platform = accounts.platform
+                    and prior.employee_id = accounts.employee_id
+                    and prior.account_handle = accounts.handle
+                where prior.platform = t.platform
+                    and prior.employee_id = t.employee_id
+                    and prior.month = cast(cast({{ dbt.string_literal(m['month']) }} as date) - interval '1 month' as date)
+                    and prior.audience_source <> 'carried_back'
+            )
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

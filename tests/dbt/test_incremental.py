@@ -3,8 +3,10 @@
 The hand-made raw dataset (raw_data.py) built as of its first run day, then
 incrementally as of the second, then again after a rerun of the first day
 (its rows replaced, as the loader does, and logged in audit.load_log): every
-mart must equal a `--full-refresh` of the same data. dbt_project/README.md,
-"Incremental models".
+mart must equal a `--full-refresh` of the same data. The monthly audience
+model (incremental by month) is also built across month boundaries, with a
+replaced and a deleted snapshot in an earlier month and an account moving
+between employees. dbt_project/README.md, "Incremental models".
 """
 
 from __future__ import annotations
@@ -28,6 +30,21 @@ def nightly(pg_server, tmp_path_factory):
     next(gen, None)
 
 
+def _log_load(conn, source: str, stream: str, day: str) -> None:
+    """The loader's audit.load_log row for a (re)loaded day: what the next build's window reads."""
+    conn.execute(
+        "create table if not exists audit.load_log (source text not null, stream text not null,"
+        " interval_start date not null, landing_file text not null, rows_loaded integer not null,"
+        " rows_replaced integer not null, seconds double precision not null,"
+        " loaded_at timestamptz not null default now())"
+    )
+    conn.execute(
+        "insert into audit.load_log (source, stream, interval_start, landing_file, rows_loaded,"
+        " rows_replaced, seconds) values (%s, %s, %s, 'rerun', 1, 1, 0)",
+        (source, stream, day),
+    )
+
+
 def _rerun_first_day(target) -> None:
     """What a rerun of the first day does: its tweet rows replaced (counters moved on), logged."""
     with target.connect() as conn:
@@ -37,18 +54,21 @@ def _rerun_first_day(target) -> None:
             " _extracted_at = _extracted_at + interval '1 hour' where _interval_start = %s",
             (FIRST,),
         )
-        conn.execute(
-            "create table if not exists audit.load_log (source text not null, stream text not null,"
-            " interval_start date not null, landing_file text not null, rows_loaded integer not null,"
-            " rows_replaced integer not null, seconds double precision not null,"
-            " loaded_at timestamptz not null default now())"
-        )
-        conn.execute(
-            "insert into audit.load_log (source, stream, interval_start, landing_file, rows_loaded,"
-            " rows_replaced, seconds) values ('x', 'tweets', %s, 'rerun', 1, 1, 0)",
-            (FIRST,),
-        )
+        _log_load(conn, "x", "tweets", FIRST)
         conn.commit()
+
+
+def _fingerprints(target, *tables: str) -> dict[str, str]:
+    """mart_fingerprints() and the same digest of some intermediate tables."""
+    out = mart_fingerprints(target)
+    with target.connect() as conn:
+        for t in tables:
+            n, s = conn.execute(
+                f"select count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)"
+                f" from intermediate.{t} t"
+            ).fetchone()
+            out[t] = f"{n}:{int(s):x}"
+    return out
 
 
 def test_nightly_incremental_builds_equal_a_full_refresh(nightly):
@@ -83,3 +103,103 @@ def test_an_earlier_report_date_rebuilds_whole(nightly):
     incremental = mart_fingerprints(target)
     dbt("build", *models, "--full-refresh", vars={**_dbt_vars(), "as_of_date": FIRST}, label="past full")
     assert incremental == mart_fingerprints(target)
+
+
+# Earlier nights for the monthly model: the roster and some advocates' user snapshots copied from
+# the first run day to a January and a February day (username -> followers that day).
+EARLY_USERS = {
+    "2026-01-20": {"AdaL": 900, "dand": 700, "finnf": 180},
+    "2026-02-20": {"AdaL": 950, "bobb": 450, "finnf": 190},
+}
+MODELS = ["--resource-type", "model", "--resource-type", "seed", "--resource-type", "snapshot"]
+
+
+@pytest.fixture(scope="module")
+def monthly(pg_server, tmp_path_factory):
+    gen = _raw_database(pg_server)
+    target = next(gen)
+    with target.connect() as conn:
+        for day, users in EARLY_USERS.items():
+            shift = "(%s::date - _interval_start) * interval '1 day'"
+            conn.execute(
+                "insert into raw.roster__employees select %s, _extracted_at + " + shift + ","
+                " replace(_landing_file, %s, %s), _line_no, _record_key, _record_time, record"
+                " from raw.roster__employees where _interval_start = %s",
+                (day, day, FIRST, day, FIRST),
+            )
+            for username, followers in users.items():
+                conn.execute(
+                    "insert into raw.x__users select %s, _extracted_at + " + shift + ","
+                    " replace(_landing_file, %s, %s), _line_no, _record_key, _record_time,"
+                    " jsonb_set(record, '{public_metrics,followers_count}', to_jsonb(%s::int))"
+                    " from raw.x__users where _interval_start = %s and record ->> 'username' = %s",
+                    (day, day, FIRST, day, followers, FIRST, username),
+                )
+        conn.commit()
+    yield target, Dbt(target, tmp_path_factory.mktemp("dbt_monthly"))
+    next(gen, None)
+
+
+def _audience(target) -> dict:
+    with target.connect() as conn:
+        rows = conn.execute(
+            "select employee_id, month::text, audience::int, audience_source"
+            " from intermediate.int_advocate_audience_monthly order by 1, 2"
+        ).fetchall()
+    return {(e, m): (a, s) for e, m, a, s in rows}
+
+
+def test_monthly_audience_across_months_equals_a_full_refresh(monthly):
+    """Nights in February, on March 1st (a new month: February recomputed, January kept) and 2nd
+    (March only), then a rerun of a February day (Ada's snapshot replaced, Bob's gone) with the
+    roster giving Finn's account to Dan: every build equals a full refresh of the same data (a
+    full refresh records its build too, so the next night is incremental from it)."""
+    target, dbt = monthly
+    checked = ("int_advocate_audience_monthly",)
+
+    def night(as_of: str, label: str) -> dict:
+        dbt("build", *MODELS, vars={**_dbt_vars(), "as_of_date": as_of}, label=label)
+        return _fingerprints(target, *checked)
+
+    def full(as_of: str) -> dict:
+        dbt("build", *MODELS, "--full-refresh", vars={**_dbt_vars(), "as_of_date": as_of}, label="full")
+        return _fingerprints(target, *checked)
+
+    night("2026-02-25", "february")
+    assert _audience(target)[("E001", "2026-01-01")] == (900, "in_month")
+    incremental = night(FIRST, "march 1st (new month)")
+    audience = _audience(target)
+    assert audience[("E001", "2026-02-01")] == (950, "in_month")
+    assert audience[("E004", "2026-02-01")] == (700, "carried_forward")
+    assert audience[("E003", "2026-01-01")] == (300, "carried_back")  # first snapshot on March 1st
+    assert incremental == full(FIRST)
+
+    incremental = night(SECOND, "march 2nd (march only)")
+    assert _audience(target)[("E004", "2026-03-01")] == (820, "in_month")
+    assert incremental == full(SECOND)
+
+    with target.connect() as conn:  # a rerun of 02-20 and of tonight's roster, as the loader does them
+        conn.execute(
+            "update raw.x__users set record = jsonb_set(record, '{public_metrics,followers_count}',"
+            " to_jsonb(975)) where _interval_start = '2026-02-20' and record ->> 'username' = 'AdaL'"
+        )
+        conn.execute(
+            "delete from raw.x__users where _interval_start = '2026-02-20' and record ->> 'username' = 'bobb'"
+        )
+        conn.execute(
+            "update raw.roster__employees set record = jsonb_set(record, '{x_username}', '\"finnf\"')"
+            " where _interval_start = %s and record ->> 'employee_id' = 'E004'",
+            (SECOND,),
+        )
+        _log_load(conn, "x", "users", "2026-02-20")
+        _log_load(conn, "roster", "employees", SECOND)
+        conn.commit()
+    incremental = night(SECOND, "rerun (incremental)")
+    audience = _audience(target)
+    assert audience[("E001", "2026-02-01")] == (975, "in_month")
+    assert audience[("E002", "2026-01-01")] == (500, "carried_back")  # his only February snapshot went
+    # Finn left and Dan now holds @finnf (the employee still employed): Dan's history is that account's
+    assert audience[("E004", "2026-01-01")] == (180, "in_month")
+    assert audience[("E004", "2026-02-01")] == (190, "in_month")
+    assert not any(e == "E006" for e, _ in audience)
+    assert incremental == full(SECOND)

@@ -61,6 +61,18 @@
     }) }}
 {% endmacro %}
 
+{# The sources of other_source_streams() whose staging model reads only the latest landed copy (the
+   whole file is landed again every night, an older copy drops out): int_source_loads_daily
+   recounts them whole each night instead of by day. #}
+{% macro latest_copy_sources() %}
+    {{ return(['self_report', 'web']) }}
+{% endmacro %}
+
+{# SQL: the row's `source` is one of latest_copy_sources() #}
+{% macro latest_copy_predicate() -%}
+    source = any({{ text_array(latest_copy_sources()) }})
+{%- endmacro %}
+
 {# var('enabled_platforms') restricted to the platforms this project implements, in registry order. #}
 {% macro enabled_platforms() %}
     {%- set wanted = var('enabled_platforms', []) or [] -%}

@@ -8,7 +8,23 @@
     (Snapshots are already limited to the report date, so the current
     month's latest is the latest up to it; snapshots from before the first
     reporting month count as that month's.)
+    Incremental by month (macros/incremental.sql, incremental_month_window):
+    a night recomputes the months from the one of its window's first day on,
+    from the snapshots since that month's start and, per employee + platform,
+    the audience carried into it (the row of the month before); a pair whose
+    account changed (account_handle) or that had no snapshot before that
+    month is recomputed over every month from all its snapshots.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook=["{{ delete_audience_months() }}"],
+    post_hook=["{{ record_incremental_build() }}"],
+    indexes=[{'columns': ['platform', 'employee_id', 'month']}],
+    on_schema_change='append_new_columns'
+) }}
+{%- set m = incremental_month_window() %}
+{%- set since = "cast(" ~ dbt.string_literal(m['month']) ~ " as date)" if not m['full'] %}
 with
 
 months as (
@@ -17,11 +33,66 @@ months as (
 
 ),
 
+accounts as (
+
+    select * from {{ ref('int_employee_accounts') }}
+
+),
+{% if not m['full'] %}
+-- the audience carried into the first recomputed month, per pair kept from the last build (the
+-- pre-hook deleted the rows of every other pair)
+prior as (
+
+    select
+        platform,
+        employee_id,
+        audience_day,
+        audience
+    from {{ this }}
+    where month = cast({{ since }} - interval '1 month' as date)
+
+),
+
+-- the pairs recomputed over every month: all their snapshots (those before the month too)
+redo_accounts as (
+
+    select accounts.*
+    from accounts
+    where not exists (
+        select 1
+        from prior
+        where prior.platform = accounts.platform
+            and prior.employee_id = accounts.employee_id
+    )
+
+),
+{% endif %}
 audience as materialized (
 
     select *
     from {{ ref('int_audience_unioned') }}
     where audience is not null
+    {%- if not m['full'] %}
+        and snapshot_day >= {{ since }}
+    union all
+    -- the earlier snapshots of the pairs recomputed over every month
+    select *
+    from {{ ref('int_audience_unioned') }}
+    where audience is not null
+        and snapshot_day < {{ since }}
+        and (
+            (platform, username) in (
+                select redo_accounts.platform, redo_accounts.handle
+                from redo_accounts
+                where redo_accounts.author_key = 'username'
+            )
+            or (platform, platform_user_id) in (
+                select redo_accounts.platform, redo_accounts.handle
+                from redo_accounts
+                where redo_accounts.author_key = 'user_id'
+            )
+        )
+    {%- endif %}
 
 ),
 
@@ -30,19 +101,23 @@ audience as materialized (
 -- a nested loop over every snapshot x every account (70 s of 280 at 2,200 employees)
 matched as (
 
-    select audience.*, employee_accounts.employee_id
+    select
+        audience.*,
+        accounts.employee_id
     from audience
-    inner join {{ ref('int_employee_accounts') }} as employee_accounts
-        on audience.platform = employee_accounts.platform
-        and employee_accounts.author_key = 'username'
-        and audience.username = employee_accounts.handle
+    inner join accounts
+        on audience.platform = accounts.platform
+        and accounts.author_key = 'username'
+        and audience.username = accounts.handle
     union all
-    select audience.*, employee_accounts.employee_id
+    select
+        audience.*,
+        accounts.employee_id
     from audience
-    inner join {{ ref('int_employee_accounts') }} as employee_accounts
-        on audience.platform = employee_accounts.platform
-        and employee_accounts.author_key = 'user_id'
-        and audience.platform_user_id = employee_accounts.handle
+    inner join accounts
+        on audience.platform = accounts.platform
+        and accounts.author_key = 'user_id'
+        and audience.platform_user_id = accounts.handle
 
 ),
 
@@ -73,6 +148,18 @@ snapshot_months as (
         greatest(cast(date_trunc('month', snapshots.snapshot_day) as date), first_month.month) as month
     from snapshots
     cross join first_month
+    {%- if not m['full'] %}
+    union all
+    -- a kept pair's audience carried into the first recomputed month: its latest snapshot up to
+    -- the month before (its own snapshots read here are all in or after that month)
+    select
+        platform,
+        employee_id,
+        audience_day as snapshot_day,
+        audience,
+        cast({{ since }} - interval '1 month' as date) as month
+    from prior
+    {%- endif %}
 
 ),
 
@@ -96,7 +183,7 @@ earliest as (
         employee_id,
         snapshot_day,
         audience
-    from snapshots
+    from snapshot_months
     order by platform asc, employee_id asc, snapshot_day asc
 
 ),
@@ -149,11 +236,23 @@ final as (
             when filled.snapshot_group = 0 then 'carried_back'
             when filled.carried_day >= filled.month then 'in_month'
             else 'carried_forward'
-        end as audience_source
+        end as audience_source,
+        -- the account the audience was matched by (a night recomputes a pair whose account changed)
+        accounts.handle as account_handle
     from filled
     inner join earliest
         on filled.platform = earliest.platform
         and filled.employee_id = earliest.employee_id
+    inner join accounts
+        on filled.platform = accounts.platform
+        and filled.employee_id = accounts.employee_id
+    {%- if not m['full'] %}
+    left join prior
+        on filled.platform = prior.platform
+        and filled.employee_id = prior.employee_id
+    -- a kept pair: the recomputed months only
+    where prior.employee_id is null or filled.month >= {{ since }}
+    {%- endif %}
 
 )
 

@@ -3,12 +3,14 @@
     latest extraction, from the staging model that reads each raw table (the
     platform registry's `streams`, plus the roster). Incremental by run day
     (macros/incremental.sql), so int_source_loads does not count every raw
-    row again each night.
+    row again each night; the file sources whose staging reads only the
+    latest landed copy (latest_copy_sources: sessions, self-reports) are
+    recounted whole, so an older copy's day goes as it does in a full refresh.
 #}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook=["{{ delete_incremental_window('snapshot_day') }}"],
+    pre_hook=["{{ delete_incremental_window('snapshot_day', also=latest_copy_predicate()) }}"],
     post_hook=["{{ record_incremental_build() }}"],
     on_schema_change='append_new_columns'
 ) }}
@@ -30,6 +32,7 @@ final as (
         count(*) as records
     from unioned
     where {{ in_incremental_window('snapshot_day') }}
+        or {{ latest_copy_predicate() }}
     group by source, stream, snapshot_day
 
 )

@@ -5,14 +5,7 @@
     They are the suggested copy and the targets of advocates' reshares; they
     are never advocacy posts themselves (not in fct_posts).
 #}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['platform', 'post_id'],
-    pre_hook=["{{ delete_on_full_window() }}"],
-    post_hook=["{{ record_incremental_build() }}"],
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_by_post_config() }}
 {%- set w = incremental_window() %}
 with
 
@@ -24,9 +17,7 @@ posts as (
     from {{ ref('int_posts_unioned') }} as occ
     {%- if not w['full'] %}
     where (occ.platform, occ.post_id) in (
-        select platform, post_id
-        from {{ ref('int_posts_unioned') }}
-        where {{ in_incremental_window('snapshot_day', w) }}
+        {{- affected_posts(w, [(ref('int_posts_unioned'), 'snapshot_day')]) | indent(4) }}
     )
     {%- endif %}
 

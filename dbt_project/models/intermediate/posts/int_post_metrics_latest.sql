@@ -5,26 +5,14 @@
     snapshot on the days it rebuilt, or whose latest snapshot was on one of
     them; delete+insert by platform + post_id.
 #}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['platform', 'post_id'],
-    pre_hook=["{{ delete_on_full_window() }}"],
-    post_hook=["{{ record_incremental_build() }}"],
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_by_post_config() }}
 {%- set w = incremental_window() %}
 with
 {% if not w['full'] %}
 affected as (
 
-    select platform, post_id
-    from {{ ref('int_post_metrics_daily') }}
-    where {{ in_incremental_window('day', w) }}
-    union
-    select platform, post_id
-    from {{ this }}
-    where metrics_day >= cast({{ dbt.string_literal(w['first']) }} as date)
+    -- a snapshot on a window day, or the latest one on / after its first day
+    {{- affected_posts(w, [(ref('int_post_metrics_daily'), 'day')], this_day_column='metrics_day') }}
 
 ),
 {% endif %}

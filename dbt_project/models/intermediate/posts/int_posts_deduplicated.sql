@@ -12,31 +12,16 @@
     and the posts whose occurrences reached into those days; delete+insert by
     platform + post_id.
 #}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['platform', 'post_id'],
-    pre_hook=["{{ delete_on_full_window() }}"],
-    post_hook=["{{ record_incremental_build() }}"],
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_by_post_config() }}
 {%- set w = incremental_window() %}
 with
 {% if not w['full'] %}
 affected as (
 
-    select platform, post_id
-    from {{ ref('int_posts_unioned') }}
-    where {{ in_incremental_window('snapshot_day', w) }}
-    union
-    select platform, post_id
-    from {{ ref('int_post_errors_unioned') }}
-    where {{ in_incremental_window('snapshot_day', w) }}
-    union
-    -- a replaced day may have lost an occurrence of a post seen up to it or later
-    select platform, post_id
-    from {{ this }}
-    where last_seen_day >= cast({{ dbt.string_literal(w['first']) }} as date)
+    -- seen or reported missing on a window day, or last seen on / after its first day
+    {{- affected_posts(w, [
+        (ref('int_posts_unioned'), 'snapshot_day'), (ref('int_post_errors_unioned'), 'snapshot_day')
+    ], this_day_column='last_seen_day') }}
 
 ),
 {% endif %}
@@ -103,7 +88,9 @@ usernames as (
         -- only read for posts whose occurrence lacks the author's username (the final coalesce):
         -- the advocates' daily user snapshots are most of the audience rows
         and platform_user_id in (
-            select latest.author_platform_user_id from latest where latest.author_username is null
+            select latest.author_platform_user_id
+            from latest
+            where latest.author_username is null
         )
     order by platform asc, platform_user_id asc, snapshot_day desc, extracted_at desc
 

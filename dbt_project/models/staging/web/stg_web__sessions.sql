@@ -5,7 +5,12 @@
     values lowercased and trimmed ('' = null); conversions as an integer
     (empty / non-numeric = 0). A session_id repeated within the copy keeps its
     last line.
+    A table, unlike the other staging models: the copy is every session of the
+    programme, parsed and deduplicated here once a build instead of once per
+    reader (int_web_sessions, int_source_loads_daily and six data tests each
+    ran this view again).
 #}
+{{ config(materialized='table') }}
 with
 
 source as (
