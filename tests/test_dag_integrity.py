@@ -149,6 +149,7 @@ def test_the_build_task_hands_its_rendered_values_to_cosmos(dbt_manifest, monkey
     assert dbt.vars == task.vars and dbt.env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
     assert dbt.project_dir == task.project_dir and dbt.invocation_mode == InvocationMode.DBT_RUNNER
     assert dbt.append_env and not dbt.install_deps and not dbt.emit_datasets
+    assert dbt.dbt_cmd_flags == ["--exclude-resource-type", "unit_test"]  # CI runs them, not the night
     mapping = dbt.profile_config.profile_mapping
     assert isinstance(mapping, PostgresUserPasswordProfileMapping) and mapping.conn_id == WAREHOUSE_CONN_ID
 

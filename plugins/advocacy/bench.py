@@ -405,7 +405,7 @@ def stage_copy_baseline(state: dict) -> dict:
 def _dbt(state: dict, as_of: dt.date, full_refresh: bool) -> dict:
     """``dbt build`` as the nightly runs it (same vars), in a target folder of the bench's own."""
     from advocacy import pipeline
-    from advocacy.orchestration import DBT_PROJECT
+    from advocacy.orchestration import DBT_PROJECT, NIGHTLY_DBT_FLAGS
 
     target = _target()
     env = {**os.environ, **target.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -414,7 +414,7 @@ def _dbt(state: dict, as_of: dt.date, full_refresh: bool) -> dict:
         str(Path(sys.executable).with_name("dbt")), "build",
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
         "--target-path", str(tpath), "--log-path", str(Path(state["work"]) / "dbt_logs"),
-        "--vars", json.dumps(pipeline.dbt_vars(as_of.isoformat())),
+        "--vars", json.dumps(pipeline.dbt_vars(as_of.isoformat())), *NIGHTLY_DBT_FLAGS,
     ]  # fmt: skip
     if full_refresh:
         cmd.append("--full-refresh")

@@ -73,6 +73,9 @@ def profile_config():
 # dbt failures are data or code problems; one quick retry covers a dropped connection.
 DBT_RETRY_ARGS = {**DEFAULT_ARGS, "retries": 1, "retry_delay": dt.timedelta(seconds=30)}
 DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+# dbt unit tests check the models' SQL on fixed inputs, so the nightly would only repeat what
+# CI (tests/dbt) proves: dbt's docs recommend them for development and CI only. Data tests run.
+NIGHTLY_DBT_FLAGS = ["--exclude-resource-type", "unit_test"]
 
 
 def dbt_task_group(group_id: str, dbt_vars: dict, *, mode: str | None = None, **kwargs):
@@ -104,7 +107,12 @@ def dbt_task_group(group_id: str, dbt_vars: dict, *, mode: str | None = None, **
                 vars=dbt_vars,
                 env=DBT_ENV,
                 invocation_mode="dbt_runner",
-                cosmos_args={"append_env": True, "install_deps": False, "emit_datasets": False},
+                cosmos_args={
+                    "append_env": True,
+                    "install_deps": False,
+                    "emit_datasets": False,
+                    "dbt_cmd_flags": NIGHTLY_DBT_FLAGS,
+                },
                 **DBT_RETRY_ARGS,
             )
         return group
