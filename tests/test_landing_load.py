@@ -84,6 +84,12 @@ def test_bad_line_names_file_and_line_and_loses_nothing(tmp_path, warehouse):
         load.load_file(warehouse, f, SPEC)
     assert _count(warehouse) == 3
 
+    # a bad line after several blocks were already sent from the writer thread
+    late = landing.write(root, "x", "tweets", D1, _tweets(5000) + [{"text": "no id"}], _ts(2))
+    with pytest.raises(load.LoadError, match=r"line 5001: field 'id' is missing"):
+        load.load_file(warehouse, late, SPEC)
+    assert _count(warehouse) == 3
+
 
 @pytest.mark.parametrize(
     ("value", "expected"),
