@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 
 from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
 
 from advocacy import landing
 
@@ -297,9 +296,7 @@ def _load_file(target: WarehouseTarget, f: landing.LandedFile, spec: StreamSpec)
         name=name, cols=sql.SQL(", ").join(map(sql.Identifier, RAW_COLUMNS))
     )
     n = 0
-    # The queued writer sends blocks from a thread while this one renders the next, so Python
-    # and the server work at once (psycopg bounds the queue: 1024 chunks of <= 128 kB).
-    with cur.copy(copy_sql, writer=QueuedLibpqWriter(cur)) as copy:
+    with cur.copy(copy_sql) as copy:
         for block in _copy_blocks(f, spec):
             copy.write(block)
             n += block.count(b"\n")
