@@ -341,6 +341,8 @@ def stage_copy_baseline(state: dict) -> dict:
     deleted again and the dump COPYed back (timed). Both write into the same tables with the
     same indexes and the same rows already in them, and raw ends as it began.
     """
+    from psycopg import sql
+
     from advocacy import landing, load, pipeline
 
     target = _target()
@@ -349,24 +351,22 @@ def stage_copy_baseline(state: dict) -> dict:
     files = landing.newest_per_interval(landing.list_files(_settings().landing_path, start=since, end=last))
     work = Path(state["work"]) / "copy"
     work.mkdir(parents=True, exist_ok=True)
-    days = "_interval_start between %s and %s"
+    days = sql.SQL("_interval_start between {} and {}").format(sql.Literal(since), sql.Literal(last))
     with target.connect(autocommit=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw'"
-                " and table_type = 'BASE TABLE' order by 1"
-            ).fetchall()
-        ]
+        names = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+            " and table_type = 'BASE TABLE' order by 1"
+        ).fetchall()
+        tables = [(sql.Identifier("raw", name), work / f"{name}.copy") for (name,) in names]
 
         def clear() -> None:  # untimed: both contestants start from the year without those days
-            for t in tables:
-                conn.execute(f"delete from raw.{t} where {days}", (since, last))
-                conn.execute(f"vacuum (analyze) raw.{t}")
+            for t, _ in tables:
+                conn.execute(sql.SQL("delete from {} where {}").format(t, days))
+                conn.execute(sql.SQL("vacuum (analyze) {}").format(t))
 
-        for t in tables:
-            query = f"copy (select * from raw.{t} where {days}) to stdout"
-            with open(work / f"{t}.copy", "wb") as fh, conn.cursor().copy(query, (since, last)) as cp:
+        for t, dump in tables:
+            query = sql.SQL("copy (select * from {} where {}) to stdout").format(t, days)
+            with open(dump, "wb") as fh, conn.cursor().copy(query) as cp:
                 for block in cp:
                     fh.write(block)
         clear()
@@ -381,15 +381,14 @@ def stage_copy_baseline(state: dict) -> dict:
         ).fetchone()
         clear()
         rows, seconds = 0, 0.0
-        for t in tables:
-            dump = work / f"{t}.copy"
+        for t, dump in tables:
             started = time.perf_counter()
-            copy = f"copy raw.{t} from stdin"
+            copy = sql.SQL("copy {} from stdin").format(t)
             with conn.transaction(), conn.cursor().copy(copy) as cp, open(dump, "rb") as fh:
                 while block := fh.read(1 << 20):
                     cp.write(block)
             seconds += time.perf_counter() - started
-            rows += conn.execute(f"select count(*) from raw.{t} where {days}", (since, last)).fetchone()[0]
+            rows += conn.execute(sql.SQL("select count(*) from {} where {}").format(t, days)).fetchone()[0]
             dump.unlink()
     return {
         "rows": rows,
