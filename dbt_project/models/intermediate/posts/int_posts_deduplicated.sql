@@ -118,6 +118,7 @@ full_occurrences as (
         from {{ ref('int_posts_unioned') }} as occ
         where occ.platform = full_posts.platform
             and occ.post_id = full_posts.post_id
+        offset 0  -- keeps the subquery lateral (not pulled up into a hash join)
     ) as occ
 
 ),
