@@ -93,15 +93,16 @@
 
 {#- config of a model keyed by post, rebuilt by delete+insert on (platform, post_id) for the posts
     a night touches (affected_posts); a whole rebuild starts from empty. Call it as the model's
-    config block: {{ incremental_by_post_config() }}; `indexes` as dbt-postgres's config -#}
-{% macro incremental_by_post_config(indexes=[]) -%}
+    config block: {{ incremental_by_post_config() }}; `indexes` as dbt-postgres's config, `post_hook`
+    runs before the build is recorded -#}
+{% macro incremental_by_post_config(indexes=[], post_hook=[]) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['platform', 'post_id'],
         indexes=indexes,
         pre_hook=["{{ delete_on_full_window() }}"],
-        post_hook=["{{ record_incremental_build() }}"],
+        post_hook=post_hook + ["{{ record_incremental_build() }}"],
         on_schema_change='append_new_columns'
     ) }}
 {%- endmacro %}

@@ -25,3 +25,14 @@
     from {{ relation }}
     group by platform, post_id
 {%- endmacro %}
+
+
+{#- post-hook of int_posts_deduplicated: rows kept from a build before its normalised_text column
+    (added empty by on_schema_change) get it once, so int_posts_classified never recomputes it -#}
+{% macro fill_normalised_text() -%}
+    {%- if is_incremental() -%}
+        update {{ this }}
+        set normalised_text = {{ normalise_text('post_text') }}
+        where normalised_text is null
+    {%- endif -%}
+{%- endmacro %}

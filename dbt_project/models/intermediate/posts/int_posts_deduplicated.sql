@@ -19,7 +19,10 @@
     errors only, occurrences gone, no prefix_* yet) and any other window (a
     backfill or replay of older days) is recomputed from all its occurrences.
 #}
-{{ incremental_by_post_config(indexes=[{'columns': ['platform', 'post_id']}]) }}
+{{ incremental_by_post_config(
+    indexes=[{'columns': ['platform', 'post_id']}],
+    post_hook=["{{ fill_normalised_text() }}"]
+) }}
 {%- set w = incremental_window() %}
 {%- set merge_from = window_merge_from(w) %}
 {%- if merge_from and execute
@@ -268,7 +271,10 @@ final as (
         company_posts.post_id is not null as is_company_post,
         seen.prefix_occurrences,
         seen.prefix_in_timeline,
-        seen.prefix_in_search
+        seen.prefix_in_search,
+        -- for int_posts_classified's suggested-copy match: the regexes run once per changed post
+        -- here instead of over every post each night there
+        {{ normalise_text('latest.post_text') }} as normalised_text
     from latest
     inner join seen
         on latest.platform = seen.platform
