@@ -93,16 +93,37 @@
 
 {#- config of a model keyed by post, rebuilt by delete+insert on (platform, post_id) for the posts
     a night touches (affected_posts); a whole rebuild starts from empty. Call it as the model's
-    config block: {{ incremental_by_post_config() }} -#}
-{% macro incremental_by_post_config() -%}
+    config block: {{ incremental_by_post_config() }}; `indexes` as dbt-postgres's config, `post_hook`
+    runs before the build is recorded -#}
+{% macro incremental_by_post_config(indexes=[], post_hook=[]) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['platform', 'post_id'],
+        indexes=indexes,
         pre_hook=["{{ delete_on_full_window() }}"],
-        post_hook=["{{ record_incremental_build() }}"],
+        post_hook=post_hook + ["{{ record_incremental_build() }}"],
         on_schema_change='append_new_columns'
     ) }}
+{%- endmacro %}
+
+
+{#- SQL date from which a night may merge a model's stored per-post state with the rows it reads
+    again (int_posts_deduplicated), or none: the day after the previous build's report date when
+    every (re)loaded day of the window is later (a night), that report date itself when the window
+    also replaces it (a rerun of the last night), none for a whole rebuild or a window replacing an
+    older day (backfill, replay) -#}
+{% macro window_merge_from(w) -%}
+    {%- if w['full'] -%}{{ return(none) }}{%- endif -%}
+    {%- set older = w['days'] | select('lt', w['since']) | list -%}
+    {%- set same = w['days'] | select('equalto', w['since']) | list -%}
+    {%- if older | length > 0 -%}
+        {{ return(none) }}
+    {%- elif same | length > 0 -%}
+        {{ return("cast(" ~ dbt.string_literal(w['since']) ~ " as date)") }}
+    {%- else -%}
+        {{ return("cast(cast(" ~ dbt.string_literal(w['since']) ~ " as date) + 1 as date)") }}
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -9,20 +9,6 @@
 {%- set w = incremental_window() %}
 with
 
-posts as (
-
-    -- incremental (macros/incremental.sql): every occurrence of the posts seen on the days
-    -- the night rebuilds; a company post stays one, so older ones stay as built
-    select occ.*
-    from {{ ref('int_posts_unioned') }} as occ
-    {%- if not w['full'] %}
-    where (occ.platform, occ.post_id) in (
-        {{- affected_posts(w, [(ref('int_posts_unioned'), 'snapshot_day')]) | indent(4) }}
-    )
-    {%- endif %}
-
-),
-
 audience as (
 
     select * from {{ ref('int_audience_unioned') }}
@@ -48,6 +34,64 @@ company_users as (
         on audience.platform = company_handles.platform
         and audience.username = company_handles.handle
     where audience.role = 'company' or company_handles.handle is not null
+
+),
+{%- if not w['full'] %}
+
+window_posts as (
+
+    select *
+    from {{ ref('int_posts_unioned') }}
+    where {{ in_incremental_window('snapshot_day', w) }}
+
+),
+
+candidates as (
+
+    -- incremental (macros/incremental.sql): the posts seen on the days the night rebuilds that
+    -- are company posts already or that an occurrence of those days shows as one (a company
+    -- post stays one, and an older occurrence that showed it made it one on its own night),
+    -- so only their occurrences are read again, not those of every post of the night
+    select window_posts.platform, window_posts.post_id
+    from window_posts
+    left join company_handles
+        on window_posts.platform = company_handles.platform
+        and window_posts.author_username = company_handles.handle
+    left join company_users
+        on window_posts.platform = company_users.platform
+        and window_posts.author_platform_user_id = company_users.platform_user_id
+    where company_handles.handle is not null
+        or company_users.platform_user_id is not null
+        or window_posts.found_via = 'company_timeline'
+        or 'company_timeline' = any(window_posts.also_found_via)
+    union
+    select prior.platform, prior.post_id
+    from {{ this }} as prior
+    inner join window_posts
+        on prior.platform = window_posts.platform
+        and prior.post_id = window_posts.post_id
+
+),
+{%- endif %}
+
+posts as (
+
+    -- every occurrence (of the candidates on a night: a few, read by index, lateral so the
+    -- planner cannot choose a scan of every occurrence on a misestimate)
+    {%- if not w['full'] %}
+    select occ.*
+    from candidates
+    cross join lateral (
+        select *
+        from {{ ref('int_posts_unioned') }} as occ
+        where occ.platform = candidates.platform
+            and occ.post_id = candidates.post_id
+        offset 0  -- keeps the subquery lateral (not pulled up into a hash join)
+    ) as occ
+    {%- else %}
+    select occ.*
+    from {{ ref('int_posts_unioned') }} as occ
+    {%- endif %}
 
 ),
 

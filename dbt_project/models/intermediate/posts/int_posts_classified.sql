@@ -78,7 +78,8 @@ identified as (
         posts.*,
         coalesce(by_username.employee_id, by_user_id.employee_id) as employee_id,
         cast(posts.created_at at time zone 'UTC' as date) as created_date_utc,
-        {{ normalise_text('posts.post_text') }} as normalised_text
+        -- normalised in int_posts_deduplicated (a row built before that column: here)
+        coalesce(posts.normalised_text, {{ normalise_text('posts.post_text') }}) as copy_text
     from posts
     left join accounts as by_username
         on posts.platform = by_username.platform
@@ -128,7 +129,7 @@ marked as (
         on identified.platform = company_posts.platform
         and identified.referenced_post_id = company_posts.post_id
     left join suggested_copy
-        on identified.normalised_text = suggested_copy.normalised_text
+        on identified.copy_text = suggested_copy.normalised_text
 
 ),
 
@@ -167,7 +168,7 @@ final as (
         employee_id is null and found_via like '%search%' as is_community_post,
         post_type = 'reshare' as is_pure_reshare,
         post_type in ('original', 'quote', 'reply')
-        and normalised_text <> ''
+        and copy_text <> ''
         and not is_suggested_copy as is_personalised
     from marked
 

@@ -5,9 +5,10 @@
     is null on either day). Deltas may be negative (a like withdrawn).
     Incremental (macros/incremental.sql): a night recomputes the snapshots
     from the window's first day on of the posts with a snapshot in the window
-    (each with its previous snapshot, for the deltas; later days follow a
-    replaced one); the window's days are deleted first (pre-hook), the rest
-    delete+insert by platform + post_id + day.
+    (each with its previous snapshot, for the deltas, read by one index probe
+    per post; later days follow a replaced one); the window's days are
+    deleted first (pre-hook), the rest delete+insert by platform + post_id +
+    day.
 #}
 {{ config(
     materialized='incremental',
@@ -29,27 +30,27 @@ affected as (
 
 ),
 
-post_rows as (
+daily as (
 
     select daily.*
     from {{ ref('int_post_metrics_daily') }} as daily
     inner join affected
         on daily.platform = affected.platform
         and daily.post_id = affected.post_id
-
-),
-
-daily as (
-
-    select * from post_rows
-    where day >= cast({{ dbt.string_literal(w['first']) }} as date)
+    where daily.day >= cast({{ dbt.string_literal(w['first']) }} as date)
     union all
-    -- each post's snapshot before them: the previous values of the first recomputed day
-    select * from (
-        select distinct on (platform, post_id) *
-        from post_rows
-        where day < cast({{ dbt.string_literal(w['first']) }} as date)
-        order by platform, post_id, day desc
+    -- each post's snapshot before them: the previous values of the first recomputed day (one
+    -- index probe per post, not all its snapshots)
+    select previous_snapshot.*
+    from affected
+    cross join lateral (
+        select *
+        from {{ ref('int_post_metrics_daily') }} as daily
+        where daily.platform = affected.platform
+            and daily.post_id = affected.post_id
+            and daily.day < cast({{ dbt.string_literal(w['first']) }} as date)
+        order by daily.day desc
+        limit 1
     ) as previous_snapshot
 
 ),
