@@ -16,10 +16,10 @@
         max(snapshot_day) as last_seen_day,
         count(*) as occurrences,
         count(*) filter (where snapshot_day < {{ as_of_date() }}) as prefix_occurrences,
-        bool_or({{ post_found_in('timeline') }}) as in_timeline,
+        coalesce(bool_or({{ post_found_in('timeline') }}), false) as in_timeline,
         coalesce(bool_or({{ post_found_in('timeline') }}) filter (where snapshot_day < {{ as_of_date() }}), false)
             as prefix_in_timeline,
-        bool_or({{ post_found_in('search') }}) as in_search,
+        coalesce(bool_or({{ post_found_in('search') }}), false) as in_search,
         coalesce(bool_or({{ post_found_in('search') }}) filter (where snapshot_day < {{ as_of_date() }}), false)
             as prefix_in_search
     from {{ relation }}
@@ -35,4 +35,20 @@
         set normalised_text = {{ normalise_text('post_text') }}
         where normalised_text is null
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- select of every occurrence in int_posts_unioned of the posts (platform, post_id) in the
+    relation or CTE `posts`: a few posts a night, read by the (platform, post_id) index; lateral,
+    so the planner cannot choose a scan of every occurrence on a misestimate -#}
+{% macro occurrences_of(posts) -%}
+    select occ.*
+    from {{ posts }}
+    cross join lateral (
+        select *
+        from {{ ref('int_posts_unioned') }} as occ
+        where occ.platform = {{ posts }}.platform
+            and occ.post_id = {{ posts }}.post_id
+        offset 0  -- keeps the subquery lateral (not pulled up into a hash join)
+    ) as occ
 {%- endmacro %}

@@ -76,18 +76,9 @@ candidates as (
 
 posts as (
 
-    -- every occurrence (of the candidates on a night: a few, read by index, lateral so the
-    -- planner cannot choose a scan of every occurrence on a misestimate)
+    -- every occurrence (of the candidates on a night: a few, read by index)
     {%- if not w['full'] %}
-    select occ.*
-    from candidates
-    cross join lateral (
-        select *
-        from {{ ref('int_posts_unioned') }} as occ
-        where occ.platform = candidates.platform
-            and occ.post_id = candidates.post_id
-        offset 0  -- keeps the subquery lateral (not pulled up into a hash join)
-    ) as occ
+    {{ occurrences_of('candidates') }}
     {%- else %}
     select occ.*
     from {{ ref('int_posts_unioned') }} as occ

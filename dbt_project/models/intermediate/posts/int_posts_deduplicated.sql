@@ -53,21 +53,7 @@ window_occurrences as (
 
 window_seen as (
 
-    select
-        platform,
-        post_id,
-        min(snapshot_day) as first_seen_day,
-        max(snapshot_day) as last_seen_day,
-        count(*) as occurrences,
-        count(*) filter (where snapshot_day < {{ as_of_date() }}) as prefix_occurrences,
-        coalesce(bool_or({{ post_found_in('timeline') }}), false) as in_timeline,
-        coalesce(bool_or({{ post_found_in('timeline') }}) filter (where snapshot_day < {{ as_of_date() }}), false)
-            as prefix_in_timeline,
-        coalesce(bool_or({{ post_found_in('search') }}), false) as in_search,
-        coalesce(bool_or({{ post_found_in('search') }}) filter (where snapshot_day < {{ as_of_date() }}), false)
-            as prefix_in_search
-    from window_occurrences
-    group by platform, post_id
+    {{ post_occurrence_stats('window_occurrences') }}
 
 ),
 
@@ -113,16 +99,7 @@ full_posts as (
 
 full_occurrences as (
 
-    -- a few posts: by index (lateral, whatever the planner estimates)
-    select occ.*
-    from full_posts
-    cross join lateral (
-        select *
-        from {{ ref('int_posts_unioned') }} as occ
-        where occ.platform = full_posts.platform
-            and occ.post_id = full_posts.post_id
-        offset 0  -- keeps the subquery lateral (not pulled up into a hash join)
-    ) as occ
+    {{ occurrences_of('full_posts') }}
 
 ),
 
