@@ -62,6 +62,41 @@ class LeaderboardWeights:
 
 
 @dataclass(frozen=True)
+class InputOptions:
+    """How one input file is read (``inputs.<name>`` as a mapping; a bare path means defaults)."""
+
+    delimiter: str | None = None  # None: sniffed among , ; and tab
+    encoding: str = "utf-8"  # e.g. cp1252 for an old Excel export; a BOM is always handled
+    date_format: str = "yyyy-mm-dd"  # or dd.mm.yyyy, dd/mm/yyyy, mm/dd/yyyy; never guessed
+    max_invalid_share: float = 0.5  # more invalid lines than this: refuse the file, keep the last good one
+    sheet: str | None = None  # .xlsx: the sheet to read (default: the first)
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    # A closed month's headline KPI may shrink by at most this share in one night.
+    max_closed_month_shrink: float = 0.02
+    # Accept a shrink on purpose: months (YYYY-MM) whose shrink is allowed tonight.
+    accept_shrink_months: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    language: str = "en"  # en | nb | it
+    locale: str | None = None  # Babel locale for numbers and dates; default from language
+    headline: str = "last_complete_month"  # or month_to_date
+    currency: str = "EUR"  # earned media value
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    email: tuple[str, ...] = ()  # recipients of failure / late-night alerts
+    smtp_connection_id: str = "smtp_default"  # Airflow connection of the SMTP transport
+    webhook_connection_id: str | None = None  # Slack or generic webhook connection, if any
+    deadline: str | None = None  # HH:MM in the programme's time zone: alert if no report by then
+
+
+@dataclass(frozen=True)
 class Settings:
     source_file: str
     name: str
@@ -80,6 +115,14 @@ class Settings:
     platforms: dict[str, PlatformSettings] = field(default_factory=dict)
     weights: LeaderboardWeights = field(default_factory=LeaderboardWeights)
     suggested_copy: tuple[str, ...] = ()
+    input_options: dict[str, InputOptions] = field(default_factory=dict)
+    gate: GateSettings = field(default_factory=GateSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+    def input(self, name: str) -> InputOptions:
+        """Reading options of input ``name`` (roster, sessions, self_reports)."""
+        return self.input_options.get(name, InputOptions())
 
     @property
     def tz(self) -> ZoneInfo:
@@ -96,9 +139,7 @@ class Settings:
             "hashtags": [h.lower() for h in self.hashtags],
             "company_domains": [d.lower() for d in self.company_domains],
             "company_handles": {
-                p.name: [h.lower() for h in p.company_handles]
-                for p in self.platforms.values()
-                if p.enabled
+                p.name: [h.lower() for h in p.company_handles] for p in self.platforms.values() if p.enabled
             },
             "enabled_platforms": self.enabled_platforms(),
             "utm_medium": self.utm_medium,
@@ -141,6 +182,14 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     prog = _req(raw, "programme", where)
     inputs = raw.get("inputs", {}) or {}
     base = path.parent
+    # An input is a path or a mapping {path: ..., delimiter: ..., ...}.
+    input_options = {}
+    for key in ("roster", "sessions", "self_reports"):
+        value = inputs.get(key)
+        if isinstance(value, dict):
+            opts = dict(value)
+            inputs[key] = opts.pop("path", None)
+            input_options[key] = InputOptions(**opts)
 
     try:
         start = dt.date.fromisoformat(str(_req(prog, "start_date", f"{where}: programme")))
@@ -196,4 +245,10 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         platforms=platforms,
         weights=weights,
         suggested_copy=tuple(prog.get("suggested_copy", [])),
+        input_options=input_options,
+        gate=GateSettings(**(raw.get("gate") or {})),
+        report=ReportSettings(**(raw.get("report") or {})),
+        alerts=AlertSettings(
+            **{k: tuple(v) if k == "email" else v for k, v in (raw.get("alerts") or {}).items()}
+        ),
     )
