@@ -6,9 +6,17 @@ import datetime as dt
 import logging
 
 from advocacy.quality.catalog import MARTS
-from advocacy.report.data import TOP_N, MartReader
+from advocacy.report.data import TOP_N, MartReader, Periods
+from advocacy.report.i18n import LANGUAGES
 from advocacy.report.publish import Publisher
-from advocacy.report.render import Page, Status, render_index, render_report
+from advocacy.report.render import (
+    Page,
+    ReportLanguage,
+    Status,
+    night_summary,
+    render_index,
+    render_report,
+)
 from advocacy.settings import Settings
 from advocacy.warehouse import WarehouseTarget
 
@@ -43,6 +51,8 @@ def build_report(
     validation=None,
     publish_root: str | None = None,
     force: bool = False,
+    night=None,
+    headline: str | None = None,
 ) -> str:
     """Publish the report of ``as_of`` under ``<publish_root>/<as_of>/``; returns its index path / URL.
 
@@ -50,13 +60,33 @@ def build_report(
     dict the pipeline passes on); without it the latest run recorded for the
     as-of date in ``audit.validation_runs`` is used. A failed validation is
     refused (``ValidationNotPassed``) unless ``force``.
+
+    ``night`` (``advocacy.night.NightStatus``) is what the night loaded per source and
+    whether BI's marts are this night's; without it the outcomes recorded for
+    ``as_of`` in ``audit.source_runs`` are shown, if any. ``headline`` overrides
+    settings.report.headline (``last_complete_month`` or ``month_to_date``).
     """
+    options = settings.report
+    if options.language not in LANGUAGES:
+        raise ValueError(
+            f"{settings.source_file}: report.language {options.language!r} is not one of "
+            f"{', '.join(LANGUAGES)}"
+        )
+    periods = Periods(as_of, headline or options.headline)
+    if periods.headline not in ("last_complete_month", "month_to_date"):
+        raise ValueError(
+            f"{settings.source_file}: report.headline {periods.headline!r} must be "
+            "last_complete_month or month_to_date"
+        )
+    lang = ReportLanguage(options.language, options.locale, options.currency)
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     publisher = Publisher(publish_root or settings.publish_path)
     folder = as_of.isoformat()
     with target.connect() as conn:
-        reader = MartReader(conn, as_of)
+        reader = MartReader(conn, as_of, periods.month, settings.timezone)
         status = validation_status(validation, reader)
+        if night is None:
+            night = _recorded_night(conn, as_of)
         if status.state == "failed" and not force:
             raise ValidationNotPassed(
                 f"validation of {as_of} failed ({status.detail}): the report is not published"
@@ -69,13 +99,24 @@ def build_report(
                 publisher.write(f"{folder}/{name}", reader.csv(mart))
                 csvs.append(name)
         by_summary = {m.summary: m for m in present if m.summary}
+        scorecard = by_summary.get("scorecard")
+        to_date, same_days = None, None
+        if not periods.current_complete:
+            current_row, _ = reader.scorecard(scorecard, periods.current)
+            if current_row and current_row["month"] == periods.current:
+                to_date = current_row
+            same_days = reader.same_days(periods)
         page = Page(
             programme=settings.name,
             as_of=as_of,
-            month=reader.month,
+            month=periods.month,
             generated_at=generated_at,
             status=status,
-            scorecard=reader.scorecard(by_summary.get("scorecard")),
+            periods=periods,
+            to_date=to_date,
+            same_days=same_days,
+            night=night,
+            scorecard=reader.scorecard(scorecard, periods.last_complete),
             trends=[reader.trend(m) for m in present if m.chart],
             top=reader.as_of_month_rows(by_summary["top"], "t.rank", TOP_N) if "top" in by_summary else [],
             rankings=[
@@ -99,7 +140,7 @@ def build_report(
             csvs=csvs,
             missing=[m for m in MARTS if m.csv and m not in present],
         )
-    publisher.write(f"{folder}/index.html", render_report(page))
+    publisher.write(f"{folder}/index.html", render_report(page, lang))
     entry = {
         "as_of": folder,
         "path": f"{folder}/index.html",
@@ -107,11 +148,24 @@ def build_report(
         "status_label": status.label,
         "generated_at": generated_at.isoformat().replace("+00:00", "Z"),
     }
+    summary = night_summary(night, status)
+    if summary:
+        entry["night"] = summary
     reports = publisher.record(entry)
-    publisher.write("index.html", render_index(settings.name, reports))
+    publisher.write("index.html", render_index(settings.name, reports, lang))
     url = publisher.url(folder, "index.html")
     log.info("report for %s published: %s (%s CSVs, %s)", as_of, url, len(csvs), status.label)
     return url
+
+
+def _recorded_night(conn, as_of: dt.date):
+    """The night's outcomes from ``audit.source_runs`` when the caller passed none (or None)."""
+    from advocacy import night as nights
+
+    found = nights.for_night(conn, as_of)
+    if isinstance(found, nights.NightStatus):
+        return found if found.sources or found.marts != "current" else None
+    return nights.NightStatus(as_of, tuple(found)) if found else None
 
 
 def _month_rows(reader: MartReader, mart) -> list[dict]:

@@ -17,7 +17,6 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from advocacy.quality.catalog import MARTS, Table, existing_tables
-from advocacy.report.formatting import platform_name
 
 MONTHS_SHOWN = 12
 TOP_N = 10
@@ -29,21 +28,75 @@ def add_months(month: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def month_end(month: dt.date) -> dt.date:
+    return add_months(month, 1) - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Which month a report headlines, and whether the as-of month is over.
+
+    The as-of month is complete only on its last day; before that it is "to date".
+    ``last_complete_month`` (the default) headlines the last month that is over;
+    ``month_to_date`` headlines the as-of month, compared only with the same days
+    of the month before.
+    """
+
+    as_of: dt.date
+    headline: str = "last_complete_month"
+
+    @property
+    def current(self) -> dt.date:
+        return self.as_of.replace(day=1)
+
+    @property
+    def current_complete(self) -> bool:
+        return self.as_of == month_end(self.current)
+
+    @property
+    def last_complete(self) -> dt.date:
+        return self.current if self.current_complete else add_months(self.current, -1)
+
+    @property
+    def month(self) -> dt.date:
+        """The month the page's sections show."""
+        if self.headline == "month_to_date":
+            return self.current
+        return self.last_complete
+
+    @property
+    def month_complete(self) -> bool:
+        return self.month != self.current or self.current_complete
+
+    @property
+    def same_days_before(self) -> tuple[dt.date, dt.date]:
+        """Days 1..d of the month before the as-of month (d capped at that month's length)."""
+        before = add_months(self.current, -1)
+        return before, min(before.replace(day=1) + dt.timedelta(days=self.as_of.day - 1), month_end(before))
+
+
 @dataclass
 class Trend:
     table: Table
     months: list[dt.date]
     series: list[tuple[str, list]] = field(default_factory=list)
+    partial_last: bool = False  # the last month is the as-of month, not over yet
 
 
 class MartReader:
-    """Queries for one report (one as-of date) on an open psycopg connection."""
+    """Queries for one report (one as-of date) on an open psycopg connection.
 
-    def __init__(self, conn, as_of: dt.date):
+    Sections read ``month`` (the headline month); trends run to the as-of month.
+    """
+
+    def __init__(self, conn, as_of: dt.date, month: dt.date | None = None, timezone: str = "UTC"):
         self.conn = conn
         self.as_of = as_of
-        self.month = as_of.replace(day=1)
-        self.first_month = add_months(self.month, -(MONTHS_SHOWN - 1))
+        self.current = as_of.replace(day=1)
+        self.month = month or self.current
+        self.timezone = timezone
+        self.partial = as_of != month_end(self.current)
+        self.first_month = add_months(self.current, -(MONTHS_SHOWN - 1))
         self.present = existing_tables(conn, MARTS)
 
     # -- plumbing ------------------------------------------------------------------
@@ -101,7 +154,7 @@ class MartReader:
         chart = table.chart
         assert chart is not None
         where = sql.SQL(f" and ({chart.where})") if chart.where else sql.SQL("")
-        window = (self.first_month, self.month)
+        window = (self.first_month, self.current)
         name = sql.Identifier(table.table)
         if chart.split_by:
             query = sql.SQL(
@@ -117,9 +170,9 @@ class MartReader:
             keys = sorted({r["series"] for r in found}, key=lambda k: (k != "ALL", str(k)))
             months = self._axis(r["month"] for r in found)
             by = {(r["month"], r["series"]): r["value"] for r in found}
-            label = platform_name if chart.split_by == "platform" else str
-            series = [(label(k), [by.get((m, k)) for m in months]) for k in keys]
-            return Trend(table, months, series)
+            # split values stay codes ('ALL', 'linkedin'): the page names them in its language
+            series = [(str(k), [by.get((m, k)) for m in months]) for k in keys]
+            return Trend(table, months, series, self._partial(months))
         exprs = sql.SQL(", ").join(
             sql.SQL("{} as {}").format(sql.SQL(s.expr), sql.Identifier(f"s{i}"))
             for i, s in enumerate(chart.series)
@@ -136,7 +189,10 @@ class MartReader:
             (s.label, [by[m][f"s{i}"] if m in by else None for m in months])
             for i, s in enumerate(chart.series)
         ]
-        return Trend(table, months, series)
+        return Trend(table, months, series, self._partial(months))
+
+    def _partial(self, months: list[dt.date]) -> bool:
+        return bool(months) and self.partial and months[-1] == self.current
 
     def _axis(self, months) -> list[dt.date]:
         months = [m for m in months if m is not None]
@@ -144,20 +200,20 @@ class MartReader:
             return []
         first, out = max(min(months), self.first_month), []
         m = first
-        while m <= self.month:
+        while m <= self.current:
             out.append(m)
             m = add_months(m, 1)
         return out
 
-    def scorecard(self, table: Table | None) -> tuple[dict | None, dict | None]:
-        """The as-of month's scorecard row (or the latest before it) and the month before it."""
+    def scorecard(self, table: Table | None, month: dt.date | None = None) -> tuple[dict | None, dict | None]:
+        """``month``'s scorecard row (or the latest before it) and the month before it."""
         if table is None or not self.has(table.table):
             return None, None
         found = self.rows(
             sql.SQL("select * from marts.{} where month <= %s order by month desc limit 2").format(
                 sql.Identifier(table.table)
             ),
-            (self.month,),
+            (month or self.month,),
         )
         if not found:
             return None, None
@@ -193,6 +249,40 @@ class MartReader:
             return None  # nobody received a share: no winner
         return found[0]
 
+    def same_days(self, periods: Periods) -> tuple[dict, dict] | None:
+        """Posts and posting advocates on days 1..d of the as-of month and of the month before.
+
+        The fair comparison for a month that is not over: counted from ``marts.fct_posts``
+        by the day each post was created in the programme's time zone. None without
+        that table.
+        """
+        if not self.has("fct_posts"):
+            return None
+        before_start, before_end = periods.same_days_before
+        query = (
+            "with p as (select (created_at at time zone %(tz)s)::date as day, is_programme_post, employee_id "
+            "from marts.fct_posts where created_at >= %(since)s::date - 1) "
+            "select (day >= %(cur)s) as current, "
+            "count(*) filter (where is_programme_post) as programme_posts, "
+            "count(*) filter (where not is_programme_post) as community_posts, "
+            "count(distinct employee_id) filter (where is_programme_post) as posting_advocates "
+            "from p where day between %(since)s and %(before_end)s or day between %(cur)s and %(as_of)s "
+            "group by 1"
+        )
+        found = self.rows(
+            query,
+            {
+                "tz": self.timezone,
+                "since": before_start,
+                "before_end": before_end,
+                "cur": self.current,
+                "as_of": self.as_of,
+            },
+        )
+        empty = {"programme_posts": 0, "community_posts": 0, "posting_advocates": 0}
+        by = {r["current"]: r for r in found}
+        return by.get(True, empty), by.get(False, empty)
+
     def freshness(self, table: Table | None) -> list[dict]:
         if table is None or not self.has(table.table):
             return []
@@ -204,7 +294,7 @@ class MartReader:
         """The mart as CSV (header = its columns), months up to the as-of month, identities masked."""
         cols = self.columns(table.table)
         where = (
-            sql.SQL(" where t.month <= {}").format(sql.Literal(self.month))
+            sql.SQL(" where t.month <= {}").format(sql.Literal(self.current))
             if "month" in cols
             else sql.SQL("")
         )
