@@ -7,7 +7,7 @@ import logging
 
 from advocacy.quality.catalog import MARTS
 from advocacy.report.data import TOP_N, MartReader, Periods
-from advocacy.report.i18n import LANGUAGES
+from advocacy.report.i18n import LANGUAGES, N_
 from advocacy.report.publish import Publisher
 from advocacy.report.render import (
     Page,
@@ -32,15 +32,15 @@ def validation_status(validation, reader: MartReader) -> Status:
     if validation is None:
         latest = reader.latest_validation()
         if latest is None:
-            return Status("unknown", "Not validated", "no validation run recorded for this as-of date")
+            return Status("unknown", N_("Not validated"), "no validation run recorded for this as-of date")
         success, detail = bool(latest["success"]), f"run {latest['run_id']}"
     elif isinstance(validation, dict):
         success, detail = bool(validation.get("success")), str(validation.get("run_id") or "")
     else:
         success, detail = bool(validation.success), str(getattr(validation, "run_id", ""))
     if success:
-        return Status("passed", "Validation passed", detail)
-    return Status("failed", "Validation failed", detail)
+        return Status("passed", N_("Validation passed"), detail)
+    return Status("failed", N_("Validation failed"), detail)
 
 
 def build_report(

@@ -90,10 +90,11 @@ def _y_axis(ticks: list[float], y, fmt: str, lang: Lang) -> str:
 def _x_labels(months: Sequence[dt.date], xs: Sequence[float], height: int, partial: bool, lang: Lang) -> str:
     out = []
     last = len(months) - 1
+    to_date = escape(lang.gettext("to date"))
     for i, (m, x) in enumerate(zip(months, xs, strict=True)):
         extra = ""
         if partial and i == last:
-            extra = f'<tspan x="{x:.1f}" dy="13" class="todate">{escape(lang.gettext("to date"))}</tspan>'
+            extra = f'<tspan x="{x:.1f}" dy="13" class="todate">{to_date}</tspan>'
         elif i == 0 or m.month == 1:
             extra = f'<tspan x="{x:.1f}" dy="13">{m.year}</tspan>'
         out.append(
@@ -264,6 +265,7 @@ def hbar_chart(
             f"{escape(lang.f.axis(t, fmt))}</text>"
         )
     zero = x(0.0)
+    no_data = escape(lang.gettext("no data"))
     for ci, cat in enumerate(categories):
         top = TOP + ci * row + 4
         parts.append(
@@ -274,10 +276,7 @@ def hbar_chart(
             v = values[ci]
             by = top + si * 18
             if v is None:
-                parts.append(
-                    f'<text x="{zero + 4:.1f}" y="{by + 12}" class="tick">'
-                    f"{escape(lang.gettext('no data'))}</text>"
-                )
+                parts.append(f'<text x="{zero + 4:.1f}" y="{by + 12}" class="tick">{no_data}</text>')
                 continue
             end = x(float(v))
             bx, w = min(zero, end), max(abs(end - zero), 1)
