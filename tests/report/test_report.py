@@ -53,12 +53,12 @@ def test_report_is_one_self_contained_file_with_the_scorecard(marts, settings, t
     assert all(not h.startswith(("//", "/")) for h in re.findall(r'href="([^"]*)"', html))
     # header
     assert "Acme &lt;Robots&gt; &amp; Co advocacy" in html and "<Robots>" not in html
-    assert "As of <strong>2026-04-30</strong>" in html
+    assert "As of <strong>April 30, 2026</strong>" in html
     assert "Validation passed" in html
     # scorecard of April 2026 (the as-of month), with month-over-month changes
     card = html[html.index('id="scorecard"') : html.index('id="trends"')]
     for text in (
-        "Scorecard — Apr 2026",
+        "Scorecard — April 2026",
         "1,234",
         "618",
         "212",
@@ -66,14 +66,14 @@ def test_report_is_one_self_contained_file_with_the_scorecard(marts, settings, t
         "34.3%",
         "487",
         "73",
-        "15.2k",
-        "412k",
+        "15.2K",
+        "412K",
         "4.2%",
-        "+2.6 pp",
-        "+0.4 pp",
-        "+0.2 pp",
+        "+2.6\u00a0pp",
+        "+0.4\u00a0pp",
+        "+0.2\u00a0pp",
         "from 1,180 in Mar",
-        "from 388k in Mar",
+        "from 388K in Mar",
     ):
         assert text in card, text
     assert "Referral sessions" not in card  # null this month: no empty card
@@ -86,12 +86,15 @@ def test_report_is_one_self_contained_file_with_the_scorecard(marts, settings, t
         assert f">{mart.chart.title}</title>" in trends  # the SVG's accessible title
     assert "Dec 2025 to Apr 2026" in trends
     # the other sections
-    assert "Reach vs. benchmark — Apr 2026" in html and "772" in html and "459" in html
+    assert "Reach vs. benchmark — April 2026" in html and "772" in html and "459" in html
     assert "+42%" in html and "research benchmark +64%" in html and "per potential reach" in html
     assert "3 days behind" in html and "up to date" in html
     assert "example CPM / CPC rates" in html
-    # + reach vs benchmark, personalised uplift, programme vs benchmarks, referrals vs baseline
-    assert html.count("<svg") == len(charted) + 4
+    # + reach vs benchmark, personalised uplift, referrals vs baseline, and one chart per benchmark
+    # (adoption, average audience on Facebook, LinkedIn and X, personalised uplift)
+    assert html.count("<svg") == len(charted) + 3 + 5
+    # every chart carries its data table
+    assert html.count('<figure class="chart-box">') == html.count("<svg") == html.count("<details>")
 
 
 def test_top_contributors_name_only_consenting_employees(marts, settings, tmp_path):
@@ -144,7 +147,7 @@ def test_index_lists_every_report_newest_first(marts, settings, tmp_path):
     assert index.count("Validation passed") == 3
     assert "http" not in index and "<script" not in index
     march = (root / "2026-03-31" / "index.html").read_text()
-    assert "Scorecard — Mar 2026" in march and "1,180" in march
+    assert "Scorecard — March 2026" in march and "1,180" in march
 
 
 def test_memory_publish_root(marts, settings):
@@ -218,7 +221,14 @@ def test_benchmarks_platforms_referrals_and_earned_media(marts, settings, tmp_pa
     assert "+42%" in bench and "benchmark +64%" in bench
     assert bench.count("below benchmark") == 2 and bench.count("at or above benchmark") == 2
     assert bench.count("no data yet") == 1
-    assert ">Programme as a share of each benchmark (100% = benchmark)</title>" in bench
+    # each benchmark on its own scale: the value and the benchmark side by side, the basis in words
+    assert bench.count('<svg class="chart"') == 5
+    assert ">Personalised post uplift: this programme and the benchmark</title>" in bench
+    uplift = bench[bench.index("chart-bench-4") :]
+    assert "This programme · Personalised post uplift: +42%" in uplift
+    assert "Benchmark · Personalised post uplift: +64%" in uplift
+    assert "63.9" not in bench  # the old index bar (1.42 / 1.64 = 86.6 %, +5 % as 63.9 %) is gone
+    assert "compared with posts that keep the suggested copy" in bench
 
     # one card per platform, 'other' referral traffic last
     platforms = section(html, "platforms")
@@ -233,7 +243,7 @@ def test_benchmarks_platforms_referrals_and_earned_media(marts, settings, tmp_pa
     # referrals: per platform with baseline and lift (negative for LinkedIn), campaigns, advocates
     referrals = section(html, "referrals")
     assert ">Referral sessions vs. pre-programme baseline</title>" in referrals
-    for text in ("+200%", "−40%", "+60%", "spring-launch", "(none)", "webinar", "Ada L.", "310"):
+    for text in ("+200%", "-40%", "+60%", "spring-launch", "(none)", "webinar", "Ada L.", "310"):
         assert text in referrals, text
     assert "Advocates who are not named (together)" in referrals
     assert referrals.index("Ada L.") < referrals.index("Advocates who are not named")  # by sessions
@@ -242,13 +252,13 @@ def test_benchmarks_platforms_referrals_and_earned_media(marts, settings, tmp_pa
     # earned media: example rates labelled as such, a missing rate is a dash (never 0)
     emv = section(html, "earned-media")
     assert "example rates" in emv and "CPM (example)" in emv and "CPC (example)" in emv
-    assert "2k" in emv  # 250 * 6.5 + 450 * 0.8 = 1,985
+    assert "€1,985" in emv  # 250 * 6.5 + 450 * 0.8 = 1,985, in settings.report.currency
     linkedin = emv[emv.index(">LinkedIn<") :].split("</tr>")[0]
     assert linkedin.count(">–<") == 4  # impressions, CPM, CPC, value
 
     # teams and the points leaderboard
     rankings = section(html, "rankings")
-    assert "Teams — Apr 2026" in rankings and "Leaderboard — Apr 2026" in rankings
+    assert "Teams — April 2026" in rankings and "Leaderboard — April 2026" in rankings
     assert rankings.index("Sales") < rankings.index("Engineering")
     assert LEAKED_NAME not in html
 
@@ -256,7 +266,7 @@ def test_benchmarks_platforms_referrals_and_earned_media(marts, settings, tmp_pa
 def test_monthly_contest_winner_is_named_only_with_consent(marts, settings, tmp_path):
     html = Path(build_report(marts, settings, as_of=AS_OF, validation=PASSED)).read_text()
     winner = html[html.index('class="card winner"') :].split("</p></div>")[0]
-    assert "Monthly contest — Apr 2026" in winner and "Ada L." in winner and "12 shares received" in winner
+    assert "Monthly contest — April 2026" in winner and "Ada L." in winner and "12 shares received" in winner
 
     with marts.connect() as conn:  # the non-consenting advocate (rank 2) received the most shares
         conn.execute(

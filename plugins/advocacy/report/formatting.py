@@ -136,7 +136,9 @@ class Formats:
         )
 
     def value(self, value, kind: str) -> str:
-        """By the catalog's kind: 'percent', 'money' or 'number'."""
+        """By the catalog's kind: 'percent', 'change' (signed), 'money' or 'number'."""
+        if kind == "change":
+            return self.signed_percent(value)
         if kind == "percent":
             return self.percent(value)
         if kind == "money":
@@ -144,7 +146,7 @@ class Formats:
         return self.human(value)
 
     def axis(self, value, kind: str) -> str:
-        if kind == "percent":
+        if kind in ("percent", "change"):
             return self.percent(value, 0)
         return self.human(value)
 

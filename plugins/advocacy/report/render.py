@@ -314,7 +314,7 @@ def benchmark_rows(v: View, page: Page) -> list[dict]:
             b["css"], b["verdict"] = "ok", v._("at or above benchmark")
         else:
             b["css"], b["verdict"] = "below", v._("below benchmark")
-        fmt = "percent" if b["kind"] in ("percent", "change") else "number"
+        fmt = b["kind"] if b["kind"] in ("percent", "change") else "number"
         b["shown"] = v.f.signed_percent(value) if b["kind"] == "change" else _bench(v, value, b["kind"])
         b["bench_shown"] = v.f.signed_percent(bench) if b["kind"] == "change" else _bench(v, bench, b["kind"])
         title = v._("%(label)s: this programme and the benchmark") % {"label": b["label"]}
@@ -512,7 +512,11 @@ def render_report(page: Page, lang: ReportLanguage | None = None) -> str:
     ctx = {
         "page": page,
         "periods": periods,
-        "headline_month": v.month(page.month, headline_partial),
+        "headline_month": (
+            v._("%(month)s (to date)") % {"month": v.f.month_long(page.month)}
+            if headline_partial
+            else v.f.month_long(page.month)
+        ),
         "headline_partial": headline_partial,
         "current_month": v.month(periods.current, not periods.current_complete),
         "night": night_view(v, page.night, page.status),
@@ -618,7 +622,7 @@ def _uplift(v: View, page: Page) -> dict | None:
             v._("Personalised posts: extra interactions vs. suggested copy"),
             [v._("This programme"), v._("Research benchmark")],
             [(v._("Uplift"), [uplift, PERSONALISED_BENCHMARK])],
-            fmt="percent",
+            fmt="change",
             lang=v.chart_lang,
         ),
         "rows": [
