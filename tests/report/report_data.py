@@ -87,6 +87,10 @@ create table marts.kpi_leaderboard_monthly (
 create table marts.kpi_earned_media_monthly (
     month date, platform text, impressions bigint, referral_sessions int, cpm numeric, cpc numeric,
     earned_media_value numeric);
+create table marts.fct_posts (
+    platform text, post_id text, employee_id text, created_at timestamptz, is_programme_post boolean,
+    is_pure_reshare boolean, is_personalised boolean, likes int, comments int, shares int,
+    impressions int, interactions int, found_via text);
 create table marts.fct_source_freshness (
     source text, stream text, last_extracted_at timestamptz, last_interval_start date, records bigint);
 """
@@ -239,6 +243,24 @@ def create_marts(target) -> None:
                 "insert into marts.kpi_earned_media_monthly values (%s, 'ALL', 250000, 650, null, null, %s), "
                 "(%s, 'x', 250000, 450, 6.5, 0.8, %s), (%s, 'linkedin', null, 150, null, null, null)",
                 (month, 250 * 6.5 + 450 * 0.8, month, 250 * 6.5 + 450 * 0.8, month),
+            )
+        # posts by day for the month-to-date comparison: March has 2 programme posts a day by E001
+        # and E002 plus one community post every other day; April (the as-of month) 3 a day by
+        # three advocates from the 1st to the 15th
+        posts = []
+        for day in range(1, 32):
+            for n, eid in enumerate(("E001", "E002")):
+                posts.append(("x", f"m{day}-{n}", eid, f"2026-03-{day:02d} 10:00+00", True))
+            if day % 2:
+                posts.append(("x", f"m{day}-c", None, f"2026-03-{day:02d} 12:00+00", False))
+        for day in range(1, 16):
+            for n, eid in enumerate(("E001", "E002", "E003")):
+                posts.append(("linkedin", f"a{day}-{n}", eid, f"2026-04-{day:02d} 09:00+00", True))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into marts.fct_posts (platform, post_id, employee_id, created_at, is_programme_post)"
+                " values (%s, %s, %s, %s, %s)",
+                posts,
             )
         conn.execute(
             "insert into marts.fct_source_freshness values "

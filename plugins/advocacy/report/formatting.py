@@ -164,6 +164,10 @@ class Formats:
         """'Dec 1' / '1. des.' / '1 dic'."""
         return bdates.format_skeleton("MMMd", day, locale=self.locale)
 
+    def day_range(self, first: dt.date, last: dt.date) -> str:
+        """'Mar 1 – 15' / '1.–15. mars' / '01–15 mar' (CLDR's interval format)."""
+        return bdates.format_interval(first, last, "MMMd", locale=self.locale)
+
     def date(self, day: dt.date | None) -> str:
         """'December 1, 2026' / '1. desember 2026' / '1 dicembre 2026'."""
         if day is None:

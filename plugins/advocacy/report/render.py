@@ -227,8 +227,7 @@ def to_date_cards(v: View, page: Page) -> list[dict]:
     cards = []
     if page.same_days is not None:
         now, before = page.same_days
-        start, end = periods.same_days_before
-        span = v._("%(first)s–%(last)s") % {"first": end.replace(day=1).day, "last": v.f.day_month(end)}
+        span = v.f.day_range(*periods.same_days_before)
         for label, col in TO_DATE:
             value, earlier = now.get(col), before.get(col)
             css, arrow = _direction(None if earlier is None else float(value or 0) - float(earlier))
@@ -600,8 +599,8 @@ def render_report(page: Page, lang: ReportLanguage | None = None) -> str:
 def _same_days_span(v: View, periods: Periods) -> dict:
     before_start, before_end = periods.same_days_before
     return {
-        "now": v._("%(first)s–%(last)s") % {"first": 1, "last": v.f.day_month(periods.as_of)},
-        "before": v._("%(first)s–%(last)s") % {"first": 1, "last": v.f.day_month(before_end)},
+        "now": v.f.day_range(periods.current, periods.as_of),
+        "before": v.f.day_range(before_start, before_end),
         "until": v.f.date(month_end(periods.current)),
     }
 
