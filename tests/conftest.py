@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 # Tests never touch the developer's own state: a private ADVOCACY_HOME and
 # Airflow home per test session, set before anything imports Airflow.
@@ -29,6 +28,8 @@ for _k, _v in {
     "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
     "AIRFLOW__COSMOS__CACHE_DIR": str(_SESSION_HOME / "cosmos"),
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    # Outside the demo and the tests a missing ADVOCACY_SETTINGS is an error; tests use the demo's.
+    "ADVOCACY_SETTINGS": str(REPO / "plugins" / "advocacy" / "sandbox" / "demo_programme.yml"),
 }.items():
     os.environ.setdefault(_k, _v)
 for _k in [k for k in os.environ if k.startswith("AIRFLOW_CONN_") or k == "ADVOCACY_WAREHOUSE_URL"]:
