@@ -36,8 +36,55 @@ for _k in [k for k in os.environ if k.startswith("AIRFLOW_CONN_") or k == "ADVOC
     del os.environ[_k]
 
 
+# The repository stands alone: with ADVOCACY_CONFINE_TESTS=1 (.ci/run sets it) every file
+# this test process opens must lie in the checkout, the temp folder, the test home or the
+# Python installation; anything else (a sibling folder next to the clone, another
+# checkout) is recorded and fails the session. An audit hook sees every open().
+_OUTSIDE: list[str] = []
+
+
+def _confine() -> None:
+    import site
+    import sys
+    import sysconfig
+    import tempfile
+
+    allowed = {
+        REPO, _SESSION_HOME, Path(tempfile.gettempdir()), Path(sys.prefix), Path(sys.base_prefix),
+        Path(sys.exec_prefix), *(Path(p) for p in sysconfig.get_paths().values()),
+        *(Path(p) for p in site.getsitepackages()),
+        Path("/dev"), Path("/proc"), Path("/sys"), Path("/etc"), Path("/usr"), Path("/lib"),
+        Path("/lib64"), Path("/run"), Path("/var"), Path("/bin"), Path("/sbin"),
+    }  # fmt: skip
+    allowed = tuple(str(p.resolve()) for p in allowed)
+    home = str(Path.home().resolve()) + os.sep  # its dot folders: caches and tool configs
+
+    def hook(event, args):
+        if event != "open" or not args or not isinstance(args[0], (str, bytes, os.PathLike)):
+            return
+        path = os.fsdecode(args[0])
+        if not os.path.isabs(path):
+            path = os.path.join(os.getcwd(), path)
+        real = os.path.realpath(path)
+        if real.startswith(home) and real[len(home) :].startswith("."):
+            return
+        if not any(real == a or real.startswith(a + os.sep) for a in allowed):
+            _OUTSIDE.append(real)
+
+    sys.addaudithook(hook)
+
+
+if os.environ.get("ADVOCACY_CONFINE_TESTS") == "1":
+    _confine()
+
+
 def pytest_sessionfinish(session, exitstatus):
     import shutil
+
+    if _OUTSIDE:
+        outside = sorted(set(_OUTSIDE))
+        print(f"\ntests opened {len(outside)} file(s) outside the checkout:", *outside[:20], sep="\n  ")
+        session.exitstatus = 1
 
     if not os.environ.get("ADVOCACY_TEST_HOME"):
         shutil.rmtree(_SESSION_HOME, ignore_errors=True)

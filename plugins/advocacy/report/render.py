@@ -28,11 +28,11 @@ from advocacy.report.formatting import (
     when,
 )
 
-# KPI_SPEC: "The seed research reports +64% for personalised posts."
+# docs/metrics.md: "The seed research reports +64% for personalised posts."
 PERSONALISED_BENCHMARK = 0.64
 # The seed research's adoption rate (registered / invited) of advocacy programmes.
 ADOPTION_BENCHMARK = 0.53
-# KPI_SPEC's average audience per advocate; the marts carry the configured value
+# docs/metrics.md's average audience per advocate; the marts carry the configured value
 # (benchmark_avg_audience, a dbt seed), these only stand in where a platform has no row.
 AUDIENCE_BENCHMARKS = {"linkedin": 459, "facebook": 433, "x": 772}
 
@@ -318,7 +318,7 @@ def _top(page: Page) -> str:
 
 
 def _winner(page: Page) -> str:
-    """The monthly contest: most shares received on programme posts (KPI_SPEC)."""
+    """The monthly contest: most shares received on programme posts (docs/metrics.md)."""
     w = page.winner
     if w is None:
         return (
