@@ -3,7 +3,7 @@
 
 The nightly employee-advocacy load, one run per day (the data interval):
 
-`prepare_warehouse` -> `extract_files` + `extract_<platform>` (landing JSON; one
+`preflight` (advocacy check) -> `prepare_warehouse` -> `extract_files` + `extract_<platform>` (landing JSON; one
 task per enabled platform, each in its own pool `<platform>_api` so parallel
 workers share one rate-limit budget) -> `load_raw` (COPY into `raw`, replace by
 interval; runs even when a platform failed, so the others still load) -> `dbt`
@@ -39,6 +39,13 @@ EXTRACT_TASKS = ["extract_files", *(f"extract_{p.name}" for p in PLATFORMS)]
     doc_md=__doc__,
 )
 def advocacy_nightly():
+    @task(retries=0)
+    def preflight() -> None:
+        """`advocacy check` without API calls: fails on settings, warehouse or locations."""
+        from advocacy import preflight
+
+        preflight.assert_ready()
+
     @task
     def prepare_warehouse() -> dict:
         """Resolve the warehouse; create schemas and raw tables."""
@@ -89,6 +96,7 @@ def advocacy_nightly():
         return pipeline.publish(ds, validation)
 
     ready = prepare_warehouse()
+    preflight() >> ready
     extracts = [extract_files()] + [
         extract_platform.override(task_id=f"extract_{p.name}", pool=p.pool)(p.name) for p in PLATFORMS
     ]

@@ -8,6 +8,8 @@ advocacy warehouse url|start    the warehouse in use (password masked)
 advocacy replay --from D --to D rebuild raw from the landing files alone
 advocacy report --date D        rebuild and publish the report for a past day
 advocacy bench [--size small|large|N] [--out F.json]  time and measure every stage at a size
+advocacy settings schema|validate  the settings file's JSON Schema, or validate ADVOCACY_SETTINGS
+advocacy check                  pre-flight: settings, connections, inputs, warehouse, locations
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from advocacy.settings import DEMO_SETTINGS, SETTINGS_ENV, advocacy_home, load_settings
+from advocacy.settings import DEMO_SETTINGS, SETTINGS_ENV, SettingsError, advocacy_home, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "advocacy_nightly"
@@ -246,6 +248,25 @@ def cmd_utm(args) -> int:
     return utm.main_utm(args, inputs.read_roster(settings.roster_path))
 
 
+def cmd_settings(args) -> int:
+    from advocacy import settings as mod
+
+    if args.action == "schema":
+        print(json.dumps(mod.json_schema(), indent=2))
+        return 0
+    s = load_settings(args.file)
+    print(f"{s.source_file}: valid ({', '.join(s.enabled_platforms()) or 'no platform'} enabled)")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from advocacy import preflight
+
+    findings = preflight.run_checks(args.file, probe=not args.no_probe)
+    print(preflight.render_table(findings))
+    return 1 if any(f.level == "fail" for f in findings) else 0
+
+
 def _date(s: str) -> dt.date:
     try:
         return dt.date.fromisoformat(s)
@@ -317,9 +338,22 @@ def main(argv: list[str] | None = None) -> int:
     u = utm.add_arguments(sub.add_parser("utm", help="tracked links for advocates (one, or --all as CSV)"))
     u.set_defaults(func=cmd_utm, medium=None)
 
+    st = sub.add_parser("settings", help="the programme settings file: its JSON Schema, or validate it")
+    st.add_argument("action", choices=["schema", "validate"])
+    st.add_argument("--file", help="settings file (default: $ADVOCACY_SETTINGS)")
+    st.set_defaults(func=cmd_settings)
+
+    c = sub.add_parser("check", help="pre-flight: one ok/warn/fail table, exit 1 on a failure")
+    c.add_argument("--file", help="settings file (default: $ADVOCACY_SETTINGS)")
+    c.add_argument("--no-probe", action="store_true", help="do not call the platform APIs")
+    c.set_defaults(func=cmd_check)
+
     args = p.parse_args(argv)
     try:
         return args.func(args)
+    except SettingsError as exc:  # already names file, line, key and fix: no traceback
+        print(f"advocacy: invalid settings\n{exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

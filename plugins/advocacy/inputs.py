@@ -45,7 +45,7 @@ SESSION_COLUMNS = (
     "utm_campaign", "utm_content", "conversions",
 )  # fmt: skip
 # GA4 BigQuery export names (collected_traffic_source.manual_*: the raw UTM values
-# captured with each event) -> the KPI_SPEC sessions columns.
+# captured with each event) -> the docs/metrics.md sessions columns.
 GA4_COLUMNS = {
     "collected_traffic_source.manual_source": "utm_source",
     "collected_traffic_source.manual_medium": "utm_medium",
@@ -439,7 +439,7 @@ def _header(path: str) -> tuple[str, ...]:
 
 
 def check_sessions(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
-    """Web-analytics sessions, in the KPI_SPEC layout or GA4 BigQuery export names."""
+    """Web-analytics sessions, in the docs/metrics.md layout or GA4 BigQuery export names."""
     checks: dict[str, tuple[Check, ...]] = {"session_id": (_required,), "conversions": (_count,)}
     if "collected_traffic_source.manual_source" in _header(path):
         checks["event_timestamp"] = (_required, _dated(_parse_micros, "microseconds since 1970", ctx.latest))

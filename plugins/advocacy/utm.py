@@ -4,7 +4,7 @@ A tracked link is the page URL plus ``utm_source=<platform>``,
 ``utm_medium=employee_advocacy`` (the programme's medium), ``utm_campaign=<campaign>``
 and ``utm_content=<the advocate's utm_code>``. The referral marts attribute a web
 session to the advocate whose ``utm_code`` equals its ``utm_content`` and to the
-platform named by ``utm_source`` (KPI_SPEC), so what :func:`build_link` writes,
+platform named by ``utm_source`` (docs/metrics.md), so what :func:`build_link` writes,
 :func:`parse_utm` reads back exactly (property-tested).
 
 Intended command line (wired in ``cli.py``; :func:`add_arguments` and

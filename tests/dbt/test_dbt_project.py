@@ -266,7 +266,6 @@ def test_participation_monthly(q):
         # + 1 self-reported TikTok post; her self-reported X posts are superseded by her API posts
         (FEB, "E001", "active", 3, 25),  # last 02-03 -> 02-28
         (FEB, "E002", "active", 2, None),  # self-reported only (LinkedIn, 2 in the latest copy): no date
-
         (FEB, "E003", "invited", 0, None),
         (FEB, "E004", "active", 2, 8),  # last 02-20 -> 02-28
         (MAR, "E001", "active", 1, 2),  # 03-01 -> report date 03-03

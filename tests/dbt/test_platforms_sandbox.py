@@ -211,7 +211,7 @@ def test_fct_posts_counters_match_the_ground_truth(warehouse, built, truth):
     """Counters as the sandbox reports them, nulls where the platform has none (Instagram shares and
     impressions, Facebook personal posts' impressions, LinkedIn without member analytics).
 
-    Pure reshares are the exception: the project credits them 0 (KPI_SPEC: their engagement belongs
+    Pure reshares are the exception: the project credits them 0 (docs/metrics.md: their engagement belongs
     to the original post; decision in int_post_metrics_daily), while the sandbox's truth gives a
     Facebook / LinkedIn share its own reactions. Both are checked as they are.
     """

@@ -1,4 +1,4 @@
-"""KPI values computed independently from the sandbox's ground truth (KPI_SPEC formulas)."""
+"""KPI values computed independently from the sandbox's ground truth (docs/metrics.md formulas)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _invited_registered(truth: dict, month: str, department: str = "ALL"):
 
 
 def self_reported_posts(truth: dict, month: str) -> dict[str, int]:
-    """Self-reported posts of registered employees (KPI_SPEC: a self-reported post counts).
+    """Self-reported posts of registered employees (docs/metrics.md: a self-reported post counts).
 
     The sandbox never self-reports a platform the pipeline has API data for, so
     no row is dropped as a double count here.

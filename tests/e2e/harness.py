@@ -10,7 +10,7 @@ import yaml
 from advocacy.settings import DEMO_SETTINGS
 from advocacy.warehouse import WarehouseTarget
 
-# Every KPI_SPEC mart a BI tool reads (fct_source_freshness carries load times: left out).
+# Every docs/metrics.md mart a BI tool reads (fct_source_freshness carries load times: left out).
 MARTS = [
     "dim_employee", "fct_posts", "fct_post_engagement_daily", "kpi_adoption_monthly",
     "kpi_participation_monthly", "kpi_top_contributors_monthly", "kpi_team_contributors_monthly",

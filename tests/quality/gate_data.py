@@ -1,4 +1,4 @@
-"""Small marts (KPI_SPEC columns) whose rows pass every expectation of the gate."""
+"""Small marts (docs/metrics.md columns) whose rows pass every expectation of the gate."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ DEPARTMENTS = ["ALL", "Engineering", "Sales", "Marketing", "People"]
 
 
 def create_good_marts(target) -> None:
-    """A few marts (KPI_SPEC columns) whose rows pass every expectation: 20 adoption rows etc."""
+    """A few marts (docs/metrics.md columns) whose rows pass every expectation: 20 adoption rows etc."""
     with target.connect() as conn:
         conn.execute(
             """

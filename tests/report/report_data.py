@@ -1,4 +1,4 @@
-"""Five months of plausible marts (KPI_SPEC columns) for report tests, built with plain SQL."""
+"""Five months of plausible marts (docs/metrics.md columns) for report tests, built with plain SQL."""
 
 from __future__ import annotations
 

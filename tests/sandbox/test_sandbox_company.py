@@ -94,7 +94,7 @@ def test_registration_consent_and_invitation_proportions(company):
 
 def test_followers_are_skewed_around_the_x_benchmark_and_grow(company, truth):
     followers = [u["followers_count"] for u in truth["x_users"] if u["role"] == "employee"]
-    assert 550 <= statistics.mean(followers) <= 1100  # KPI_SPEC benchmark for X: 772
+    assert 550 <= statistics.mean(followers) <= 1100  # benchmark (docs/metrics.md) for X: 772
     assert statistics.median(followers) < statistics.mean(followers)  # lognormal skew
     later = {u["id"]: u["followers_count"] for u in company.ground_truth(END)["x_users"]}
     assert all(later[u["id"]] >= u["followers_count"] for u in truth["x_users"])
@@ -133,7 +133,7 @@ def test_counters_grow_monotonically_and_retweets_carry_none(company):
     assert p.metrics_at(p.created + 3600)[2] < p.metrics_at(p.created + 86400 * 30)[2]
 
 
-def test_roster_csv_has_the_kpi_spec_columns_in_order_and_hides_the_future(company, tmp_path):
+def test_roster_csv_has_the_documented_columns_in_order_and_hides_the_future(company, tmp_path):
     as_of = dt.date(2026, 3, 1)
     path = company.write_roster_csv(tmp_path / "roster.csv", as_of)
     with open(path, newline="", encoding="utf-8") as fh:

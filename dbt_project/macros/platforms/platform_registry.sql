@@ -191,7 +191,7 @@
     end
 {%- endmacro %}
 
-{# The social platforms referral baselines count (KPI_SPEC: "utm_source in the social platforms"). #}
+{# The social platforms referral baselines count (docs/metrics.md: "utm_source in the social platforms"). #}
 {% macro social_platforms() %}
     {{ return(['x', 'linkedin', 'facebook', 'instagram']) }}
 {% endmacro %}

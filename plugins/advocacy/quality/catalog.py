@@ -12,7 +12,7 @@ Adding a mart is one entry here (then ``python -m advocacy.quality.project sync`
 refresh the committed suite JSON). A table that does not exist yet in the
 warehouse is skipped by both, with a note, so entries may run ahead of dbt.
 
-Column names are the public interface of ``/work/shared/KPI_SPEC.md``; SQL
+Column names are the public interface documented in ``docs/metrics.md``; SQL
 fragments below (chart series, checks) are code, never user input.
 """
 
@@ -91,7 +91,7 @@ class Table:
 
     table: str
     title: str
-    columns: tuple[str, ...]  # the contract columns (KPI_SPEC); extra columns are allowed
+    columns: tuple[str, ...]  # the contract columns (docs/metrics.md); extra columns are allowed
     keys: tuple[str, ...]  # the grain: each not null, unique together when `unique`
     schema: str = "marts"
     unique: bool = True
@@ -139,7 +139,7 @@ def _named_only_with_consent() -> RowsCheck:
 
 # A sudden fall of a lifetime counter to zero / null across a whole platform
 # is a deprecation or a permission change far more often than real behaviour
-# (KPI_SPEC): compare each platform's latest snapshot day with the one before.
+# (docs/metrics.md): compare each platform's latest snapshot day with the one before.
 # Only posts snapshotted on both days are summed: tonight's brand-new posts (no
 # likes yet) or posts that aged out of the refresh window can neither fake nor
 # hide a collapse, and one post falling to zero leaves the others' total > 0.

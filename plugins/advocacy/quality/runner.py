@@ -31,7 +31,7 @@ from advocacy.warehouse import WarehouseTarget
 
 log = logging.getLogger(__name__)
 
-# The platforms KPI_SPEC names; connector modules found in advocacy.connectors add to them.
+# The platforms docs/metrics.md names; connector modules found in advocacy.connectors add to them.
 BASE_PLATFORMS = ("facebook", "instagram", "linkedin", "x")
 ALL = "ALL"
 OTHER = "other"  # web sessions whose utm_source is no known platform
@@ -110,7 +110,7 @@ def assert_valid(report: ValidationReport) -> None:
 
 
 def known_platforms() -> list[str]:
-    """KPI_SPEC's platforms plus every connector module (a new platform needs no suite edit)."""
+    """the platforms of docs/metrics.md plus every connector module (a new platform needs no suite edit)."""
     import advocacy.connectors as connectors
 
     found = {m.name for m in pkgutil.iter_modules(connectors.__path__) if m.name != "base"}

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class ValidationNotPassed(RuntimeError):
-    """The run's validation failed: its report is not published (KPI_SPEC, "Published reports")."""
+    """The run's validation failed: its report is not published (docs/metrics.md, "Published reports")."""
 
 
 def validation_status(validation, reader: MartReader) -> Status:

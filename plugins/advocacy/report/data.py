@@ -236,7 +236,7 @@ class MartReader:
         return self.rows(query, (self.month,))
 
     def contest_winner(self, table: Table | None) -> dict | None:
-        """The monthly contest winner: most shares_received in the as-of month (KPI_SPEC).
+        """The monthly contest winner: most shares_received in the as-of month (docs/metrics.md).
 
         Over every ranked row, not just the top 10 by interactions; ties go to the
         better interactions rank. Masked like every per-employee row: a winner who

@@ -1313,7 +1313,7 @@ class Company:
             ``northwind.example``), ``references_company_post`` (retweet/quote of a
             company post);
           - ``is_programme_post``: the author is an employee registered at post time
-            (``registered_at`` <= post date) and any marker is true (KPI_SPEC);
+            (``registered_at`` <= post date) and any marker is true (docs/metrics.md);
           - ``is_community_post``: the author is not an employee and any marker is true;
           - ``is_pure_reshare``: ``kind == "retweet"``;
           - ``is_personalised``: ``kind`` in original/quote/offtopic (own words; a
@@ -1565,7 +1565,7 @@ class Company:
         return self.social[platform].tokens(_ts(as_of))
 
     def self_report_rows(self, as_of: dt.date | dt.datetime) -> list[dict[str, str]]:
-        """Self-report CSV rows (KPI_SPEC columns, strings) submitted by ``as_of``."""
+        """Self-report CSV rows (docs/metrics.md columns, strings) submitted by ``as_of``."""
         return self.files.self_report_rows(as_of)
 
     def write_self_reports_csv(self, path: str | os.PathLike, as_of: dt.date | dt.datetime) -> str:
@@ -1575,7 +1575,7 @@ class Company:
         return write_text(path, self.files.self_reports_csv(as_of))
 
     def sessions_csv(self, as_of: dt.datetime, style: str = "kpi") -> str:
-        """The sessions CSV text (``style="kpi"``: KPI_SPEC columns; ``"ga4"``: GA4 export names)."""
+        """The sessions CSV text (``style="kpi"``: docs/metrics.md columns; ``"ga4"``: GA4 export names)."""
         return self.files.sessions_csv(as_of, style)
 
     def write_sessions_csv(self, path: str | os.PathLike, as_of: dt.datetime, style: str = "kpi") -> str:

@@ -3,7 +3,7 @@
 Both come from the same synthetic company as the APIs, deterministically, and
 are filtered by ``as_of`` like everything else:
 
-* **Sessions** (KPI_SPEC sessions CSV): every post that carries a company link
+* **Sessions** (docs/metrics.md sessions CSV): every post that carries a company link
   sends visitors, for days after it was posted (until it is deleted):
   advocates' tracked links (``utm_medium=employee_advocacy``,
   ``utm_content=<utm_code>``, ``utm_source`` = the platform) on X, Facebook,
@@ -16,7 +16,7 @@ are filtered by ``as_of`` like everything else:
   same sessions under ``collected_traffic_source.manual_*`` names, with
   ``event_timestamp`` in microseconds and ``event_date`` ``YYYYMMDD`` in the
   programme time zone.
-* **Self-reports** (KPI_SPEC self-report CSV): registered advocates report
+* **Self-reports** (docs/metrics.md self-report CSV): registered advocates report
   activity on platforms the pipeline has no API data for: ``tiktok``,
   ``other``, and ``linkedin`` for advocates with a LinkedIn account who never
   granted the app a token (so no API post of theirs exists). Never a
@@ -283,7 +283,7 @@ class FileInputs:
 
     # ----------------------------------------------------------------- self-reports
     def self_report_rows(self, as_of: dt.datetime | dt.date) -> list[dict[str, str]]:
-        """KPI_SPEC self-report rows submitted by ``as_of`` (a month's from the 3rd of the next)."""
+        """docs/metrics.md self-report rows submitted by ``as_of`` (a month's from the 3rd of the next)."""
         c = self.company
         as_of_date = as_of.astimezone(dt.UTC).date() if isinstance(as_of, dt.datetime) else as_of
         li = c.social["linkedin"]

@@ -1,6 +1,6 @@
 """LinkedIn REST (``/rest/...``, Rest.li 2.0) look-alike over the synthetic company.
 
-Shapes follow ``shared/api_contracts/linkedin``: URNs as ids (URL-encoded in
+Shapes follow the recorded LinkedIn payloads in ``tests/fixtures/api/``: URNs as ids (URL-encoded in
 paths, and inside ``List(...)`` / ``(share:...)`` query values), epoch
 **milliseconds**, finder responses ``{"paging": {"start", "count", "links"},
 "elements": [...]}`` (a ``rel: next`` link while more elements exist),

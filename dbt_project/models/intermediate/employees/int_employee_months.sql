@@ -5,7 +5,7 @@
     - invited: invited_at <= period end, and not left before the month start;
     - registered: invited and registered_at <= period end;
     - active: registered with >= 1 programme post created in the month, a
-      self-reported post counting too (KPI_SPEC);
+      self-reported post counting too (docs/metrics.md);
     - programme_posts = API programme posts (api_programme_posts) + counted
       self-reported posts (self_reported_posts: int_self_reported_activity
       rows not superseded by API posts on the same platform + month, and only

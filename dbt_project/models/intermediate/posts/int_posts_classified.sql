@@ -1,7 +1,7 @@
 {#
     Every post by someone other than the company accounts, found by a timeline
     or a search, with its author resolved to an employee and classified per
-    KPI_SPEC:
+    docs/metrics.md:
     - markers: a programme hashtag (var hashtags), a mention of a company
       handle, a link to a company domain (or a subdomain), a reshare / quote
       of a company account's post;

@@ -1,0 +1,51 @@
+"""The repository stands alone: nothing in it points outside the checkout, and the
+confinement .ci/run switches on really catches a test that reads beside the clone."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# Built in pieces so this file does not match itself.
+OUTSIDE = re.compile("|".join([r"\.\./" + "shared", "/work/" + "shared", "KPI" + "_SPEC"]), re.I)
+
+
+def test_no_tracked_file_points_outside_the_checkout():
+    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    hits = []
+    for name in files.split():
+        path = REPO / name
+        if not path.is_file() or path.suffix in (".png", ".mo", ".gz", ".parquet", ".xlsx"):
+            continue
+        for no, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if OUTSIDE.search(line):
+                hits.append(f"{name}:{no}: {line.strip()[:100]}")
+    assert not hits, "\n".join(hits)
+
+
+def test_confinement_fails_a_test_that_reads_beside_the_clone(tmp_path):
+    # a throw-away test module inside the checkout's tests (so conftest.py applies) that opens
+    # a file next to the checkout
+    probe = REPO / "tests" / f"test_zz_confine_probe_{os.getpid()}.py"
+    probe.write_text(
+        "from pathlib import Path\n"
+        "def test_reads_a_sibling():\n"
+        "    try:\n"
+        "        open(Path(__file__).resolve().parents[2] / 'shared-sibling' / 'x.md')\n"
+        "    except OSError:\n"
+        "        pass\n"
+    )
+    try:
+        env = {**os.environ, "ADVOCACY_CONFINE_TESTS": "1", "ADVOCACY_TEST_HOME": str(tmp_path / "home")}
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe)],
+            cwd=REPO, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+    finally:
+        probe.unlink()
+    assert run.returncode != 0, run.stdout
+    assert "outside the checkout" in run.stdout and "shared-sibling" in run.stdout
