@@ -230,7 +230,7 @@ def run_validation(
             urls = ctx.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=result_ids)
             docs = _local_path(urls.get(DATA_DOCS_SITE))
 
-    failures = [f for r in results for f in r.failures] + shrinks
+    failures = shrinks + [f for r in results for f in r.failures]
     if not any(r.table.startswith("marts.") for r in results):
         # Nothing to vouch for is not a pass: no report may be published from empty marts.
         where = "" if marts_schema == marts.PUBLISHED else f" in {marts_schema}"
