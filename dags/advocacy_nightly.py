@@ -7,8 +7,10 @@ The nightly employee-advocacy load, one run per day (the data interval):
 task per enabled platform, each in its own pool `<platform>_api` so parallel
 workers share one rate-limit budget) -> `load_raw` (COPY into `raw`, replace by
 interval; runs even when a platform failed, so the others still load) -> `dbt`
-(staging -> intermediate -> marts, through Cosmos) -> `validate` (Great
-Expectations gate) -> `publish_report` (only if every validation passed).
+(staging -> intermediate -> the marts into `marts_build`, through Cosmos) ->
+`validate` (Great Expectations gate, on `marts_build`) -> `publish_marts` (swaps
+the validated marts into `marts`, what BI reads, in one transaction; a failed
+night keeps yesterday's and is recorded as held back) -> `publish_report`.
 `sources_complete` fails the run when any extract failed, naming it.
 
 Programme settings: the YAML file at `ADVOCACY_SETTINGS`. Credentials: the
@@ -19,6 +21,7 @@ Catchup is off; backfill a range with `airflow backfill create`.
 from __future__ import annotations
 
 import pendulum
+from advocacy.marts import BUILD_VARS
 from advocacy.orchestration import DEFAULT_ARGS, dbt_task_group
 from advocacy.settings import load_settings
 from airflow.sdk import TriggerRule, dag, task
@@ -88,12 +91,20 @@ def advocacy_nightly():
 
         return pipeline.validate(ds, run_id)
 
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def publish_marts(ds=None, run_id=None, ti=None) -> dict:
+        """Swap the validated marts into what BI reads; or record the night as held back."""
+        from advocacy import pipeline
+
+        passed = ti.xcom_pull(task_ids="validate") is not None
+        return pipeline.publish_marts(ds, run_id, passed=passed)
+
     @task
-    def publish_report(validation: dict, ds=None) -> str:
+    def publish_report(validation: dict, published: dict, ds=None) -> str:
         """Write the HTML report and KPI CSVs to the publish location."""
         from advocacy import pipeline
 
-        return pipeline.publish(ds, validation)
+        return pipeline.publish_night(ds, validation, published)
 
     ready = prepare_warehouse()
     preflight() >> ready
@@ -102,10 +113,12 @@ def advocacy_nightly():
     ]
     loaded = load_raw()
     ready >> extracts >> loaded >> sources_complete()
-    transform = dbt_task_group("dbt", {**SETTINGS.dbt_vars(), "as_of_date": "{{ ds }}"})
+    transform = dbt_task_group("dbt", {**SETTINGS.dbt_vars(), **BUILD_VARS, "as_of_date": "{{ ds }}"})
     checked = validate()
     loaded >> transform >> checked
-    publish_report(checked)
+    published = publish_marts()
+    checked >> published
+    publish_report(checked, published)
 
 
 advocacy_nightly()

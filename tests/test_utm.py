@@ -161,7 +161,7 @@ def test_main_utm_single_and_batch(tmp_path, capsys):
         ["--all", "--url", "https://northwind.example/", "--campaign", "c1", "--out", str(target)]
     )
     assert utm.main_utm(args, ROSTER) == 0
-    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     assert [r["employee_id"] for r in rows] == ["E0001", "E0002"]
     args = parser.parse_args(
         ["--employee", "E0404", "--url", "https://northwind.example/", "--campaign", "c"]

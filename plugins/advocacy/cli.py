@@ -234,7 +234,7 @@ def cmd_report(args) -> int:
 
     use_warehouse()
     for day in report_days(args):
-        validation = pipeline.validate(day.isoformat(), f"report__{day}")
+        validation = pipeline.validate(day.isoformat(), f"report__{day}", marts_schema="marts")
         print(pipeline.publish(day.isoformat(), validation))
     return 0
 

@@ -131,7 +131,16 @@ def record(
     return run
 
 
-def for_night(conn, interval_start: dt.date) -> tuple[SourceRun, ...]:
+def for_night(conn, interval_start: dt.date) -> NightStatus:
+    """The night's status (``conn``: an open psycopg connection): each source's recorded outcome,
+    and whether BI reads this night's marts or an earlier night's (``advocacy.marts``)."""
+    from advocacy import marts
+
+    state, marts_as_of, _ = marts.night_state(conn, interval_start)
+    return NightStatus(interval_start, source_runs(conn, interval_start), state, marts_as_of)
+
+
+def source_runs(conn, interval_start: dt.date) -> tuple[SourceRun, ...]:
     """The recorded outcomes of the interval, by source (``conn``: an open psycopg connection)."""
     exists = conn.execute("select to_regclass('audit.source_runs') is not null").fetchone()[0]
     if not exists:

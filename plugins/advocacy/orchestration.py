@@ -32,8 +32,11 @@ MANIFEST_VARS = DBT_PROJECT / "target" / "manifest_vars.json"
 
 
 def parse_vars(dbt_vars: dict) -> str:
-    """The settings part of dbt's vars (the run date does not change the graph), as stable JSON."""
-    return json.dumps({k: v for k, v in dbt_vars.items() if k != "as_of_date"}, sort_keys=True)
+    """The settings part of dbt's vars (the run date and the marts' build schema do not change
+    the graph), as stable JSON."""
+    return json.dumps(
+        {k: v for k, v in dbt_vars.items() if k not in ("as_of_date", "marts_schema")}, sort_keys=True
+    )
 
 
 def manifest_matches(dbt_vars: dict) -> bool:

@@ -276,13 +276,39 @@ def dbt_vars(as_of: str, settings: Settings | None = None) -> dict:
     return {**settings.dbt_vars(), "as_of_date": _day(as_of).isoformat()}
 
 
-def validate(as_of: str, run_id: str) -> dict:
-    """Run the GX checkpoint; raises (failing the task) with every failed expectation named."""
-    from advocacy import quality
+def validate(as_of: str, run_id: str, marts_schema: str | None = None) -> dict:
+    """Run the GX checkpoint on the night's build (``marts_build``; ``marts_schema="marts"``: on
+    what BI reads); raises (failing the task) with every failed expectation named, after
+    recording that the night's marts are held back."""
+    from advocacy import marts, quality
 
-    report = quality.run_validation(warehouse.resolve(), as_of=_day(as_of), run_id=run_id)
+    settings = load_settings()
+    target = warehouse.resolve()
+    schema = marts_schema or marts.BUILD
+    report = quality.run_validation(
+        target,
+        as_of=_day(as_of),
+        run_id=run_id,
+        marts_schema=schema,
+        gate=settings.gate,
+        settings_file=settings.source_file,
+    )
+    if not report.success and schema == marts.BUILD:
+        marts.hold_back(target, _day(as_of), run_id, "; ".join(report.failures)[:2000])
     quality.assert_valid(report)
     return report.to_dict()
+
+
+def publish_marts(as_of: str, run_id: str | None = None, *, passed: bool = True) -> dict:
+    """Swap the validated build into the marts BI reads (``advocacy.marts``), or, when the night
+    did not pass (``passed`` False: dbt or the gate failed), record it as held back."""
+    from advocacy import marts
+
+    target = warehouse.resolve()
+    if not passed:
+        reason = "the night's dbt build or validation did not pass (see those tasks' logs)"
+        return marts.hold_back(target, _day(as_of), run_id, reason, keep_reason=True).to_dict()
+    return marts.publish(target, _day(as_of), run_id).to_dict()
 
 
 def publish(as_of: str, validation: dict | None = None, settings: Settings | None = None) -> str:
@@ -293,3 +319,16 @@ def publish(as_of: str, validation: dict | None = None, settings: Settings | Non
     path = report.build_report(warehouse.resolve(), settings, as_of=_day(as_of), validation=validation)
     log.info("report published: %s", path)
     return path
+
+
+def publish_night(as_of: str, validation: dict | None, published: dict | None) -> str:
+    """The night's report, when the night's marts are what BI reads (``publish_marts``'s result).
+
+    A rerun of an earlier night leaves BI on a later night's marts: its report is not
+    rewritten from them (the report of that night stays as it was published).
+    """
+    if not published or published.get("marts") != "current":
+        shown = (published or {}).get("marts_as_of")
+        log.info("report for %s not republished: the marts BI reads are as of %s", as_of, shown)
+        return ""
+    return publish(as_of, validation)

@@ -202,8 +202,10 @@ def links_csv(rows: Iterable[Mapping[str, str]]) -> str:
 def write_links_csv(rows: Iterable[Mapping[str, str]], path: str | os.PathLike) -> str:
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        fh.write(links_csv(rows))
+    from advocacy.safe_csv import safe_csv
+
+    with open(path, "wb") as fh:  # opened in Excel by marketing: formula-safe, UTF-8 with BOM
+        fh.write(safe_csv(links_csv(rows)))
     return path
 
 

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 URL_ENV = "ADVOCACY_WAREHOUSE_URL"
 CONN_ID = "advocacy_warehouse"
 DATABASE = "advocacy"
-SCHEMAS = ("raw", "staging", "intermediate", "marts", "audit")
+# marts_build / marts_next: where a night builds and stages the marts before they pass the
+# gate and are swapped into marts (advocacy.marts); bi_reader may not enter them
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "marts_build", "marts_next", "audit")
 # The read-only group role of BI tools: a NOLOGIN role, so it holds no password;
 # BI users are login roles made members of it (``grant bi_reader to alice``).
 # It reads ``marts`` only: usage on that schema here, select on each table from
@@ -170,6 +172,13 @@ def ensure_bi_reader(conn) -> None:
             f"'create role {BI_ROLE} nologin' once on this server (dbt grants select on the marts to it)"
         ) from exc
     conn.execute(sql.SQL("grant usage on schema marts to {}").format(sql.Identifier(BI_ROLE)))
+    # tables this user creates in marts later (a hand-run dbt build) are readable too; the
+    # nightly swap grants each table it moves in (advocacy.marts)
+    conn.execute(
+        sql.SQL("alter default privileges in schema marts grant select on tables to {}").format(
+            sql.Identifier(BI_ROLE)
+        )
+    )
     # PostgreSQL < 15 lets every role create tables in public; 15+ already does not.
     # (A warning, not an error, where this user does not own public.)
     conn.execute("revoke create on schema public from public")

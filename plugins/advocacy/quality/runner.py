@@ -8,6 +8,12 @@ expectation into one readable line, builds the Data Docs for this run,
 records per-table results in ``audit.validation_runs`` and returns a
 ``ValidationReport``. ``assert_valid`` raises ``ValidationFailed`` listing
 every failure, which is what fails the Airflow task.
+
+A night's marts are validated where it built them (``marts_schema="marts_build"``:
+write-audit-publish, ``advocacy.marts``): the committed GX assets name
+``marts``, and the run points them at the build schema in memory. The gate also refuses
+a build that would shrink a closed month's headline KPIs against what BI reads
+(``closed_month_shrinks``).
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from advocacy import marts
 from advocacy.quality import catalog, suites
 from advocacy.quality.project import CHECKPOINT, DATA_DOCS_SITE, open_context, warehouse_env
+from advocacy.settings import GateSettings
 from advocacy.warehouse import WarehouseTarget
 
 log = logging.getLogger(__name__)
@@ -142,13 +150,29 @@ def run_validation(
     data_docs: bool = True,
     project_root: Path | None = None,
     platforms: Iterable[str] | None = None,
+    marts_schema: str = marts.PUBLISHED,
+    gate: GateSettings | None = None,
+    settings_file: str | None = None,
 ) -> ValidationReport:
-    """Validate raw and marts for one run; see the module docstring."""
+    """Validate raw and the marts in ``marts_schema`` for one run; see the module docstring.
+
+    The nightly passes ``marts_schema="marts_build"`` (``pipeline.validate``); the default
+    validates what BI reads.
+
+    ``gate``: the closed-month shrink limits (default: ``GateSettings()``); ``settings_file``
+    is named in the message saying how to accept a shrink on purpose.
+    """
     started = time.perf_counter()
     platform_list = sorted(set(platforms) if platforms is not None else known_platforms())
     ensure_audit_table(target)
     with target.connect() as conn:
-        present = catalog.existing_tables(conn)
+        present = {
+            _logical(name, marts_schema)
+            for name in catalog.existing_tables(conn, _physical_tables(marts_schema))
+        }
+        shrinks = closed_month_shrinks(
+            conn, as_of, build=marts_schema, gate=gate or GateSettings(), settings_file=settings_file
+        )
         previous = {
             t.qualified: previous_row_count(conn, t.qualified, run_id=run_id, as_of=as_of)
             for t in catalog.TABLES
@@ -174,6 +198,10 @@ def run_validation(
                 skipped.append(f"{vd.name}: table does not exist yet")
                 continue
             spec = catalog.by_name(vd.name)
+            if spec.schema == marts.PUBLISHED and marts_schema != marts.PUBLISHED:
+                # the committed asset names marts: read the night's build instead (in memory only)
+                vd.data.data_asset.schema_name = marts_schema
+                spec = _in_schema(spec, marts_schema)
             prev = previous.get(vd.name)
             params = {
                 **suites.row_count_bounds(prev, spec.min_rows),
@@ -202,10 +230,11 @@ def run_validation(
             urls = ctx.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=result_ids)
             docs = _local_path(urls.get(DATA_DOCS_SITE))
 
-    failures = [f for r in results for f in r.failures]
+    failures = shrinks + [f for r in results for f in r.failures]
     if not any(r.table.startswith("marts.") for r in results):
         # Nothing to vouch for is not a pass: no report may be published from empty marts.
-        failures.append("marts: no mart table exists yet (has dbt built the marts?)")
+        where = "" if marts_schema == marts.PUBLISHED else f" in {marts_schema}"
+        failures.append(f"marts: no mart table exists yet{where} (has dbt built the marts?)")
     report = ValidationReport(
         run_id=run_id,
         as_of=as_of,
@@ -220,6 +249,106 @@ def run_validation(
     _record(target, report)
     log.info("%s (%.1f s)", report.summary(), report.seconds)
     return report
+
+
+def _in_schema(spec: catalog.Table, schema: str) -> catalog.Table:
+    import dataclasses
+
+    return dataclasses.replace(spec, schema=schema)
+
+
+def _physical_tables(marts_schema: str) -> list[catalog.Table]:
+    """The catalog's tables where this run reads them (the marts in ``marts_schema``)."""
+    return [_in_schema(t, marts_schema) if t.schema == marts.PUBLISHED else t for t in catalog.TABLES]
+
+
+def _logical(qualified: str, marts_schema: str) -> str:
+    """``marts_build.kpi_x`` -> ``marts.kpi_x``: results and audit rows keep the catalog's names."""
+    schema, _, table = qualified.partition(".")
+    return f"{marts.PUBLISHED}.{table}" if schema == marts_schema else qualified
+
+
+# -- closed months must not shrink -------------------------------------------------
+
+#: The headline KPIs of a month (kpi_programme_scorecard_monthly's columns) a night may not shrink
+#: in a closed month by more than ``gate.max_closed_month_shrink`` unless the month is accepted.
+HEADLINE_TABLE = "kpi_programme_scorecard_monthly"
+HEADLINE_KPIS = {
+    "invited": "invited",
+    "active": "active",
+    "programme_posts": "programme posts",
+    "interactions": "interactions",
+    "referral_sessions": "referral sessions",
+}
+
+
+def closed_month_shrinks(
+    conn,
+    as_of: dt.date,
+    *,
+    build: str = marts.BUILD,
+    published: str = marts.PUBLISHED,
+    gate: GateSettings | None = None,
+    settings_file: str | None = None,
+) -> list[str]:
+    """One line per closed month's headline KPI the build would shrink beyond the limit.
+
+    A closed month is one before ``as_of``'s month, compared between what BI reads
+    (``published``) and the night's build. Nothing is compared when BI has no marts yet,
+    when the build is the published schema itself, or when the build is of an earlier
+    night than BI's (a rerun is not published: ``advocacy.marts``).
+    """
+    from psycopg import sql
+
+    gate = gate or GateSettings()
+    if build == published:
+        return []
+    shown = marts.published_as_of(conn)
+    if shown is not None and as_of < shown:
+        return []
+    exists = conn.execute(
+        "select to_regclass(%s) is not null, to_regclass(%s) is not null",
+        (f'"{published}"."{HEADLINE_TABLE}"', f'"{build}"."{HEADLINE_TABLE}"'),
+    ).fetchone()
+    if not all(exists):
+        return []
+    month_start = as_of.replace(day=1)
+    cols = list(HEADLINE_KPIS)
+    query = sql.SQL(
+        "select to_char(b.month, 'YYYY-MM'), {before}, {after} from {pub} as b"
+        " left join {bld} as a on a.month = b.month where b.month < %s order by b.month"
+    ).format(
+        before=sql.SQL(", ").join(sql.SQL("b.{}").format(sql.Identifier(c)) for c in cols),
+        after=sql.SQL(", ").join(sql.SQL("a.{}").format(sql.Identifier(c)) for c in cols),
+        pub=sql.Identifier(published, HEADLINE_TABLE),
+        bld=sql.Identifier(build, HEADLINE_TABLE),
+    )
+    limit = float(gate.max_closed_month_shrink)
+    accepted = set(gate.accept_shrink_months)
+    where = f" in {settings_file}" if settings_file else ""
+    out = []
+    for row in conn.execute(query, (month_start,)).fetchall():
+        month, before, after = row[0], row[1 : 1 + len(cols)], row[1 + len(cols) :]
+        for col, b, a in zip(cols, before, after, strict=True):
+            b, a = float(b or 0), float(a or 0)
+            if b <= 0 or (b - a) / b <= limit:
+                continue
+            if month in accepted:
+                log.warning(
+                    "closed month %s: %s %s -> %s accepted (gate.accept_shrink_months)",
+                    month,
+                    col,
+                    _fmt(b),
+                    _fmt(a),
+                )
+                continue
+            out.append(
+                f"closed month {month}: {HEADLINE_KPIS[col]} would shrink from {_fmt(b)} to {_fmt(a)}"
+                f" ({(a - b) / b:+.1%}, more than gate.max_closed_month_shrink = {limit:.1%});"
+                f" BI keeps the published marts. If the change is intended (a corrected export),"
+                f" add '{month}' to gate.accept_shrink_months{where} and rerun the night"
+            )
+    return out
 
 
 def _local_path(url: str | None) -> str | None:

@@ -80,7 +80,8 @@ def build_report(
         )
     lang = ReportLanguage(options.language, options.locale, options.currency)
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    publisher = Publisher(publish_root or settings.publish_path)
+    # staged: the report's files are put in place together, when the manifest records it
+    publisher = Publisher(publish_root or settings.publish_path, staged=True)
     folder = as_of.isoformat()
     with target.connect() as conn:
         reader = MartReader(conn, as_of, periods.month, settings.timezone)
