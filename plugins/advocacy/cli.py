@@ -109,8 +109,8 @@ def use_warehouse():
     return target
 
 
-def run_dag(day: dt.date) -> int:
-    """Run one DAG run for ``day`` with real Airflow (``airflow dags test``)."""
+def run_dag(day: dt.date, *extra: str) -> int:
+    """Run one DAG run for ``day`` with real Airflow (``airflow dags test [extra...]``)."""
     airflow_env()
     ensure_airflow_db()
     from advocacy.pools import ensure_pools
@@ -118,7 +118,7 @@ def run_dag(day: dt.date) -> int:
     ensure_pools()  # each platform's pool, as the settings size it (a scheduler on this home obeys them)
     ensure_dbt_manifest()
     _step(f"running DAG {DAG_ID} for {day} (Airflow task logs follow)")
-    return _airflow("dags", "test", DAG_ID, day.isoformat(), check=False)
+    return _airflow("dags", "test", DAG_ID, day.isoformat(), *extra, check=False)
 
 
 def report_path(day: dt.date) -> str:
