@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+from advocacy import warehouse_guard
 from advocacy.alerts import remember_failure
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +29,10 @@ DEFAULT_ARGS = {
     "execution_timeout": dt.timedelta(hours=1),
     # the task's error, kept for the night's failure alert (the DAG callback is not handed it)
     "on_failure_callback": remember_failure,
+    # the warehouse answers before a task starts (the embedded one is started again), or the
+    # task fails at once naming it; a connection lost mid-task is retried after seconds
+    "pre_execute": warehouse_guard.pre_execute,
+    "retry_policy": warehouse_guard.retry_policy(),
 }
 
 #: Per-task ceilings (``execution_timeout``), each well above what a large night measures
