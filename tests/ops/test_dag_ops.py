@@ -10,9 +10,10 @@ import pytest
 
 @pytest.fixture(scope="module")
 def dag(dbt_manifest):
+    from pathlib import Path
+
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk.definitions.retry_policy import RetryAction
-    from pathlib import Path
 
     bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags"))
     assert bag.import_errors == {}
@@ -46,5 +47,6 @@ def test_a_lost_warehouse_connection_is_retried_within_seconds(dag):
 
 
 def test_the_dag_alerts_on_failure(dag):
-    (callback,) = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) else [dag.on_failure_callback]
+    callbacks = dag.on_failure_callback
+    (callback,) = callbacks if isinstance(callbacks, list) else [callbacks]
     assert type(callback).__name__ == "NightFailureNotifier"
