@@ -21,8 +21,9 @@ Catchup is off; backfill a range with `airflow backfill create`.
 from __future__ import annotations
 
 import pendulum
+from advocacy.alerts import NightFailureNotifier, deadline_alert
 from advocacy.marts import BUILD_VARS
-from advocacy.orchestration import DEFAULT_ARGS, dbt_task_group
+from advocacy.orchestration import DEFAULT_ARGS, TIMEOUTS, dbt_task_group
 from advocacy.settings import load_settings
 from airflow.sdk import TriggerRule, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -40,58 +41,61 @@ EXTRACT_TASKS = ["extract_files", *(f"extract_{p.name}" for p in PLATFORMS)]
     default_args=DEFAULT_ARGS,
     tags=["advocacy", "nightly"],
     doc_md=__doc__,
+    on_failure_callback=NightFailureNotifier(),  # e-mail / webhook naming the night and the reason
+    deadline=deadline_alert(SETTINGS),  # alerts.deadline: no report by then is an alert
 )
 def advocacy_nightly():
-    @task(retries=0)
+    @task(retries=0, execution_timeout=TIMEOUTS["preflight"])
     def preflight() -> None:
         """`advocacy check` without API calls: fails on settings, warehouse or locations."""
         from advocacy import preflight
 
         preflight.assert_ready()
 
-    @task
+    @task(execution_timeout=TIMEOUTS["prepare_warehouse"])
     def prepare_warehouse() -> dict:
         """Resolve the warehouse; create schemas and raw tables."""
         from advocacy import pipeline
 
         return pipeline.prepare()
 
-    @task
+    @task(execution_timeout=TIMEOUTS["extract_files"])
     def extract_files(ds=None) -> list[dict]:
         """Land tonight's HR roster, web sessions and self-report exports."""
         from advocacy import pipeline
 
         return pipeline.extract_files(ds)
 
-    @task
+    @task(execution_timeout=TIMEOUTS["extract_platform"])
     def extract_platform(platform: str, ds=None) -> list[dict]:
         """Land one platform's posts, counters and audiences for the interval."""
         from advocacy import pipeline
 
         return pipeline.extract_platform(platform, ds)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE)
+    @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=TIMEOUTS["load_raw"])
     def load_raw(ds=None) -> dict:
         """COPY the interval's landed files into raw, replacing the interval's rows."""
         from advocacy import pipeline
 
         return pipeline.load_interval(ds)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0, execution_timeout=TIMEOUTS["sources_complete"])
     def sources_complete(ti=None) -> None:
         """Fail the run, naming them, if any extract failed (the rest was loaded regardless)."""
         from advocacy import pipeline
 
         pipeline.assert_sources_extracted({t: ti.xcom_pull(task_ids=t) for t in EXTRACT_TASKS})
 
-    @task(retries=0)  # a failed expectation will fail again: stop at once, publish nothing
+    # a failed expectation will fail again: stop at once, publish nothing
+    @task(retries=0, execution_timeout=TIMEOUTS["validate"])
     def validate(ds=None, run_id=None) -> dict:
         """Great Expectations checkpoint on raw and marts; fails naming each failed expectation."""
         from advocacy import pipeline
 
         return pipeline.validate(ds, run_id)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE)
+    @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=TIMEOUTS["publish_marts"])
     def publish_marts(ds=None, run_id=None, ti=None) -> dict:
         """Swap the validated marts into what BI reads; or record the night as held back."""
         from advocacy import pipeline
@@ -99,7 +103,7 @@ def advocacy_nightly():
         passed = ti.xcom_pull(task_ids="validate") is not None
         return pipeline.publish_marts(ds, run_id, passed=passed)
 
-    @task
+    @task(execution_timeout=TIMEOUTS["publish_report"])
     def publish_report(validation: dict, published: dict, ds=None) -> str:
         """Write the HTML report and KPI CSVs to the publish location."""
         from advocacy import pipeline

@@ -15,10 +15,12 @@ advocacy check                  pre-flight: settings, connections, inputs, wareh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -42,6 +44,7 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
     """Environment for a local Airflow (SQLite metadata, this repo's DAGs and plugins)."""
     home = home or advocacy_home() / "airflow"
     home.mkdir(parents=True, exist_ok=True)
+    owner_only(home)
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
@@ -60,17 +63,41 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
     return {k: os.environ[k] for k in env}
 
 
+def owner_only(home: Path) -> None:
+    """The local Airflow home (its SQLite database, logs, connections' cache) is the owner's
+    alone: 0700 on the folder, 0600 on the database files."""
+    home.chmod(0o700)
+    for db in home.glob("airflow.db*"):
+        db.chmod(0o600)
+
+
 def _airflow(*args: str, check: bool = True) -> int:
     exe = Path(sys.executable).with_name("airflow")
-    return subprocess.run([str(exe), *args], check=check, env=os.environ.copy()).returncode
+    # umask 077: whatever Airflow creates (airflow.db, logs) is readable by the owner only
+    return subprocess.run([str(exe), *args], check=check, env=os.environ.copy(), umask=0o077).returncode
+
+
+def _airflow_stoppable(*args: str) -> int:
+    """Run ``airflow <args>`` so that Ctrl-C or SIGTERM to this process stops it and every task
+    process under it (their own process group), then marks the interrupted DAG run failed."""
+    from advocacy import stop
+
+    exe = Path(sys.executable).with_name("airflow")
+    rc, signum = stop.run_stoppable([str(exe), *args], env=os.environ.copy())
+    if signum:
+        _step(f"stopped by {signal.Signals(signum).name}: the DAG run and its task processes ended")
+        stop.fail_unfinished_runs(DAG_ID)
+    return rc
 
 
 def ensure_airflow_db() -> None:
-    marker = Path(os.environ["AIRFLOW_HOME"]) / ".migrated"
+    home = Path(os.environ["AIRFLOW_HOME"])
+    marker = home / ".migrated"
     if not marker.exists():
         _step("initialising the local Airflow metadata database (first run only)")
         _airflow("db", "migrate")
         marker.touch()
+    owner_only(home)
 
 
 def ensure_dbt_manifest(dbt_vars: dict | None = None) -> None:
@@ -99,10 +126,17 @@ def ensure_dbt_manifest(dbt_vars: dict | None = None) -> None:
 
 def use_warehouse():
     from advocacy import warehouse
+    from advocacy.warehouse_guard import ensure_up
 
-    target = warehouse.resolve()
+    # one line naming the warehouse and the fix when it is down or refuses the login
+    target = ensure_up(warehouse.resolve(), attempts=1)
     warehouse.ensure_schemas(target)
     warehouse.export_env(target)
+    if target.origin == "embedded":
+        # the tasks may start it again if it stops mid-run (warehouse_guard)
+        from advocacy.warehouse_guard import EMBEDDED_ENV
+
+        os.environ[EMBEDDED_ENV] = str(advocacy_home() / "pgdata")
     if target.origin != "connection":
         # the tasks' dbt profile reads the Airflow connection: it must name the warehouse just
         # resolved, not one an earlier call in this process left behind
@@ -111,8 +145,8 @@ def use_warehouse():
     return target
 
 
-def run_dag(day: dt.date) -> int:
-    """Run one DAG run for ``day`` with real Airflow (``airflow dags test``)."""
+def run_dag(day: dt.date, *extra: str) -> int:
+    """Run one DAG run for ``day`` with real Airflow (``airflow dags test [extra...]``)."""
     airflow_env()
     ensure_airflow_db()
     from advocacy.pools import ensure_pools
@@ -120,7 +154,7 @@ def run_dag(day: dt.date) -> int:
     ensure_pools()  # each platform's pool, as the settings size it (a scheduler on this home obeys them)
     ensure_dbt_manifest()
     _step(f"running DAG {DAG_ID} for {day} (Airflow task logs follow)")
-    return _airflow("dags", "test", DAG_ID, day.isoformat(), check=False)
+    return _airflow_stoppable("dags", "test", DAG_ID, day.isoformat(), *extra)
 
 
 def report_path(day: dt.date) -> str:
@@ -144,9 +178,11 @@ def cmd_demo(args) -> int:
     day = args.date or _yesterday()
     # The sandbox clock stands where a real 03:00 run would find the APIs.
     now = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(3), dt.UTC)
-    use_warehouse()
     started = time.perf_counter()
-    with running_sandbox(seed=args.seed, now=now, roster_path=settings.roster_path) as sandbox:
+    with (
+        one_night_at_a_time(day, "advocacy demo"),
+        running_sandbox(seed=args.seed, now=now, roster_path=settings.roster_path) as sandbox,
+    ):
         _step(f"sandbox: {sandbox.url} (seed {args.seed}, clock {now.isoformat()})")
         write_demo_files(sandbox.company, settings, now)
         os.environ.update(airflow_connections(sandbox))
@@ -159,10 +195,21 @@ def cmd_demo(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def one_night_at_a_time(day: dt.date, command: str):
+    """This home's lock, the warehouse in use, then the warehouse's lock (``lock.py``)."""
+    from advocacy import lock
+
+    with lock.home_lock(day, command):
+        target = use_warehouse()
+        with lock.warehouse_lock(target, day, command):
+            yield target
+
+
 def cmd_nightly(args) -> int:
-    use_warehouse()
     day = args.date or _yesterday()
-    rc = run_dag(day)
+    with one_night_at_a_time(day, "advocacy nightly"):
+        rc = run_dag(day)
     if rc == 0:
         print(report_path(day))
     return rc
@@ -349,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(func=cmd_check)
 
     args = p.parse_args(argv)
+    from advocacy.lock import AlreadyRunning
+    from advocacy.warehouse_guard import WarehouseUnavailable
+
     try:
         return args.func(args)
     except SettingsError as exc:  # already names file, line, key and fix: no traceback
@@ -356,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except AlreadyRunning as exc:
+        print(f"advocacy: refused: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
+    except WarehouseUnavailable as exc:
+        print(f"advocacy: {exc}", file=sys.stderr)
+        return 69  # EX_UNAVAILABLE
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ import json
 import os
 from pathlib import Path
 
+from advocacy import warehouse_guard
+from advocacy.alerts import remember_failure
+
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = Path(os.environ.get("ADVOCACY_DBT_PROJECT", REPO / "dbt_project"))
 
@@ -22,6 +25,29 @@ DEFAULT_ARGS = {
     "retries": 2,
     "retry_delay": dt.timedelta(minutes=5),
     "retry_exponential_backoff": True,
+    # no task may hold its pool slot for hours: a stuck call fails the try (and is retried)
+    "execution_timeout": dt.timedelta(hours=1),
+    # the task's error, kept for the night's failure alert (the DAG callback is not handed it)
+    "on_failure_callback": remember_failure,
+    # the warehouse answers before a task starts (the embedded one is started again), or the
+    # task fails at once naming it; a connection lost mid-task is retried after seconds
+    "pre_execute": warehouse_guard.pre_execute,
+    "retry_policy": warehouse_guard.retry_policy(),
+}
+
+#: Per-task ceilings (``execution_timeout``), each well above what a large night measures
+#: (README, benchmark): a task over it is stuck, not slow.
+TIMEOUTS = {
+    "preflight": dt.timedelta(minutes=5),
+    "prepare_warehouse": dt.timedelta(minutes=10),
+    "extract_files": dt.timedelta(minutes=30),
+    "extract_platform": dt.timedelta(hours=1),
+    "load_raw": dt.timedelta(minutes=30),
+    "sources_complete": dt.timedelta(minutes=5),
+    "dbt": dt.timedelta(hours=1),
+    "validate": dt.timedelta(minutes=30),
+    "publish_marts": dt.timedelta(minutes=15),
+    "publish_report": dt.timedelta(minutes=15),
 }
 
 
@@ -74,7 +100,12 @@ def profile_config():
 
 
 # dbt failures are data or code problems; one quick retry covers a dropped connection.
-DBT_RETRY_ARGS = {**DEFAULT_ARGS, "retries": 1, "retry_delay": dt.timedelta(seconds=30)}
+DBT_RETRY_ARGS = {
+    **DEFAULT_ARGS,
+    "retries": 1,
+    "retry_delay": dt.timedelta(seconds=30),
+    "execution_timeout": TIMEOUTS["dbt"],
+}
 DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 # dbt unit tests check the models' SQL on fixed inputs, so the nightly would only repeat what
 # CI (tests/dbt) proves: dbt's docs recommend them for development and CI only. Data tests run.
