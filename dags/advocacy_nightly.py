@@ -81,11 +81,12 @@ def advocacy_nightly():
         return pipeline.load_interval(ds)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, retries=0, execution_timeout=TIMEOUTS["sources_complete"])
-    def sources_complete(ti=None) -> None:
-        """Fail the run, naming them, if any extract failed (the rest was loaded regardless)."""
+    def sources_complete(ti=None, ds=None) -> None:
+        """Fail the run, naming them, if any extract failed or input file was refused (the rest
+        was loaded regardless)."""
         from advocacy import pipeline
 
-        pipeline.assert_sources_extracted({t: ti.xcom_pull(task_ids=t) for t in EXTRACT_TASKS})
+        pipeline.assert_sources_extracted({t: ti.xcom_pull(task_ids=t) for t in EXTRACT_TASKS}, ds)
 
     # a failed expectation will fail again: stop at once, publish nothing
     @task(retries=0, execution_timeout=TIMEOUTS["validate"])

@@ -1,15 +1,25 @@
 """File inputs (HR roster, web-analytics sessions, self-reports): read, check, turn into records.
 
-Files are read through fsspec, so a local path or an object-storage URL works. Every
-problem names the file, line and field and says what to fix. Two kinds (plugins/README.md,
-"Bad input"):
+Files are read through fsspec, so a local path or an object-storage URL works; CSV in any
+of the separators spreadsheets write (``,`` ``;`` tab, sniffed from the header), any
+declared encoding, with or without BOM and CRLF, or an ``.xlsx`` workbook (openpyxl).
+How each input is read comes from the settings (``inputs.<name>``: delimiter, encoding,
+date_format, max_invalid_share, sheet); dates are never guessed between day-first and
+month-first. Every problem names the file, line and field, what was seen and the fix.
+Three kinds (plugins/README.md, "Bad input"):
 
-* structural: the file as a whole cannot be trusted (unreadable, 0 bytes, not UTF-8,
-  broken quoting, a missing column, a roster without usable rows) -> ``InputError``, and
-  the caller replaces nothing of that source;
-* row-level: one line is wrong (a bad value, a repeated id, an unknown employee, a date in
-  the future) -> the line is rejected with its reasons (the pipeline quarantines it) and
-  the rest of the file is used.
+* structural: the file as a whole cannot be trusted (unreadable, 0 bytes, wrong encoding,
+  broken quoting, a missing column, a roster without usable rows, more invalid lines than
+  ``max_invalid_share``) -> ``InputError``, and the caller replaces nothing of that source;
+* a bad cell: one field is wrong (a date in the wrong format, a consent of 'maybe', a
+  count of 'two') -> the line is kept, the field falls back to the last good value (the
+  previous roster's, when the caller gives it) or to its safe default (consent false, a
+  count 0, a date unknown); the problem is recorded for the quarantine;
+* an unusable key: the line cannot be identified (no employee_id, a session without a
+  start, a self-report of an unknown employee) -> the line is left out, with its reasons.
+
+Of lines with the same key the last one wins: two exports pasted together keep the newer
+line of each employee (a repeated header line between them is skipped).
 """
 
 from __future__ import annotations
@@ -18,13 +28,18 @@ import codecs
 import csv
 import datetime as dt
 import functools
+import itertools
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import fsspec
+
+if TYPE_CHECKING:
+    from advocacy.settings import InputOptions
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +51,15 @@ ROSTER_COLUMNS = (
 ROSTER_DATES = ("hired_at", "left_at", "invited_at", "registered_at")
 # left_at may lie ahead (HR records notice periods); the others record something that happened.
 ROSTER_PAST_DATES = ("hired_at", "invited_at", "registered_at")
-# More rejected roster lines than this share means the export, not a few lines, is wrong
-# (e.g. every date written DD/MM/YYYY): refuse it rather than shrink the roster overnight.
-ROSTER_MAX_REJECTED_SHARE = 0.5
+# Default share of invalid lines above which a file is refused (settings: inputs.<name>.max_invalid_share).
+MAX_INVALID_SHARE = 0.5
 
 SESSION_COLUMNS = (
     "session_id", "session_start", "landing_page", "utm_source", "utm_medium",
     "utm_campaign", "utm_content", "conversions",
 )  # fmt: skip
 # GA4 BigQuery export names (collected_traffic_source.manual_*: the raw UTM values
-# captured with each event) -> the docs/metrics.md sessions columns.
+# captured with each event) -> the sessions layout's columns.
 GA4_COLUMNS = {
     "collected_traffic_source.manual_source": "utm_source",
     "collected_traffic_source.manual_medium": "utm_medium",
@@ -65,6 +79,16 @@ SELF_REPORT_PLATFORMS = frozenset({
     "xing", "other",
 })  # fmt: skip
 
+# Counts land in PostgreSQL integer columns (staging casts them): a larger value would fail dbt.
+MAX_COUNT = 2_147_483_647
+# Yes / no in the words exports use (English, Norwegian/Danish/Swedish, German, Dutch,
+# Italian, French, Spanish, 1/0); empty means no.
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "ja", "j", "si", "sì", "oui", "wahr", "x"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "nei", "nein", "nee", "nej", "non", "falsch"})
+DATE_FORMATS = ("yyyy-mm-dd", "dd.mm.yyyy", "dd/mm/yyyy", "dd-mm-yyyy", "mm/dd/yyyy", "yyyy/mm/dd")
+SEPARATORS = (",", ";", "\t")
+_SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab"}
+
 
 class InputError(ValueError):
     """A file input is unusable as a whole; the message names file, line and field and the fix."""
@@ -76,51 +100,100 @@ class RunContext:
 
     ``latest``: the last day a date in the file may be (the run's interval day + 1: the
     export is made the morning after); ``employees``: the roster's employee ids, for
-    self-reports. ``None`` skips that check.
+    self-reports; ``options``: how to read the file (settings ``inputs.<name>``);
+    ``previous``: the last good roster's records by employee_id, which a bad cell of
+    the roster falls back to. ``None`` skips that check / uses the defaults.
     """
 
     latest: dt.date | None = None
     employees: frozenset[str] | None = None
+    options: InputOptions | None = None
+    previous: dict[str, dict] | None = None
 
 
 @dataclass(frozen=True)
 class Rejected:
-    """One line that failed its checks: ``field`` is the first bad field (None: the whole line)."""
+    """One line with a problem: ``field`` is the first bad field (None: the whole line).
+
+    ``kept``: the line was kept with its bad fields fallen back (a bad cell); False: the
+    line was left out (its key is unusable).
+    """
 
     line_no: int
     field: str | None
     reason: str
     raw: dict
+    kept: bool = False
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The reading options an input uses (InputOptions, or the defaults)."""
+
+    name: str
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    date_format: str = "yyyy-mm-dd"
+    max_invalid_share: float = MAX_INVALID_SHARE
+    sheet: str | None = None
+
+    @classmethod
+    def of(cls, name: str, options) -> _Options:
+        if options is None:
+            return cls(name)
+        return cls(
+            name,
+            **{
+                f: getattr(options, f)
+                for f in ("delimiter", "encoding", "date_format", "max_invalid_share", "sheet")
+            },
+        )
+
+    def key(self, what: str) -> str:
+        return f"inputs.{self.name}.{what}"
 
 
 class Checked:
-    """A file that passed the structural checks: its valid records and its rejected lines.
+    """A file that passed the structural checks: its valid records and its problem lines.
 
-    The check reads the file once, line by line, keeping only the rejected lines, the
+    The check reads the file once, line by line, keeping only the problem lines, the
     keys seen and the values asked for in ``collect``; ``records()`` reads it again and
-    yields the valid records one by one. So memory stays flat however long the export
-    is (a year of sessions: 450k lines), and a structural problem anywhere in the file
-    is found before anything is written. ``rows`` is the list, for small files and tests.
+    yields the records one by one (bad cells fallen back, left-out lines skipped). So
+    memory stays flat however long the export is (a year of sessions: 450k lines), and
+    a structural problem anywhere in the file is found before anything is written.
+    ``rows`` is the list, for small files and tests.
     """
 
     def __init__(self, path: str, what: str, records: Callable[[], Iterator[dict]] | None = None):
         self.path = path
         self.what = what
-        self.rejected: list[Rejected] = []
+        self.rejected: list[Rejected] = []  # every problem line, kept (bad cell) or left out
         self.warnings: list[str] = []
-        self.ok = 0  # lines that passed
+        self.ok = 0  # records the file yields (bad cells fallen back included)
+        self.superseded = 0  # lines replaced by a later line of the same key
+        self.lines = 0  # data lines read
         self.collected: dict[str, set[str]] = {}
         self._records = records or (lambda: iter(()))
 
+    @property
+    def dropped(self) -> list[Rejected]:
+        """The lines left out (an unusable key)."""
+        return [r for r in self.rejected if not r.kept]
+
+    @property
+    def repaired(self) -> list[Rejected]:
+        """The lines kept with a bad cell fallen back."""
+        return [r for r in self.rejected if r.kept]
+
     def records(self) -> Iterator[dict]:
-        """The valid records, read again from the file; refuses a file changed since its check."""
+        """The records, read again from the file; refuses a file changed since its check."""
         n = 0
         for rec in self._records():
             n += 1
             yield rec
         if n != self.ok:
             raise InputError(
-                f"{self.path}: {n} valid lines on the second read, {self.ok} when checked;"
+                f"{self.path}: {n} records on the second read, {self.ok} when checked;"
                 " the file changed while it was read: rerun the interval"
             )
 
@@ -130,13 +203,19 @@ class Checked:
 
     def values(self, column: str) -> set[str]:
         """Every non-empty value of ``column`` (one the check was asked to ``collect``) in the
-        file, rejected lines included."""
+        file, left-out lines included."""
         return self.collected[column]
 
+    def reasons(self, first: int = 3) -> list[str]:
+        return [f"line {r.line_no}: {r.reason}" for r in self.rejected[:first]]
+
     def summary(self, first: int = 3) -> str:
+        repaired = len(self.repaired)
         text = f"{self.ok} rows ok, {len(self.rejected)} quarantined"
+        if repaired:
+            text += f" ({repaired} kept with a field fallen back)"
         if self.rejected:
-            text += "; first: " + "; ".join(f"line {r.line_no}: {r.reason}" for r in self.rejected[:first])
+            text += "; first: " + "; ".join(self.reasons(first))
         return text
 
 
@@ -154,8 +233,22 @@ def _open(path: str, what: str):
         ) from exc
 
 
-def _decoded(fh, path: str, what: str) -> Iterator[str]:
-    """The file's lines as text, one at a time; a file that is not UTF-8 text is refused."""
+def _codec(encoding: str, path: str, opts: _Options) -> str:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError as exc:
+        raise InputError(
+            f"{path}: {opts.key('encoding')} is {encoding!r}, not an encoding Python knows;"
+            " use e.g. utf-8 or cp1252"
+        ) from exc
+    if name.startswith("utf-16") or name.startswith("utf-32"):
+        raise InputError(f"{path}: {opts.key('encoding')} {encoding!r} is not supported; re-export as UTF-8")
+    return name
+
+
+def _decoded(fh, path: str, what: str, opts: _Options) -> Iterator[str]:
+    """The file's lines as text, one at a time, in the declared encoding (BOM dropped)."""
+    encoding = _codec(opts.encoding, path, opts)
     size = offset = 0  # offset: bytes before the line, BOM excluded
     header = b""
     content = False
@@ -169,11 +262,12 @@ def _decoded(fh, path: str, what: str) -> Iterator[str]:
         if b"\x00" in raw:  # binary, or UTF-16 without its BOM; jsonb cannot hold it
             raise InputError(
                 f"{path}, line {line_no}: a NUL byte, so not a text CSV; re-export it as UTF-8 CSV"
+                " (or as .xlsx)"
             )
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise InputError(_not_utf8(path, line_no, header, raw, exc.start, offset)) from exc
+            raise InputError(_not_decodable(path, line_no, header, raw, exc.start, offset, opts)) from exc
         offset += len(raw)
         content = content or bool(raw.strip())
         yield text
@@ -184,23 +278,133 @@ def _decoded(fh, path: str, what: str) -> Iterator[str]:
         )
 
 
-def _not_utf8(path: str, line_no: int, header: bytes, raw: bytes, start: int, offset: int) -> str:
+def _not_decodable(
+    path: str, line_no: int, header: bytes, raw: bytes, start: int, offset: int, opts: _Options
+) -> str:
     where = ""
+    delimiter = opts.delimiter or _sniff(header.decode("utf-8", "replace"), ())
     if line_no > 1:  # name the field: count the cells before the bad byte on its line
-        names = next(csv.reader([header.decode("utf-8", "replace")]), [])
-        position = max(len(next(csv.reader([raw[:start].decode("utf-8", "replace")]), [])) - 1, 0)
+        names = _split(header.decode("utf-8", "replace"), delimiter)
+        before = raw[:start].decode("utf-8", "replace")
+        position = max(len(_split(before, delimiter)) - 1, 0)
         if position < len(names):
             where = f" in field '{names[position].strip()}'"
     bad = f"byte {offset + start}: 0x{raw[start]:02x}"
-    return f"{path}, line {line_no}: not UTF-8{where} ({bad}); re-export the file as UTF-8"
+    fix = (
+        f"set {opts.key('encoding')} to the export's encoding (e.g. cp1252 for a Windows Excel"
+        " export) or re-export the file as UTF-8"
+    )
+    name = "UTF-8" if codecs.lookup(opts.encoding).name == "utf-8" else opts.encoding
+    return f"{path}, line {line_no}: not {name}{where} ({bad}); {fix}"
 
 
-def _lines(path: str, what: str) -> Iterator:
-    """Yields the header's cells, then (line_no, cells) of each non-blank line."""
+def _split(line: str, sep: str) -> list[str]:
+    """One line's cells (for messages and sniffing: a line csv cannot read is split plainly)."""
+    try:
+        return next(csv.reader([line.rstrip("\r\n")], delimiter=sep), [])
+    except csv.Error:
+        return line.split(sep)
+
+
+def _normal(name: str) -> str:
+    """A header cell as matched: case-, space-, '_' and '-' insensitive ('E-mail' = email)."""
+    return re.sub(r"[\s_\-]+", "", name.lower())
+
+
+def _known_names(columns) -> set[str]:
+    return {_normal(c) for c in columns}
+
+
+def _sniff(line: str, columns: tuple[str, ...]) -> str:
+    """The separator of a header line: the one that splits it into the most known columns
+    (then into the most cells); ',' when nothing tells."""
+
+    def score(sep: str) -> tuple[int, int]:
+        cells = _split(line, sep)
+        return sum(_normal(c) in names for c in cells), len(cells)
+
+    names = _known_names(columns)
+
+    return max(SEPARATORS, key=score)
+
+
+def _is_xlsx(path: str) -> bool:
+    if urlsplit(path).path.lower().endswith((".xlsx", ".xlsm")):
+        return True
+    try:
+        with fsspec.open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"  # a zip: a workbook saved under a .csv name
+    except OSError:
+        return False  # _open reports it
+
+
+def _cell(value) -> str:
+    """An .xlsx cell as the text a CSV export would have (dates ISO, 3.0 as 3)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_lines(path: str, what: str, opts: _Options) -> Iterator:
+    import zipfile
+
+    import openpyxl
+
     with _open(path, what) as fh:
-        reader = csv.reader(_decoded(fh, path, what), strict=True)
         try:
-            yield [h.strip() for h in next(reader, [])]
+            book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise InputError(
+                f"{path}: not readable as an .xlsx workbook ({exc}); re-save it from Excel"
+            ) from exc
+        try:
+            if opts.sheet and opts.sheet not in book.sheetnames:
+                raise InputError(
+                    f"{path}: no sheet {opts.sheet!r} (sheets: {', '.join(book.sheetnames)});"
+                    f" fix {opts.key('sheet')}"
+                )
+            sheet = book[opts.sheet] if opts.sheet else book.worksheets[0]
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None or not any(c is not None for c in header):
+                raise InputError(
+                    f"{path}, line 1: the {what} sheet {sheet.title!r} is empty;"
+                    " its first row must be the header"
+                )
+            names = [_cell(c).strip() for c in header]
+            while names and not names[-1]:
+                names.pop()
+            yield names
+            for line_no, row in enumerate(rows, 2):
+                cells = [_cell(c) for c in row]
+                # a sheet has no ragged rows: empty cells past the header's width are nothing
+                while len(cells) > len(names) and not cells[-1].strip():
+                    cells.pop()
+                cells += [""] * (len(names) - len(cells))
+                if any(c.strip() for c in cells):
+                    yield line_no, cells
+        finally:
+            book.close()
+
+
+def _csv_lines(path: str, what: str, opts: _Options, columns: tuple[str, ...]) -> Iterator:
+    with _open(path, what) as fh:
+        text = _decoded(fh, path, what, opts)
+        first = next(text, "")  # the header line (a quoted newline in a header is not supported)
+        delimiter = opts.delimiter or _sniff(first, columns)
+        reader = csv.reader(itertools.chain([first], text), delimiter=delimiter, strict=True)
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            yield header
+            yield delimiter
             last = reader.line_num
             for cells in reader:
                 start, last = last + 1, reader.line_num  # a quoted value may span lines
@@ -213,62 +417,125 @@ def _lines(path: str, what: str) -> Iterator:
             ) from exc
 
 
-def _table(
-    path: str, what: str, columns: tuple[str, ...], known: tuple[str, ...] = ()
-) -> tuple[list[str], Iterator, list[str]]:
-    """(header, iterator of (line_no, cells), warnings) of a CSV whose header has every column."""
-    lines = _lines(path, what)
+def _lines(
+    path: str, what: str, opts: _Options, columns: tuple[str, ...]
+) -> tuple[list[str], str | None, Iterator]:
+    """(header's cells, the separator or None for .xlsx, iterator of (line_no, cells))."""
+    if _is_xlsx(path):
+        lines = _xlsx_lines(path, what, opts)
+        return next(lines), None, lines
+    lines = _csv_lines(path, what, opts, columns)
     header = next(lines)
+    return header, next(lines, ","), lines
+
+
+def _table(
+    path: str, what: str, columns: tuple[str, ...], opts: _Options, known: tuple[str, ...] = ()
+) -> tuple[list[str], Iterator, list[str], str | None]:
+    """(normalised header, iterator of (line_no, cells), warnings, separator: None for .xlsx)
+    of a file whose header has every column."""
+    seen, delimiter, lines = _lines(path, what, opts, columns)
+    names = {_normal(c): c for c in (*columns, *known)}
+    header = [names.get(_normal(h), _normal(h)) for h in seen]
     if not any(header):  # a blank first line: an empty file is refused as such at its end
         lines = iter(list(lines))
     missing = [c for c in columns if c not in header]
     if missing:
-        raise InputError(
-            f"{path}, line 1: {what} is missing column(s) {', '.join(missing)};"
-            f" the header needs {', '.join(columns)}"
-        )
+        raise InputError(_missing(path, what, columns, missing, seen, delimiter, opts))
     repeated = sorted({h for h in header if h in columns and header.count(h) > 1})
     if repeated:
         raise InputError(f"{path}, line 1: column(s) {', '.join(repeated)} appear twice in the header")
-    extra = [h or "(unnamed)" for h in header if h not in columns and h not in known]
+    extra = [
+        s or "(unnamed)" for s, h in zip(seen, header, strict=True) if h not in columns and h not in known
+    ]
     warnings = []
     if extra:
         warnings.append(f"{path}, line 1: ignoring column(s) {', '.join(extra)}: not in the {what} layout")
-    return header, lines, warnings
+    return header, lines, warnings, delimiter
 
 
-# --------------------------------------------------------------------- value checks
-# A check returns what is wrong with a (stripped) value, or None.
+def _missing(path, what, columns, missing, seen, delimiter, opts: _Options) -> str:
+    text = (
+        f"{path}, line 1: {what} is missing column(s) {', '.join(missing)};"
+        f" the header needs {', '.join(columns)}"
+    )
+    if delimiter is not None:
+        names = _known_names(columns)
+        line = delimiter.join(seen)
+        for other in SEPARATORS:
+            cells = _split(line, other)
+            if other != delimiter and sum(_normal(c) in names for c in cells) > len(columns) - len(missing):
+                name = _SEPARATOR_NAMES[other]
+                return (
+                    f"{text}. The file uses {name} as separator, not {_SEPARATOR_NAMES[delimiter]};"
+                    f" set {opts.key('delimiter')}: {name} (or remove it to sniff), or re-export with ','"
+                )
+    shown = ", ".join(repr(s) for s in seen[:8]) + (", ..." if len(seen) > 8 else "")
+    return f"{text}; the header seen is {shown}"
 
-Check = Callable[[str], str | None]
+
+# --------------------------------------------------------------------- field rules
+# A rule turns a (stripped) value into its normal spelling, or returns what is wrong with
+# it as a _Bad. An empty value is passed through (each rule's empty meaning is staging's).
+
+
+@dataclass(frozen=True)
+class _Bad:
+    problem: str
+
+
+Rule = Callable[[str], "str | _Bad"]
 
 
 def _show(value: str) -> str:
     return repr(value if len(value) <= 40 else value[:37] + "...")
 
 
-def _required(value: str) -> str | None:
-    return "is empty: every line needs one" if not value else None
+def _required(value: str) -> str | _Bad:
+    return value if value else _Bad("is empty: every line needs one")
 
 
-def _parse_date(value: str) -> dt.date | None:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+def _date_pattern(fmt: str) -> re.Pattern | None:
+    if fmt not in DATE_FORMATS:
+        return None
+    out = re.escape(fmt).replace("yyyy", r"(?P<y>\d{4})").replace("mm", r"(?P<m>\d{1,2})")
+    return re.compile(out.replace("dd", r"(?P<d>\d{1,2})"))
+
+
+_ISO_DATE = _date_pattern("yyyy-mm-dd")
+_MIDNIGHT = r"(?:[T ]00:00(?::00(?:\.0+)?)?)?"  # a date written as a datetime (pandas, Excel)
+
+
+def _parse_date(value: str, fmt: str = "yyyy-mm-dd") -> dt.date | None:
+    """A date in ISO-8601 (always: it is unambiguous) or in ``fmt``; never guessed otherwise."""
+    for pattern in {_ISO_DATE, _date_pattern(fmt)} - {None}:
+        m = re.fullmatch(pattern.pattern + _MIDNIGHT, value)
+        if m:
+            try:
+                return dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+            except ValueError:
+                return None
+    return None
+
+
+def _parse_timestamp(value: str, fmt: str = "yyyy-mm-dd") -> dt.datetime | None:
+    """ISO-8601 timestamp (or the date in ``fmt`` + HH:MM[:SS]), as aware UTC (no offset
+    means UTC, as the sessions layout says)."""
+    iso = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"
+    if re.fullmatch(iso, value):
+        try:
+            ts = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    m = re.fullmatch(r"(\S+)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", value)
+    day = _parse_date(m[1], fmt) if m and fmt != "yyyy-mm-dd" else None
+    if day is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return dt.datetime.combine(day, dt.time(int(m[2]), int(m[3]), int(m[4] or 0)), dt.UTC)
     except ValueError:
         return None
-
-
-def _parse_timestamp(value: str) -> dt.datetime | None:
-    """ISO-8601 timestamp, as aware UTC (no offset means UTC, as the sessions layout says)."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", value):
-        return None
-    try:
-        ts = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
 
 def _parse_micros(value: str) -> dt.datetime | None:
@@ -284,99 +551,213 @@ def _parse_month(value: str) -> dt.date | None:
     return _parse_date(value + "-01") if re.fullmatch(r"\d{4}-\d{2}", value) else None
 
 
-def _dated(parse: Callable[[str], dt.date | None], expected: str, latest: dt.date | None) -> Check:
-    """A date-like value: parseable, and not after ``latest`` (when given)."""
+def _date_hint(value: str, opts: _Options) -> str:
+    """The fix for a date that did not parse: what the value looks like, and the setting."""
+    m = re.fullmatch(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})" + _MIDNIGHT, value)
+    setting = opts.key("date_format")
+    if m:
+        a, sep, b = int(m[1]), m[2], int(m[3])
+        if a > 12 >= b:
+            return f"it is day-first: set {setting}: dd{sep}mm{sep}yyyy"
+        if b > 12 >= a:
+            return f"it is month-first: set {setting}: mm{sep}dd{sep}yyyy"
+        return f"set {setting} to the export's order (dd{sep}mm{sep}yyyy or mm{sep}dd{sep}yyyy)"
+    return f"write {opts.date_format.upper()} or set {setting}"
 
-    def check(value: str) -> str | None:
+
+def _dated(
+    parse: Callable[[str], dt.date | dt.datetime | None],
+    expected: str,
+    latest: dt.date | None,
+    write: Callable[[dt.date | dt.datetime], str],
+    hint: Callable[[str], str] | None = None,
+) -> Rule:
+    """A date-like value: parseable, not after ``latest`` (when given); written by ``write``."""
+
+    def rule(value: str) -> str | _Bad:
         if not value:
-            return None
+            return value
         parsed = parse(value)
         if parsed is None:
-            return f"is {_show(value)}, not {expected}"
+            return _Bad(f"is {_show(value)}, not {expected}" + (f"; {hint(value)}" if hint else ""))
         day = parsed.date() if isinstance(parsed, dt.datetime) else parsed
         if latest and day > latest:
-            return f"is {value}, in the future (after {latest}); check the date (day and month swapped?)"
-        return None
+            return _Bad(
+                f"is {value}, in the future (after {latest}); check the date (day and month swapped?)"
+            )
+        return write(parsed)
 
-    return check
-
-
-def _count(value: str) -> str | None:
-    if not value or re.fullmatch(r"[0-9]+", value):  # empty counts as 0, as staging reads it
-        return None
-    if re.fullmatch(r"-[0-9]+", value):
-        return f"is {value}: a count cannot be negative"
-    return f"is {_show(value)}, not a whole number >= 0"
+    return rule
 
 
-def _one_of(allowed: frozenset[str], fix: str) -> Check:
-    def check(value: str) -> str | None:
-        return None if not value or value.lower() in allowed else f"is {_show(value)}: {fix}"
+def _count(value: str) -> str | _Bad:
+    """A whole number >= 0 that fits the integer column; '3.0' (pandas, BigQuery) is 3."""
+    if not value:  # empty counts as 0, as staging reads it
+        return value
+    m = re.fullmatch(r"(-?)([0-9]+)(?:\.0*)?", value)
+    if not m:
+        return _Bad(f"is {_show(value)}, not a whole number >= 0")
+    if m[1] and int(m[2]):
+        return _Bad(f"is {value}: a count cannot be negative")
+    n = int(m[2])
+    if n > MAX_COUNT:
+        return _Bad(f"is {value}: larger than any count can be (at most {MAX_COUNT:,}); check the export")
+    return str(n)
 
-    return check
+
+def _boolean(value: str) -> str | _Bad:
+    word = value.lower()
+    if not word or word in FALSE_WORDS:
+        return "false"
+    if word in TRUE_WORDS:
+        return "true"
+    return _Bad(f"is {_show(value)}: write true or false (yes/no, ja/nei, sì/no, 1/0 work too)")
 
 
-def _known(ids: frozenset[str] | None) -> Check:
-    def check(value: str) -> str | None:
+def _one_of(allowed: frozenset[str], fix: str) -> Rule:
+    def rule(value: str) -> str | _Bad:
+        return value if not value or value.lower() in allowed else _Bad(f"is {_show(value)}: {fix}")
+
+    return rule
+
+
+def _known(ids: frozenset[str] | None) -> Rule:
+    def rule(value: str) -> str | _Bad:
         if ids is None or not value or value in ids:
-            return None
-        return f"is {_show(value)}, not in the roster: check the id, or add the employee to the HR export"
+            return value
+        return _Bad(
+            f"is {_show(value)}, not in the roster: check the id, or add the employee to the HR export"
+        )
 
-    return check
+    return rule
 
 
-def _check_lines(
-    path: str,
-    what: str,
-    columns: tuple[str, ...],
-    checks: dict[str, tuple[Check, ...]],
-    key: tuple[str, Callable[[dict], str]],
-    to_record: Callable[[dict], dict] = dict,
-    known: tuple[str, ...] = (),
-    collect: tuple[str, ...] = (),
-) -> Checked:
-    """Check every line of the file. ``key``: (its name, its value) identifies a line; of
-    lines with the same key the first valid one is kept. ``collect``: columns whose values
-    (of every line) ``Checked.values`` returns."""
-    header, lines, warnings = _table(path, what, columns, known)
-    rejected_at: set[int] = set()
+@dataclass(frozen=True)
+class _Layout:
+    """How one kind of file is checked.
+
+    ``rules``: column -> rules, in order; ``keys``: columns without which a line cannot be
+    used (a problem there leaves the line out); a problem in any other column falls back
+    to ``fallback(column, record)``.
+    """
+
+    what: str
+    columns: tuple[str, ...]
+    rules: dict[str, tuple[Rule, ...]]
+    key_name: str
+    key_of: Callable[[dict], str]
+    keys: frozenset[str]
+    fallback: Callable[[str, dict], str] = lambda column, rec: ""
+    to_record: Callable[[dict], dict] = dict
+    known: tuple[str, ...] = ()
+    collect: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+
+def _apply(layout: _Layout, rec: dict) -> list[tuple[str, str, bool]]:
+    """Normalise ``rec`` in place; returns its problems as (column, reason, is_key)."""
+    problems = []
+    for col, rules in layout.rules.items():
+        value = rec[col]
+        for rule in rules:
+            value = rule(value)
+            if isinstance(value, _Bad):
+                break
+        if isinstance(value, _Bad):
+            problems.append((col, f"field '{col}' {value.problem}", col in layout.keys))
+        else:
+            rec[col] = value
+    for col, _, is_key in problems:
+        if not is_key:
+            rec[col] = layout.fallback(col, rec)
+    return problems
+
+
+def _check_lines(path: str, layout: _Layout, opts: _Options) -> Checked:
+    """Check every line of the file: a bad cell falls back, a bad key leaves the line out;
+    of lines with the same key the last one is kept."""
+    header, lines, warnings, delimiter = _table(path, layout.what, layout.columns, opts, layout.known)
+    normal_header = [_normal(h) for h in header]
+    kept: dict[str, int] = {}  # key -> line that is kept
+    fallen_back: set[int] = set()
+
+    def prepared(lines) -> Iterator[tuple[int, list[str], dict, list]]:
+        for line_no, cells in lines:
+            if len(cells) == len(header) and [_normal(c) for c in cells] == normal_header:
+                continue  # the header of a second export pasted below the first
+            rec = _record(header, cells, layout.columns)
+            if len(cells) != len(header):
+                yield line_no, cells, rec, None
+            else:
+                yield line_no, cells, rec, _apply(layout, rec)
 
     def records() -> Iterator[dict]:
-        for line_no, cells in _table(path, what, columns, known)[1]:
-            if line_no not in rejected_at:
-                yield to_record(_record(header, cells, columns))
+        chosen = set(kept.values())
+        read = 0
+        for line_no, _cells, rec, _problems in prepared(
+            _table(path, layout.what, layout.columns, opts, layout.known)[1]
+        ):
+            read += 1
+            if line_no in chosen:
+                yield layout.to_record(rec)
+        if read != out.lines:  # lines added or removed since the check: its choices do not hold
+            raise InputError(
+                f"{path}: {read} lines on the second read, {out.lines} when checked;"
+                " the file changed while it was read: rerun the interval"
+            )
 
-    out = Checked(path, what, records)
+    out = Checked(path, layout.what, records)
     out.warnings = warnings
-    out.collected = {c: set() for c in collect}
-    key_name, key_of = key
-    kept: dict[str, int] = {}
-    for line_no, cells in lines:
+    out.collected = {c: set() for c in layout.collect}
+    for line_no, cells, rec, problems in prepared(lines):
+        out.lines += 1
         raw = dict(zip(header, cells, strict=False))
         if len(cells) > len(header):
             raw["_unnamed"] = cells[len(header) :]
         for c, seen in out.collected.items():
             if isinstance(v := raw.get(c), str) and v.strip():
                 seen.add(v.strip())
-        rec = _record(header, cells, columns)
-        problems: list[tuple[str | None, str]] = []
-        if len(cells) != len(header):  # values are shifted: checking fields would only add noise
-            shifted = f"has {len(cells)} values but the header has {len(header)} columns"
-            problems.append((None, f"{shifted}: quote values that contain commas"))
-        else:
-            for col, col_checks in checks.items():
-                if problem := next((p for check in col_checks if (p := check(rec[col]))), None):
-                    problems.append((col, f"field '{col}' {problem}"))
-        if not problems and (ident := key_of(rec)) in kept:
-            repeat = f"{key_name} {ident!r} repeats line {kept[ident]} (that one is kept): remove one"
-            problems.append((key_name.split("+")[0], repeat))
+        if problems is None:  # values are shifted: checking fields would only add noise
+            sep = "commas" if delimiter == "," else f"{_SEPARATOR_NAMES.get(delimiter, 'the separator')}s"
+            reason = (
+                f"has {len(cells)} values but the header has {len(header)} columns:"
+                f" quote values that contain {sep}"
+            )
+            out.rejected.append(Rejected(line_no, None, reason, raw))
+            continue
+        dropped = any(is_key for _, _, is_key in problems)
         if problems:
-            out.rejected.append(Rejected(line_no, problems[0][0], "; ".join(p for _, p in problems), raw))
-            rejected_at.add(line_no)
+            reasons = "; ".join(p for _, p, _ in problems)
+            if not dropped:
+                reasons += " (kept: the field falls back to its last good value or default)"
+            out.rejected.append(Rejected(line_no, problems[0][0], reasons, raw, kept=not dropped))
+        if dropped:
+            continue
+        key = layout.key_of(rec)
+        if key in kept:
+            out.superseded += 1
         else:
-            kept[key_of(rec)] = line_no
             out.ok += 1
+        kept[key] = line_no
+        if problems:
+            fallen_back.add(line_no)
+    if out.superseded:
+        out.warnings.append(
+            f"{path}: {out.superseded} line(s) repeat the {layout.key_name} of an earlier line;"
+            " the last line of each is used (concatenated exports: the newer one wins)"
+        )
+    _refuse_if_mostly_invalid(out, opts)
     return out
+
+
+def _refuse_if_mostly_invalid(out: Checked, opts: _Options) -> None:
+    total = out.ok + out.superseded + len(out.dropped)
+    if total and len(out.rejected) > total * opts.max_invalid_share:
+        raise InputError(
+            f"{out.path}: {len(out.rejected)} of {total} {out.what} lines are invalid, more than"
+            f" {opts.key('max_invalid_share')} ({opts.max_invalid_share:g}), so the export itself is probably"
+            f" wrong; refusing it, the last good one stays in place. {out.summary()}"
+        )
 
 
 def _record(header: list[str], cells: list[str], columns: tuple[str, ...]) -> dict:
@@ -388,27 +769,51 @@ def _record(header: list[str], cells: list[str], columns: tuple[str, ...]) -> di
 
 
 _NO_CONTEXT = RunContext()
-_ID = ("employee_id", lambda rec: rec["employee_id"])
-_SESSION_ID = ("session_id", lambda rec: rec["session_id"])
+
+
+def _iso(value: dt.date | dt.datetime) -> str:
+    return value.isoformat()
+
+
+def _utc(value: dt.datetime) -> str:
+    # one spelling of the time (UTC, 'Z'), so staging's cast cannot depend on the session zone
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_roster(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
-    """The HR roster; refuses (InputError) a roster without usable rows or mostly rejected."""
-    checks = {"employee_id": (_required,)}
+    """The HR roster; refuses (InputError) a roster without usable rows or mostly invalid.
+
+    A bad date or consent cell keeps the employee: the field falls back to the employee's
+    value in ``ctx.previous`` (the last good roster), else to empty (a date unknown) and
+    consent false.
+    """
+    opts = _Options.of("roster", ctx.options)
+    if _date_pattern(opts.date_format) is None:
+        raise InputError(
+            f"{path}: {opts.key('date_format')} is {opts.date_format!r}; use one of {', '.join(DATE_FORMATS)}"
+        )
+    previous = ctx.previous or {}
+    rules: dict[str, tuple[Rule, ...]] = {"employee_id": (_required,)}
     for c in ROSTER_DATES:
         latest = ctx.latest if c in ROSTER_PAST_DATES else None
-        checks[c] = (_dated(_parse_date, "an ISO-8601 date: write YYYY-MM-DD", latest),)
-    checks["consent_public"] = (_one_of(frozenset({"true", "false"}), "write true or false"),)
-    out = _check_lines(path, "roster", ROSTER_COLUMNS, checks, _ID, collect=("employee_id",))
-    total = out.ok + len(out.rejected)
-    if not total:
+        parse = functools.partial(_parse_date, fmt=opts.date_format)
+        expected = f"a date in {opts.date_format}"
+        rules[c] = (_dated(parse, expected, latest, _iso, functools.partial(_date_hint, opts=opts)),)
+    rules["consent_public"] = (_boolean,)
+
+    def fallback(column: str, rec: dict) -> str:
+        last = previous.get(rec["employee_id"], {}).get(column)
+        return last if last is not None else ("false" if column == "consent_public" else "")
+
+    layout = _Layout(
+        "roster", ROSTER_COLUMNS, rules, "employee_id", lambda rec: rec["employee_id"],
+        frozenset({"employee_id"}), fallback, collect=("employee_id",),
+    )  # fmt: skip
+    out = _check_lines(path, layout, opts)
+    if not out.ok:
         raise InputError(
             f"{path}: the roster has no employees (only a header); refusing to replace the last one"
-        )
-    if len(out.rejected) > total * ROSTER_MAX_REJECTED_SHARE:
-        raise InputError(
-            f"{path}: {len(out.rejected)} of {total} roster lines are invalid, so the export itself is"
-            f" probably wrong; refusing to replace the last roster. {out.summary()}"
+            + (f". {out.summary()}" if out.rejected else "")
         )
     return out
 
@@ -416,7 +821,7 @@ def check_roster(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
 def _ga4_record(rec: dict) -> dict:
     return {
         "session_id": rec["session_id"],
-        "session_start": _parse_micros(rec["event_timestamp"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "session_start": rec["event_timestamp"],  # the rule wrote it as an ISO timestamp
         "landing_page": urlsplit(rec["page_location"]).path or "/",
         **{kpi: rec[ga4] for ga4, kpi in GA4_COLUMNS.items()},
         "conversions": rec["conversions"],
@@ -424,31 +829,46 @@ def _ga4_record(rec: dict) -> dict:
     }
 
 
-def _kpi_session(rec: dict) -> dict:
-    # one spelling of the time (UTC, 'Z'), so staging's cast cannot depend on the session zone
-    start = _parse_timestamp(rec["session_start"]).isoformat().replace("+00:00", "Z")
-    return {**rec, "session_start": start}
-
-
-def _header(path: str) -> tuple[str, ...]:
+def _header(path: str, opts: _Options) -> tuple[str, ...]:
+    """The normalised header cells (any separator), to tell the sessions layouts apart."""
     try:
-        with fsspec.open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
-            return tuple(h.strip() for h in next(csv.reader([fh.readline()]), []))
-    except OSError:
-        return ()  # _open reports it
+        if _is_xlsx(path):
+            return tuple(_normal(h) for h in next(_xlsx_lines(path, "sessions", opts), []))
+        with fsspec.open(path, "r", encoding=opts.encoding, errors="replace") as fh:
+            line = fh.readline().lstrip("\ufeff")
+    except (OSError, LookupError, InputError):
+        return ()  # _open / _codec report it
+    cells = [_normal(c) for s in SEPARATORS for c in _split(line, s)]
+    return tuple(cells)
+
+
+def _zero(column: str, rec: dict) -> str:
+    return "0"  # a count that cannot be read counts nothing (safe: no lift is invented)
 
 
 def check_sessions(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
-    """Web-analytics sessions, in the docs/metrics.md layout or GA4 BigQuery export names."""
-    checks: dict[str, tuple[Check, ...]] = {"session_id": (_required,), "conversions": (_count,)}
-    if "collected_traffic_source.manual_source" in _header(path):
-        checks["event_timestamp"] = (_required, _dated(_parse_micros, "microseconds since 1970", ctx.latest))
-        what = "sessions (GA4 export)"
-        return _check_lines(
-            path, what, GA4_SESSION_COLUMNS, checks, _SESSION_ID, _ga4_record, GA4_KNOWN_COLUMNS
-        )
-    checks["session_start"] = (_required, _dated(_parse_timestamp, "an ISO-8601 timestamp", ctx.latest))
-    return _check_lines(path, "sessions", SESSION_COLUMNS, checks, _SESSION_ID, _kpi_session)
+    """Web-analytics sessions, in the sessions layout or GA4 BigQuery export names.
+
+    A session without id or readable start is left out; a bad conversions cell counts 0.
+    """
+    opts = _Options.of("sessions", ctx.options)
+    rules: dict[str, tuple[Rule, ...]] = {"session_id": (_required,), "conversions": (_count,)}
+    key = ("session_id", lambda rec: rec["session_id"])
+    if _normal("collected_traffic_source.manual_source") in _header(path, opts):
+        rules["event_timestamp"] = (
+            _required, _dated(_parse_micros, "microseconds since 1970", ctx.latest, _utc),
+        )  # fmt: skip
+        layout = _Layout(
+            "sessions (GA4 export)", GA4_SESSION_COLUMNS, rules, *key,
+            frozenset({"session_id", "event_timestamp"}), _zero, _ga4_record, GA4_KNOWN_COLUMNS,
+        )  # fmt: skip
+        return _check_lines(path, layout, opts)
+    parse = functools.partial(_parse_timestamp, fmt=opts.date_format)
+    rules["session_start"] = (_required, _dated(parse, "an ISO-8601 timestamp", ctx.latest, _utc))
+    layout = _Layout(
+        "sessions", SESSION_COLUMNS, rules, *key, frozenset({"session_id", "session_start"}), _zero,
+    )  # fmt: skip
+    return _check_lines(path, layout, opts)
 
 
 def _report_key(rec: dict) -> str:
@@ -457,26 +877,31 @@ def _report_key(rec: dict) -> str:
 
 
 def check_self_reports(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
-    """Advocates' monthly self-reports; ``ctx.employees`` (when given) must know each employee."""
+    """Advocates' monthly self-reports; ``ctx.employees`` (when given) must know each employee.
+
+    Employee, month and platform are the key (a problem there leaves the line out); a bad
+    count counts 0.
+    """
+    opts = _Options.of("self_reports", ctx.options)
     platforms = ", ".join(sorted(SELF_REPORT_PLATFORMS))
-    checks: dict[str, tuple[Check, ...]] = {
+    rules: dict[str, tuple[Rule, ...]] = {
         "employee_id": (_required, _known(ctx.employees)),
-        "month": (_required, _dated(_parse_month, "a month: write YYYY-MM", ctx.latest)),
+        "month": (
+            _required,
+            _dated(_parse_month, "a month: write YYYY-MM", ctx.latest, lambda d: d.strftime("%Y-%m")),
+        ),
         "platform": (
             _required,
             _one_of(SELF_REPORT_PLATFORMS, f"not a known platform; use one of {platforms}"),
         ),
         **{c: (_count,) for c in SELF_REPORT_COUNTS},
     }
-    key = ("employee_id+month+platform", _report_key)
-    return _check_lines(
-        path,
-        "self-report",
-        SELF_REPORT_COLUMNS,
-        checks,
-        key,
+    layout = _Layout(
+        "self-report", SELF_REPORT_COLUMNS, rules, "employee_id+month+platform", _report_key,
+        frozenset({"employee_id", "month", "platform"}), _zero,
         lambda rec: {**rec, "_row_key": _report_key(rec)},
-    )
+    )  # fmt: skip
+    return _check_lines(path, layout, opts)
 
 
 def _usable(checked: Checked) -> list[dict]:
@@ -487,16 +912,16 @@ def _usable(checked: Checked) -> list[dict]:
     return checked.rows
 
 
-def read_roster(path: str) -> list[dict]:
-    """The roster's valid rows (rejected lines left out, and logged)."""
-    return _usable(check_roster(path))
+def read_roster(path: str, ctx: RunContext = _NO_CONTEXT) -> list[dict]:
+    """The roster's records (bad cells fallen back, left-out lines logged)."""
+    return _usable(check_roster(path, ctx))
 
 
-def read_sessions(path: str) -> list[dict]:
-    """The sessions file's valid rows (rejected lines left out, and logged)."""
-    return _usable(check_sessions(path))
+def read_sessions(path: str, ctx: RunContext = _NO_CONTEXT) -> list[dict]:
+    """The sessions file's records (bad cells fallen back, left-out lines logged)."""
+    return _usable(check_sessions(path, ctx))
 
 
-def read_self_reports(path: str) -> list[dict]:
-    """The self-report file's valid rows (rejected lines left out, and logged)."""
-    return _usable(check_self_reports(path))
+def read_self_reports(path: str, ctx: RunContext = _NO_CONTEXT) -> list[dict]:
+    """The self-report file's records (bad cells fallen back, left-out lines logged)."""
+    return _usable(check_self_reports(path, ctx))

@@ -4,12 +4,15 @@ Layout: ``<root>/<source>/<stream>/interval=<YYYY-MM-DD>/<extracted_at>.jsonl``.
 Files are written once (to a temporary name, then moved) and never rewritten;
 a rerun of an interval writes a new file, and readers take the newest one.
 ``root`` is a local path or any fsspec URL (``s3://``, ``gs://``, ``memory://``).
+On a local disk the files (names and e-mails of every employee, consenting or not) are
+owner-only: 0600 files in 0700 folders.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +37,23 @@ def _fs(root: str):
     return fs, base.rstrip("/")
 
 
+def _local(fs) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return protocol in ("file", "local")
+
+
+def _private_folders(fs, base: str, folder: str) -> None:
+    """Make ``folder`` and its parents up to ``base`` owner-only (0700) on a local disk."""
+    if not _local(fs):
+        return  # object storage: access is the bucket's policy
+    path = folder
+    while True:
+        os.chmod(path, 0o700)
+        if path.rstrip("/") == base.rstrip("/") or os.path.dirname(path) == path:
+            break
+        path = os.path.dirname(path)
+
+
 def _stamp(ts: dt.datetime) -> str:
     return ts.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
@@ -54,6 +74,7 @@ def write(
     fs, base = _fs(root)
     folder = f"{base}/{source}/{stream}/interval={interval_start.isoformat()}"
     fs.makedirs(folder, exist_ok=True)
+    _private_folders(fs, base, folder)
     final = f"{folder}/{_stamp(extracted_at)}.jsonl"
     if fs.exists(final):
         raise FileExistsError(f"landing file {final} already exists; landing files are immutable")
@@ -61,6 +82,8 @@ def write(
     n = 0
     try:
         with fs.open(tmp, "w", encoding="utf-8") as fh:
+            if _local(fs):
+                os.chmod(tmp, 0o600)  # before any record is written
             for rec in records:  # may be a stream that refuses its input half-way
                 fh.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
                 fh.write("\n")

@@ -14,7 +14,7 @@ import json
 import logging
 from types import ModuleType
 
-from advocacy import checkpoint, inputs, landing, load, quarantine, state, warehouse
+from advocacy import checkpoint, inputs, landing, load, night, quarantine, state, warehouse
 from advocacy.connections import get_connection
 from advocacy.connectors.base import AuthError
 from advocacy.settings import Settings, load_settings
@@ -32,6 +32,13 @@ FILE_READERS = {
     ("roster", "employees"): ("roster_path", inputs.check_roster),
     ("web", "sessions"): ("sessions_path", inputs.check_sessions),
     ("self_report", "activity"): ("self_reports_path", inputs.check_self_reports),
+}
+# The name of each file input in the settings (inputs.<name>: path and reading options) and
+# in audit.source_runs (the night's outcome per source).
+INPUT_NAMES = {
+    ("roster", "employees"): "roster",
+    ("web", "sessions"): "sessions",
+    ("self_report", "activity"): "self_reports",
 }
 
 
@@ -78,37 +85,67 @@ def _describe(f: landing.LandedFile) -> dict:
     }
 
 
-def _landed_employee_ids(settings: Settings, day: dt.date) -> frozenset[str] | None:
-    """Employee ids of the newest roster landed up to ``day`` (None if there is none)."""
+def last_good_roster(settings: Settings, day: dt.date) -> tuple[dt.date, dict[str, dict]] | None:
+    """The newest roster landed up to ``day`` (a roster is landed only when its check passed):
+    (its interval day, its records by employee_id); None if none has landed yet."""
     files = landing.list_files(settings.landing_path, source="roster", end=day)
     if not files:
         return None
     newest = max(files, key=lambda f: (f.interval_start, f.extracted_at))
-    return frozenset(json.loads(line)["employee_id"] for _, line in landing.open_lines(newest.path))
+    records = (json.loads(line) for _, line in landing.open_lines(newest.path))
+    return newest.interval_start, {r["employee_id"]: r for r in records}
+
+
+def _record_outcome(target, name: str, day: dt.date, checked=None, refused: str | None = None) -> None:
+    """The input's outcome of the night in audit.source_runs (the report and the CLI show it)."""
+    if refused is not None:
+        first = refused.splitlines()[0]
+        night.record(target, name, day, "refused", message=first[:500], reasons=[refused[:500]])
+        return
+    message = None
+    if checked.rejected:
+        message = (
+            f"{len(checked.dropped)} line(s) left out, {len(checked.repaired)} kept with a field"
+            " fallen back; per-line detail in audit.input_quarantine"
+        )
+    night.record(
+        target, name, day, "partial" if checked.rejected else "ok",
+        rows_loaded=checked.ok, rows_quarantined=len(checked.rejected), message=message,
+        reasons=checked.reasons(night.MAX_REASONS),
+    )  # fmt: skip
 
 
 def extract_files(interval_start: str, settings: Settings | None = None) -> list[dict]:
     """Land tonight's file inputs: the HR roster (required), sessions and self-reports (optional).
 
-    Each file is a full export, landed whole for the interval; staging reads the
-    latest interval, so a rerun or a corrected export simply replaces it. Lines that
-    fail their checks are left out and replace the interval's rows of that source in
+    Each file is a full export, landed whole for the interval (read as the settings'
+    ``inputs.<name>`` options say); a rerun or a corrected export of the day replaces that
+    day's copy. A bad cell of the roster falls back to the employee's value in the last
+    good roster; lines with problems replace the interval's rows of that source in
     ``audit.input_quarantine``. A file that is unusable as a whole (inputs.InputError)
     lands nothing and replaces nothing; the other files still land, then this raises
-    naming every refused file.
+    naming every refused file. Each input's outcome is recorded in audit.source_runs.
     """
     settings = settings or load_settings()
     day = _day(interval_start)
     target = warehouse.resolve()
+    last = last_good_roster(settings, day)
+    previous = last[1] if last else None
     # until tonight's roster is read, self-reports are checked against the last landed one
-    employees = _landed_employee_ids(settings, day)
+    employees = frozenset(previous) if previous is not None else None
     landed, refused = [], []
     for (source, stream), (attr, check) in FILE_READERS.items():
         path = getattr(settings, attr)
+        name = INPUT_NAMES[(source, stream)]
         if not path:
             log.info("%s.%s: no file configured (inputs in %s)", source, stream, settings.source_file)
             continue
-        ctx = inputs.RunContext(latest=day + dt.timedelta(days=1), employees=employees)
+        ctx = inputs.RunContext(
+            latest=day + dt.timedelta(days=1),
+            employees=employees,
+            options=settings.input(name),
+            previous=previous if source == "roster" else None,
+        )
         try:
             checked = check(path, ctx)
             # streamed: the check kept only the rejected lines; the records are read again here
@@ -118,12 +155,14 @@ def extract_files(interval_start: str, settings: Settings | None = None) -> list
         except inputs.InputError as exc:
             log.error("%s.%s refused, its last load stays in place: %s", source, stream, exc)
             refused.append(f"{source}.{stream}: {exc}")
+            _record_outcome(target, name, day, refused=str(exc))
             continue
         if source == "roster":
             employees = frozenset(checked.values("employee_id"))
         for warning in checked.warnings:
             log.warning("%s.%s: %s", source, stream, warning)
         quarantined = quarantine.replace(target, source, stream, day, checked)
+        _record_outcome(target, name, day, checked)
         level = logging.WARNING if quarantined else logging.INFO
         log.log(level, "%s.%s: %s (landed in %s)", source, stream, checked.summary(), f.path)
         landed.append({**_describe(f), "quarantined": quarantined})
@@ -138,14 +177,36 @@ def extract_files(interval_start: str, settings: Settings | None = None) -> list
     return landed
 
 
-def advocate_handles(settings: Settings, platform: str, column: str, since: dt.date) -> list[str]:
+def roster_for_extract(settings: Settings, day: dt.date) -> list[dict]:
+    """The roster a platform extract searches by: tonight's file, or, when tonight's is
+    refused, the last good roster landed up to ``day`` - one HR file never stops the
+    platforms (extract_files fails the night, naming the file, after everything landed)."""
+    last = last_good_roster(settings, day)
+    ctx = inputs.RunContext(options=settings.input("roster"), previous=last[1] if last else None)
+    try:
+        return inputs.read_roster(settings.roster_path, ctx)
+    except inputs.InputError as exc:
+        if last is None:
+            raise
+        log.warning(
+            "tonight's roster is refused (extract_files names it); searching by the last good roster,"
+            " landed for %s: %s",
+            last[0],
+            str(exc).splitlines()[0],
+        )
+        return list(last[1].values())
+
+
+def advocate_handles(
+    settings: Settings, platform: str, column: str, since: dt.date, day: dt.date | None = None
+) -> list[str]:
     """Handles of registered employees on one platform who were still employed on ``since``.
 
     Leavers stay in until the window has passed their leaving day, so the first
     (history) run and reruns of old days still find the posts they made.
     """
     handles = []
-    for row in inputs.read_roster(settings.roster_path):
+    for row in roster_for_extract(settings, day or since):
         left = row["left_at"]
         if row["registered_at"] and row.get(column) and (not left or left[:10] >= since.isoformat()):
             handles.append(row[column])
@@ -174,7 +235,7 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
     )
     kwargs = dict(
         advocate_usernames=advocate_handles(
-            settings, platform, mod.ROSTER_HANDLE_COLUMN, window_start.date()
+            settings, platform, mod.ROSTER_HANDLE_COLUMN, window_start.date(), day
         ),
         company_handles=list(psettings.company_handles),
         hashtags=list(settings.hashtags),
@@ -249,16 +310,23 @@ def load_interval(interval_start: str, settings: Settings | None = None) -> dict
     return load_landed([_describe(f) for f in files if f.source in sources])
 
 
-def assert_sources_extracted(results: dict[str, object]) -> None:
-    """Fail (after the rest was loaded and published) naming every extract task that failed.
+def assert_sources_extracted(results: dict[str, object], interval_start: str | None = None) -> None:
+    """Fail (after the rest was loaded and published) naming every extract task that failed,
+    and every refused input file (from audit.source_runs, when ``interval_start`` is given).
 
     ``results`` maps an extract task id to its result, None where the task did not succeed.
     """
     failed = sorted(task_id for task_id, value in results.items() if value is None)
     if failed:
+        refused = []
+        if interval_start is not None:
+            with warehouse.resolve().connect() as conn:
+                runs = night.for_night(conn, _day(interval_start))
+            refused = [f"{r.source}: {r.message}" for r in runs if r.outcome == "refused"]
         raise RuntimeError(
             f"extract task(s) {', '.join(failed)} failed for this interval; the other sources were "
             "loaded. Their logs name the connection or file to fix; then clear those tasks to rerun."
+            + "".join(f"\n  refused input {r}" for r in refused)
         )
 
 

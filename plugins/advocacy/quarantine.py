@@ -1,7 +1,9 @@
 """Lines of the file inputs that failed their checks, kept in ``audit.input_quarantine``.
 
-One row per rejected line, with the reason, so the people who own the export can fix
-it; BI never reads it. Replacing is per source, stream and interval in one transaction:
+One row per line with a problem, with the field and the reason, so the people who own
+the export can fix it; ``kept``: the line was loaded with that field fallen back to its
+last good value or default (a bad cell), false: the line was left out (an unusable key).
+BI never reads it. Replacing is per source, stream and interval in one transaction:
 a rerun of an interval replaces its rows, never duplicates them.
 """
 
@@ -23,14 +25,18 @@ DDL = """create table if not exists audit.input_quarantine (
     field text,
     reason text not null,
     raw jsonb not null,
+    kept boolean not null default false,
     quarantined_at timestamptz not null default now()
 )"""
+# tables made before bad cells were kept
+UPGRADE = "alter table audit.input_quarantine add column if not exists kept boolean not null default false"
 INDEX = """create index if not exists input_quarantine__interval_ix
     on audit.input_quarantine (source, stream, interval_start)"""
 
 
 def ensure_table(conn) -> None:
     conn.execute(DDL)
+    conn.execute(UPGRADE)
     conn.execute(INDEX)
 
 
@@ -47,10 +53,20 @@ def replace(
         with conn.cursor() as cur:
             cur.executemany(
                 "insert into audit.input_quarantine"
-                " (source, stream, interval_start, file, line_no, field, reason, raw)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                " (source, stream, interval_start, file, line_no, field, reason, raw, kept)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
-                    (source, stream, interval_start, checked.path, r.line_no, r.field, r.reason, Jsonb(r.raw))
+                    (
+                        source,
+                        stream,
+                        interval_start,
+                        checked.path,
+                        r.line_no,
+                        r.field,
+                        r.reason,
+                        Jsonb(r.raw),
+                        r.kept,
+                    )
                     for r in checked.rejected
                 ],
             )

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from advocacy import inputs, landing, pipeline
+from advocacy import inputs, landing, night, pipeline
 from advocacy.settings import load_settings
 from input_files import DAY, ROSTER_ROW
 
@@ -78,34 +78,47 @@ def test_rejected_lines_are_quarantined_and_the_rest_loads(files, settings, ware
         landed = _run(DAY, settings)
 
     assert {(d["source"], d["records"], d["quarantined"]) for d in landed} == {
-        ("roster", 2, 1),
-        ("web", 1, 2),
+        ("roster", 3, 1),  # E2 stays, its hire date unknown
+        ("web", 2, 1),  # S1 repeated: the last line wins; S2's bad count counts 0
         ("self_report", 1, 1),
     }
-    assert _raw_keys(warehouse, "roster__employees") == [("E1",), ("E3",)]
-    assert _raw_keys(warehouse, "web__sessions") == [("S1",)]
+    assert _raw_keys(warehouse, "roster__employees") == [("E1",), ("E2",), ("E3",)]
+    assert _raw_keys(warehouse, "web__sessions") == [("S1",), ("S2",)]
     assert _raw_keys(warehouse, "self_report__activity") == [("E2|2026-02|tiktok",)]
     rows = _quarantine(warehouse)
     assert [r[:5] for r in rows] == [
         ("roster", "employees", DAY, 3, "hired_at"),
         ("self_report", "activity", DAY, 3, "employee_id"),
-        ("web", "sessions", DAY, 3, "session_id"),
         ("web", "sessions", DAY, 4, "conversions"),
     ]
-    assert rows[0][5] == "field 'hired_at' is '1/2/2020', not an ISO-8601 date: write YYYY-MM-DD"
+    assert rows[0][5].startswith("field 'hired_at' is '1/2/2020', not a date in yyyy-mm-dd")
     assert rows[0][6] == {**ROSTER_ROW, "employee_id": "E2", "hired_at": "1/2/2020"}  # the raw line
+    kept = _query(warehouse, "select source, kept from audit.input_quarantine order by source")
+    assert kept == [("roster", True), ("self_report", False), ("web", True)]
     assert "'E9', not in the roster" in rows[1][5]
     file_of = _query(warehouse, "select distinct file from audit.input_quarantine where source = 'roster'")
     assert file_of == [(roster,)]
     # the task log says, per file, how many rows were fine and the first reasons
-    assert "roster.employees: 2 rows ok, 1 quarantined; first: line 3: field 'hired_at'" in caplog.text
-    assert (
-        "web.sessions: 1 rows ok, 2 quarantined; first: line 3: session_id 'S1' repeats line 2" in caplog.text
+    assert "roster.employees: 3 rows ok, 1 quarantined (1 kept with a field fallen back); first: line 3:" in (
+        caplog.text
     )
+    assert "the last line of each is used" in caplog.text
+    # the night's outcome per input, for the report's header and the CLI summary
+    with warehouse.connect() as conn:
+        runs = {r.source: r for r in night.for_night(conn, DAY)}
+    assert {s: (r.outcome, r.rows_loaded, r.rows_quarantined) for s, r in runs.items()} == {
+        "roster": ("partial", 3, 1),
+        "sessions": ("partial", 2, 1),
+        "self_reports": ("partial", 1, 1),
+    }
+    assert runs["roster"].reasons[0].startswith("line 3: field 'hired_at' is '1/2/2020'")
+    assert "0 line(s) left out, 1 kept with a field fallen back" in runs["roster"].message
 
 
 def test_a_rerun_replaces_the_intervals_quarantine_and_never_duplicates(files, settings, warehouse):
-    files.roster({"employee_id": "E1"}, {"employee_id": "E2", "consent_public": "y"}, {"employee_id": "E3"})
+    files.roster(
+        {"employee_id": "E1"}, {"employee_id": "E2", "consent_public": "maybe"}, {"employee_id": "E3"}
+    )
     files.sessions({"session_id": "S1", "conversions": "x"}, {"session_id": "S2"})
     files.self_reports()
     _run(DAY, settings)
@@ -128,6 +141,10 @@ def test_a_rerun_replaces_the_intervals_quarantine_and_never_duplicates(files, s
         ("web", DAY2, 2),
     ]
     assert _raw_keys(warehouse, "roster__employees", DAY) == [("E1",), ("E2",), ("E3",)]
+    with warehouse.connect() as conn:
+        runs = {r.source: r for r in night.for_night(conn, DAY)}
+    assert (runs["roster"].outcome, runs["sessions"].outcome) == ("ok", "refused")
+    assert "missing column(s) session_start" in runs["sessions"].message
 
 
 @pytest.mark.parametrize(
@@ -205,3 +222,46 @@ def test_a_file_that_changes_while_it_lands_lands_nothing_not_even_a_partial_fil
     landed = sorted(p.name for p in Path(settings.landing_path).rglob("*") if p.is_file())
     assert not [n for n in landed if n.endswith(".part")]
     assert [f.interval_start for f in landing.list_files(settings.landing_path, source="web")] == [DAY]
+
+
+def test_a_bad_cell_falls_back_to_the_employees_last_good_value(good, settings, warehouse):
+    files = good
+    files.roster(
+        {"employee_id": "E1", "hired_at": "2019-04-01", "consent_public": "true"}, {"employee_id": "E2"}
+    )
+    _run(DAY, settings)
+    files.roster(
+        {"employee_id": "E1", "hired_at": "01.04.2019", "consent_public": "kanskje"}, {"employee_id": "E2"}
+    )
+    _run(DAY2, settings)
+    [(record,)] = _query(
+        warehouse,
+        "select record from raw.roster__employees where _interval_start = %s and _record_key = 'E1'",
+        DAY2,
+    )
+    assert (record["hired_at"], record["consent_public"]) == ("2019-04-01", "true")
+    assert [(r[3], r[4]) for r in _quarantine(warehouse)] == [(2, "hired_at")]
+
+
+def test_the_platforms_search_by_the_last_good_roster_when_tonights_is_refused(
+    good, settings, warehouse, caplog
+):
+    _run(DAY, settings)
+    good.raw("roster.csv", b"employee_id;email\nE1;a@x\n")
+    with caplog.at_level(logging.WARNING, logger="advocacy.pipeline"):
+        handles = pipeline.advocate_handles(settings, "x", "x_username", DAY, DAY2)
+    assert handles == ["ann"]  # E1..E3 of DAY's roster share the handle of the default row
+    assert f"searching by the last good roster, landed for {DAY}" in caplog.text
+    with pytest.raises(inputs.InputError):
+        _run(DAY2, settings)
+    with pytest.raises(RuntimeError) as info:
+        pipeline.assert_sources_extracted({"extract_files": None, "extract_x": []}, DAY2.isoformat())
+    assert "refused input roster:" in str(info.value) and "roster.csv, line 1" in str(info.value)
+
+
+def test_landing_files_and_folders_are_owner_only(good, settings):
+    _run(DAY, settings)
+    paths = list(Path(settings.landing_path).rglob("*"))
+    assert paths
+    for p in [Path(settings.landing_path), *paths]:
+        assert (p.stat().st_mode & 0o777) == (0o700 if p.is_dir() else 0o600), p

@@ -1210,12 +1210,10 @@ class Company:
         return buf.getvalue()
 
     def write_roster_csv(self, path: str | os.PathLike, as_of: dt.date | dt.datetime) -> str:
-        """Write ``roster_csv(as_of)`` to ``path`` (UTF-8); returns the path."""
-        path = os.fspath(path)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            fh.write(self.roster_csv(as_of))
-        return path
+        """Write ``roster_csv(as_of)`` to ``path`` (UTF-8, owner-only); returns the path."""
+        from advocacy.sandbox.files import write_text
+
+        return write_text(path, self.roster_csv(as_of))
 
     # ----------------------------------------------------------------- ground truth
     def is_registered_at(self, e: Employee, ts: float) -> bool:

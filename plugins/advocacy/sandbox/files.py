@@ -340,8 +340,11 @@ class FileInputs:
 
 
 def write_text(path: str | os.PathLike, text: str) -> str:
+    """Write an export (UTF-8) owner-only: 0600, as HR exports of personal data should be."""
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode on open: set it
+    with open(fd, "w", newline="", encoding="utf-8") as fh:
         fh.write(text)
     return path
