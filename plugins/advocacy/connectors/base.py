@@ -111,6 +111,19 @@ class RateLimitError(ConnectorError):
     """Rate limited and not allowed (or no longer willing) to wait."""
 
 
+#: HTTP statuses a retry cannot change: a bad request, a refused or missing permission, a path
+#: the platform does not serve, a sunset API version (LinkedIn 426)
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 410, 426})
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True for an error no retry can fix (so the task fails at once instead of retrying):
+    refused credentials, and any non-transient 4xx the platform answered (not a 429)."""
+    if not isinstance(exc, ConnectorError) or exc.transient or isinstance(exc, RateLimitError):
+        return False
+    return isinstance(exc, AuthError) or exc.status in PERMANENT_STATUSES
+
+
 def conn_id_of(conn: Any) -> str:
     return str(getattr(conn, "conn_id", None) or "<unnamed connection>")
 
@@ -428,6 +441,11 @@ class ExtractStats:
     by_phase: dict[str, dict[str, int]] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # one line each for what this run could not read (members without access, refused
+    # lookups...): the night records the source as ``partial`` with these as reasons
+    gaps: list[str] = field(default_factory=list)
+    # a one-line summary of whose data the run covered (e.g. advocates with API data)
+    coverage: str | None = None
 
     @property
     def efficiency(self) -> float | None:
@@ -454,6 +472,8 @@ class ExtractStats:
             "by_phase": self.by_phase,
             "records": self.records,
             "notes": list(self.notes),
+            "gaps": list(self.gaps),
+            "coverage": self.coverage,
         }
 
 
