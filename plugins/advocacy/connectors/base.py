@@ -556,3 +556,42 @@ def sleep(seconds: float) -> None:
     """``time.sleep`` (one place, so waits are easy to see in profiles)."""
     if seconds > 0:
         time.sleep(seconds)
+
+
+# --------------------------------------------------------------------------- probe() helpers
+def probe_connection(platform_settings: Any, what: str) -> tuple[Any, list]:
+    """The connection a ``probe()`` checks, or a ``fail`` finding naming the connection to create."""
+    from advocacy.connections import get_connection
+    from advocacy.preflight import Finding
+
+    conn_id = getattr(platform_settings, "connection_id", None) or ""
+    try:
+        conn = get_connection(conn_id)
+    except Exception as exc:  # noqa: BLE001 (any lookup failure is the same finding)
+        return None, [
+            Finding(
+                "fail",
+                f"{conn_id}: connection",
+                f"{what} connection not found ({type(exc).__name__})",
+                f"create the Airflow connection '{conn_id}' (or env AIRFLOW_CONN_{conn_id.upper()})",
+            )
+        ]
+    return conn, []
+
+
+def probe_get(url: str, *, headers: dict | None = None, params: dict | None = None, timeout: float = 15.0):
+    """One GET for a probe: the response, or the name of the transport error."""
+    try:
+        return requests.get(url, headers=headers, params=params, timeout=timeout), None
+    except requests.RequestException as exc:
+        return None, type(exc).__name__
+
+
+def headroom_finding(what: str, used_pct: float | None, detail_none: str, fix: str):
+    """ok below 75 % of a rate budget used, warn from there; ok with a note when unknown."""
+    from advocacy.preflight import Finding
+
+    if used_pct is None:
+        return Finding("ok", what, detail_none)
+    level = "warn" if used_pct >= 75 else "ok"
+    return Finding(level, what, f"{used_pct:.0f} % of the budget used", fix if level == "warn" else "")

@@ -1054,3 +1054,155 @@ def extract(
         lc.stats.rate_limited,
     )
     return result
+
+
+def probe(settings: Any, platform_settings: Any) -> list:
+    """``advocacy check``: one documented call with the organisation token
+    (``GET /rest/networkSizes/{org}?edgeType=COMPANY_FOLLOWED_BY_MEMBER``) checks the token,
+    its ``rw_organization_admin`` permission and the ``LinkedIn-Version``; the version's age
+    says how long until LinkedIn sunsets it; LinkedIn sends no rate-limit headers (daily
+    limits), so headroom is only reported. Member tokens are counted, not called."""
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.preflight import Finding
+
+    conn, findings = probe_connection(platform_settings, "LinkedIn")
+    if conn is None:
+        return findings
+    conn_id = conn_id_of(conn)
+    extra = extra_of(conn)
+    version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
+    fix_version = (
+        f"set extra.api_version of connection '{conn_id}' to a recent YYYYMM (docs/platforms/linkedin.md)"
+    )
+    if not _VERSION.match(version):
+        return [Finding("fail", f"{conn_id}: API version", f"{version!r} is not YYYYMM", fix_version)]
+    today = dt.date.today()
+    age = (today.year * 12 + today.month) - (int(version[:4]) * 12 + int(version[4:]))
+    if age > 12:
+        findings.append(
+            Finding("fail", f"{conn_id}: API version", f"{version} is {age} months old: sunset", fix_version)
+        )
+    elif age >= 10:
+        findings.append(
+            Finding(
+                "warn",
+                f"{conn_id}: API version",
+                f"{version} is {age} months old: sunset within ~{13 - age} months",
+                fix_version,
+            )
+        )
+    else:
+        findings.append(Finding("ok", f"{conn_id}: API version", f"LinkedIn-Version {version}"))
+    token = getattr(conn, "password", None) or ""
+    if not token:
+        findings.append(
+            Finding(
+                "fail",
+                f"{conn_id}: token",
+                "no organisation token",
+                f"store an organisation admin's token as the password of '{conn_id}'",
+            )
+        )
+        return findings
+    orgs = [
+        h
+        for h in getattr(platform_settings, "company_handles", None) or []
+        if str(h).startswith("urn:li:organization:")
+    ]
+    if not orgs:
+        findings.append(
+            Finding(
+                "fail",
+                f"{conn_id}: organisation",
+                "no urn:li:organization:N in company_handles",
+                "list the organisation URN in the platform's company_handles",
+            )
+        )
+        return findings
+    host = base_url(getattr(conn, "host", None), API_HOST)
+    response, failure = probe_get(
+        f"{host}/rest/networkSizes/{encode_urn(orgs[0])}",
+        params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "LinkedIn-Version": version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        },
+        timeout=as_float(extra.get("timeout"), 15.0),
+    )
+    what = f"{conn_id}: organisation token"
+    if response is None:
+        findings.append(
+            Finding(
+                "fail",
+                what,
+                f"{safe_url(host)} unreachable ({failure})",
+                "check the connection's host and the network",
+            )
+        )
+        return findings
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    code = body.get("code") if isinstance(body, dict) else None
+    status = response.status_code
+    if status == 200:
+        findings.append(Finding("ok", what, f"valid; {orgs[0]} has {body.get('firstDegreeSize')} followers"))
+    elif status == 401:
+        findings.append(
+            Finding(
+                "fail",
+                what,
+                f"refused ({code or 'HTTP 401'})",
+                f"re-run the OAuth flow as an organisation admin and store the new token as the password "
+                f"of '{conn_id}' (tokens last 60 days)",
+            )
+        )
+    elif status == 403:
+        findings.append(
+            Finding(
+                "fail",
+                f"{conn_id}: permissions",
+                f"403 {code}: the token lacks rw_organization_admin / r_organization_social",
+                "sign in again as an ADMINISTRATOR of the organisation page and grant "
+                "r_organization_social and rw_organization_admin",
+            )
+        )
+    elif status == 426 or code in ("NONEXISTENT_VERSION", "VERSION_MISSING"):
+        findings.append(
+            Finding("fail", f"{conn_id}: API version", f"LinkedIn refuses {version} ({code})", fix_version)
+        )
+    elif status == 429:
+        findings.append(
+            Finding(
+                "warn",
+                f"{conn_id}: rate limit",
+                "throttled now (daily limit reached)",
+                "wait for the daily reset (midnight UTC) before the nightly run",
+            )
+        )
+    else:
+        findings.append(Finding("fail", what, f"HTTP {status} ({code})", "see docs/platforms/linkedin.md"))
+    if status != 429:
+        findings.append(
+            headroom_finding(
+                f"{conn_id}: rate limit",
+                None,
+                "LinkedIn sends no rate-limit headers (limits are daily per app and member; "
+                "see the developer portal's Analytics tab)",
+                "",
+            )
+        )
+    tokens = member_tokens_of(conn)
+    findings.append(
+        Finding(
+            "ok" if tokens else "warn",
+            f"{conn_id}: member tokens",
+            f"{len(tokens)} advocates' tokens configured (their posts, reactions and comments need them)",
+            ""
+            if tokens
+            else f"add advocates' tokens (r_member_social) to extra.member_tokens of '{conn_id}'",
+        )
+    )
+    return findings
