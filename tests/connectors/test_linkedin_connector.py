@@ -288,3 +288,19 @@ def test_every_record_loads_with_its_declared_key_and_time(result):
             if spec.time:
                 parsed = parse_time(rec[spec.time])
                 assert parsed.tzinfo is not None and parsed.year == 2026  # epoch milliseconds
+
+
+def test_permanent_errors_fail_fast(sandbox, org):
+    """A sunset version, a refused token or a 404 on a documented path cannot be fixed by a
+    retry (the pipeline fails the task at once); throttling and 5xx can."""
+    from advocacy.connectors.base import ConnectorError, is_permanent
+
+    with pytest.raises(lic.LinkedInError) as sunset:
+        run(conn(sandbox, api_version="202401"), org, [])
+    assert sunset.value.status == 426 and is_permanent(sunset.value)
+    with pytest.raises(lic.LinkedInError) as refused:
+        run(conn(sandbox, token="not-a-token"), org, [])
+    assert refused.value.status == 401 and is_permanent(refused.value)
+    assert is_permanent(ConnectorError("gone", status=404))
+    assert not is_permanent(ConnectorError("busy", status=503, transient=True))
+    assert not is_permanent(RateLimitError("slow down", status=429, transient=True))
