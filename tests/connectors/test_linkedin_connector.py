@@ -304,3 +304,19 @@ def test_permanent_errors_fail_fast(sandbox, org):
     assert is_permanent(ConnectorError("gone", status=404))
     assert not is_permanent(ConnectorError("busy", status=503, transient=True))
     assert not is_permanent(RateLimitError("slow down", status=429, transient=True))
+
+
+def test_only_published_posts_are_kept():
+    """lifecycleState: DRAFT, PUBLISH_REQUESTED and PUBLISH_FAILED posts are not live posts."""
+    client = lic.LinkedInClient(ConnectionInfo("linkedin_api", "http://127.0.0.1:9", password="t", extra={}))
+    org = "urn:li:organization:1"
+    run_ = lic._Run(client, None, [org], [], {})
+    base = {"author": org, "createdAt": 1_700_000_000_000, "commentary": ""}
+    assert run_.add(
+        {**base, "id": "urn:li:share:1", "lifecycleState": "PUBLISHED"}, "organization", "organization"
+    )
+    for i, state in enumerate(("DRAFT", "PUBLISH_REQUESTED", "PUBLISH_FAILED"), start=2):
+        assert not run_.add(
+            {**base, "id": f"urn:li:share:{i}", "lifecycleState": state}, "organization", "organization"
+        )
+    assert list(run_.posts) == ["urn:li:share:1"] and run_.not_published == 3
