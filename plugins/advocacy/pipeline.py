@@ -16,7 +16,7 @@ from types import ModuleType
 
 from advocacy import checkpoint, inputs, landing, load, night, quarantine, state, warehouse
 from advocacy.connections import get_connection
-from advocacy.connectors.base import AuthError
+from advocacy.connectors.base import AuthError, is_permanent
 from advocacy.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -245,6 +245,8 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
         lookback_ids=lookback_ids,
         progress=log.info,
     )
+    if "lookback_start" in inspect.signature(mod.extract).parameters:
+        kwargs["lookback_start"] = lookback_start  # listings reach back to refresh known posts
     try:
         if "checkpoint" in inspect.signature(mod.extract).parameters:
             # completed responses are journaled, so a retry of this task resumes there
@@ -252,8 +254,11 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
                 streams = mod.extract(conn, checkpoint=cp, **kwargs)
         else:
             streams = mod.extract(conn, **kwargs)
-    except AuthError as exc:
-        raise _permanent(exc) from exc
+    except Exception as exc:
+        _record_extract_failure(target, platform, day, exc)
+        if isinstance(exc, AuthError) or is_permanent(exc):
+            raise _permanent(exc) from exc
+        raise
     extracted_at = dt.datetime.now(dt.UTC)
     landed = []
     for stream in mod.STREAMS:  # every declared stream, empty or not, so reruns replace
@@ -262,7 +267,34 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
         log.info("%s.%s: %s records landed", platform, stream, f.records)
     state.record_window(target, platform, day, window_start, window_end)
     checkpoint.clear(target, platform, day)  # landed: a later run starts from fresh counters
+    _record_extract_success(target, platform, day, streams, sum(f["records"] for f in landed))
     return landed
+
+
+def _record_extract_failure(target, platform: str, day: dt.date, exc: BaseException) -> None:
+    """The night's report says which platform is missing: record the failed extract (a retry
+    that succeeds replaces it). The message is the error's first line (it names the
+    connection and the fix, never a secret)."""
+    kind = "permanent" if isinstance(exc, AuthError) or is_permanent(exc) else "transient"
+    message = (str(exc).splitlines() or [type(exc).__name__])[0][:500]
+    try:
+        night.record(
+            target, platform, day, "failed", rows_loaded=0, message=message,
+            reasons=[f"{kind} error: {type(exc).__name__}"], run_id=checkpoint.run_key(),
+        )  # fmt: skip
+    except Exception:  # never hide the extract's own error behind a bookkeeping one
+        log.exception("%s: could not record the failed extract", platform)
+
+
+def _record_extract_success(target, platform: str, day: dt.date, streams, rows: int) -> None:
+    """ok, or partial when the connector says what it could not read (``stats.gaps``)."""
+    stats = getattr(streams, "stats", None)
+    gaps = list(getattr(stats, "gaps", None) or [])
+    coverage = getattr(stats, "coverage", None)
+    night.record(
+        target, platform, day, "partial" if gaps else "ok", rows_loaded=rows,
+        message=coverage or (gaps[0] if gaps else None), reasons=gaps, run_id=checkpoint.run_key(),
+    )  # fmt: skip
 
 
 def _permanent(exc: Exception) -> Exception:

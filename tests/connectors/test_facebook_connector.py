@@ -163,18 +163,28 @@ def test_records_carry_the_truth(history, social_truth, page_id, tokens):
 def test_retired_metric_is_dropped_with_a_warning(sandbox, page_id, caplog):
     caplog.set_level(logging.WARNING, logger="advocacy.connectors.facebook")
     result = run(
-        conn(sandbox, insight_metrics=["post_engaged_users", "post_media_view", "post_impressions_unique"]),
+        conn(
+            sandbox,
+            insight_metrics=[
+                "post_engaged_users",
+                "post_impressions_unique",
+                "post_media_view",
+                "post_total_media_view_unique",
+            ],
+        ),
         page_id,
         [],
         start=WINDOW_END - dt.timedelta(days=14),
     )
     page_posts = [p for p in result["posts"] if p["_author_role"] == "company"]
     assert page_posts and all(
-        set(p["_insights"]) == {"post_media_view", "post_impressions_unique"} for p in page_posts
+        set(p["_insights"]) == {"post_media_view", "post_total_media_view_unique"} for p in page_posts
     )
-    assert all(p["_impressions"] and p["_insights_dropped"] == ["post_engaged_users"] for p in page_posts)
+    # post_impressions_unique was retired by Meta on 2025-06-15 for every version
+    dropped = ["post_engaged_users", "post_impressions_unique"]
+    assert all(p["_impressions"] and p["_insights_dropped"] == dropped for p in page_posts)
     assert "post_engaged_users" in caplog.text and "facebook_graph" in caplog.text
-    assert result.stats.notes == ["insight metrics dropped: post_engaged_users"]
+    assert result.stats.notes == ["insight metrics dropped: post_engaged_users, post_impressions_unique"]
 
 
 def test_lookback_refresh_and_deleted_posts(sandbox, social_truth, page_id, tokens, advocates):

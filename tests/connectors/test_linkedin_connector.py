@@ -46,7 +46,7 @@ def conn(sb, tokens=None, token=ORG_TOKEN, **extra) -> ConnectionInfo:
     return ConnectionInfo("linkedin_api", sb.url, password=token, extra=extra)
 
 
-def run(c, org, advocates, *, start=START, end=WINDOW_END, lookback=()):
+def run(c, org, advocates, *, start=START, end=WINDOW_END, lookback=(), lookback_start=None):
     return lic.extract(
         c,
         advocate_usernames=advocates,
@@ -56,6 +56,7 @@ def run(c, org, advocates, *, start=START, end=WINDOW_END, lookback=()):
         window_start=start,
         window_end=end,
         lookback_ids=list(lookback),
+        lookback_start=lookback_start,
     )
 
 
@@ -130,18 +131,63 @@ def test_records_carry_the_truth(result, social_truth, org, tokens):
     assert sizes[org]["_role"] == "company" and sizes[org]["_edge_type"] == "COMPANY_FOLLOWED_BY_MEMBER"
 
 
-def test_lookback_refresh_and_deleted_posts(sandbox, social_truth, org, tokens, advocates):
+def test_lookback_refresh_uses_the_token_allowed_to_read_each_post(
+    sandbox, social_truth, org, tokens, advocates
+):
+    """Members' posts are refreshed with their own token (their listing reaches back to the
+    lookback start); the organisation token reads only its posts and members' reshares of
+    them; a refusal is reported as not_authorized (kept), only a 404 as not_found (deleted)."""
     li = [p for p in social_truth["posts"] + social_truth["company_posts"] if p["platform"] == "linkedin"]
+    company_posts = {p["id"] for p in li if p["author_id"] == org}
+    tokens = dict(sorted(tokens.items())[: len(tokens) // 2])  # the others have no token tonight
     gone = [p["id"] for p in li if p["deleted_at"]][:3]
-    alive = [p["id"] for p in li if not p["deleted_at"] and "2026-11-01" <= p["created_at"] < "2026-11-18"]
-    assert len(gone) == 3 and len(alive) > 20
+    alive = [p for p in li if not p["deleted_at"] and "2026-11-01" <= p["created_at"] < "2026-11-18"]
+    readable = {
+        p["id"]
+        for p in alive
+        if p["author_id"] == org
+        or p["author_id"] in tokens
+        or (p["referenced"] and p["referenced"]["id"] in company_posts)
+    }
+    refused = {p["id"] for p in alive} - readable
+    assert len(gone) == 3 and len(readable) > 20 and refused
     res = run(
-        conn(sandbox, tokens), org, advocates, start=WINDOW_END - dt.timedelta(days=1), lookback=alive + gone
+        conn(sandbox, tokens),
+        org,
+        advocates,
+        start=WINDOW_END - dt.timedelta(days=1),
+        lookback=[p["id"] for p in alive] + gone,
+        lookback_start=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
     )
-    assert {e["id"] for e in res["post_errors"]} == set(gone)
-    assert {e["_error_kind"] for e in res["post_errors"]} == {"not_found"}
-    assert {p["id"] for p in res["posts"] if p["_found_via"] == "lookup"} == set(alive)
-    assert all(p["_likes"] is not None for p in res["posts"])
+    kinds = {e["id"]: e["_error_kind"] for e in res["post_errors"]}
+    assert kinds == {**{u: "not_found" for u in gone}, **{u: "not_authorized" for u in refused}}
+    assert {p["id"] for p in res["posts"] if p["_found_via"] == "lookup"} == readable
+    assert all(p["_likes"] is not None for p in res["posts"])  # social metadata with the right token
+    assert any("could not be refreshed" in g for g in res.stats.gaps)
+    # the organisation token never asked for a member's own post: member posts were listed
+    member_refreshed = {p["id"] for p in alive if p["author_id"] in tokens}
+    assert member_refreshed and member_refreshed <= {p["id"] for p in res["posts"]}
+
+
+def test_connections_size_is_the_documented_v2_call(sandbox, org, tokens):
+    """GET /v2/connections/urn:li:person:X with the member's token (r_1st_connections_size);
+    the undocumented /rest/connections answers 404 and an organisation token 403."""
+    import requests
+
+    member = sorted(tokens)[0]
+    ok = requests.get(
+        f"{sandbox.url}/v2/connections/{member}", headers={"Authorization": f"Bearer {tokens[member]}"}
+    )
+    assert ok.status_code == 200 and set(ok.json()) == {"firstDegreeSize"}
+    org_token = requests.get(
+        f"{sandbox.url}/v2/connections/{member}", headers={"Authorization": f"Bearer {ORG_TOKEN}"}
+    )
+    assert org_token.status_code == 403 and org_token.json()["code"] == "ACCESS_DENIED"
+    old = requests.get(
+        f"{sandbox.url}/rest/connections/{lic.encode_urn(member)}",
+        headers={"Authorization": f"Bearer {tokens[member]}", "LinkedIn-Version": "202610"},
+    )
+    assert old.status_code == 404
 
 
 def test_expired_tokens(social_company, org, tokens):
@@ -203,6 +249,30 @@ def test_pure_helpers():
     assert lic.reactions_total(None) is None
 
 
+def test_little_text_escapes_are_undone_once():
+    """Little Text Format escapes reserved characters with a backslash; links and hashtags the
+    connector takes from the text carry none (the warehouse unescapes post_text the same way)."""
+    text = (
+        "Our robots \\(finally\\) ship! Read https://northwind.example/launch?utm\\_source=linkedin "
+        "{hashtag|\\#|LifeAtNorthwind} \\#NotATemplate \\@\\[not a mention\\] "
+        "@[Northwind](urn:li:organization:42)"
+    )
+    plain = lic.little_text_plain(text)
+    assert plain == (
+        "Our robots (finally) ship! Read https://northwind.example/launch?utm_source=linkedin "
+        "#LifeAtNorthwind #NotATemplate @[not a mention] Northwind"
+    )
+    rec = lic.annotate(
+        {"id": "urn:li:share:1", "author": "urn:li:organization:42", "commentary": text},
+        "organization",
+        orgs={"urn:li:organization:42"},
+        advocates=set(),
+    )
+    assert rec["_links"] == ["https://northwind.example/launch?utm_source=linkedin"]
+    assert "lifeatnorthwind" in rec["_hashtags"] and "notatemplate" in rec["_hashtags"]
+    assert rec["_mentions_company"] and lic.little_text_mentions(text) == ["urn:li:organization:42"]
+
+
 def test_every_record_loads_with_its_declared_key_and_time(result):
     import json
 
@@ -218,3 +288,35 @@ def test_every_record_loads_with_its_declared_key_and_time(result):
             if spec.time:
                 parsed = parse_time(rec[spec.time])
                 assert parsed.tzinfo is not None and parsed.year == 2026  # epoch milliseconds
+
+
+def test_permanent_errors_fail_fast(sandbox, org):
+    """A sunset version, a refused token or a 404 on a documented path cannot be fixed by a
+    retry (the pipeline fails the task at once); throttling and 5xx can."""
+    from advocacy.connectors.base import ConnectorError, is_permanent
+
+    with pytest.raises(lic.LinkedInError) as sunset:
+        run(conn(sandbox, api_version="202401"), org, [])
+    assert sunset.value.status == 426 and is_permanent(sunset.value)
+    with pytest.raises(lic.LinkedInError) as refused:
+        run(conn(sandbox, token="not-a-token"), org, [])
+    assert refused.value.status == 401 and is_permanent(refused.value)
+    assert is_permanent(ConnectorError("gone", status=404))
+    assert not is_permanent(ConnectorError("busy", status=503, transient=True))
+    assert not is_permanent(RateLimitError("slow down", status=429, transient=True))
+
+
+def test_only_published_posts_are_kept():
+    """lifecycleState: DRAFT, PUBLISH_REQUESTED and PUBLISH_FAILED posts are not live posts."""
+    client = lic.LinkedInClient(ConnectionInfo("linkedin_api", "http://127.0.0.1:9", password="t", extra={}))
+    org = "urn:li:organization:1"
+    run_ = lic._Run(client, None, [org], [], {})
+    base = {"author": org, "createdAt": 1_700_000_000_000, "commentary": ""}
+    assert run_.add(
+        {**base, "id": "urn:li:share:1", "lifecycleState": "PUBLISHED"}, "organization", "organization"
+    )
+    for i, state in enumerate(("DRAFT", "PUBLISH_REQUESTED", "PUBLISH_FAILED"), start=2):
+        assert not run_.add(
+            {**base, "id": f"urn:li:share:{i}", "lifecycleState": state}, "organization", "organization"
+        )
+    assert list(run_.posts) == ["urn:li:share:1"] and run_.not_published == 3

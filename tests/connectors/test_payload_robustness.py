@@ -17,7 +17,7 @@ from advocacy.connectors import facebook, instagram, linkedin, x
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-CONTRACTS = Path(__file__).resolve().parents[3] / "shared" / "api_contracts"
+CONTRACTS = Path(__file__).resolve().parents[1] / "fixtures" / "api"  # PROVENANCE.md per platform
 DAY = dt.date(2026, 11, 22)
 
 TEXTS = st.one_of(
@@ -98,7 +98,7 @@ def test_linkedin_posts_survive_drift(data):
 @given(data=st.data())
 def test_x_tweets_survive_drift(data):
     """X's parsing helpers on a tweet whose optional fields come and go."""
-    for tweet in contract_body("twitter", "tweets_lookup__documented_full_fields")["data"]:
+    for tweet in contract_body("x", "tweets_lookup__documented_full_fields")["data"]:
         sent = mutate(tweet, data, "text", required=())
         metrics = x.normalise_public_metrics(sent.get("public_metrics"))
         assert all(v is None or v >= 0 for v in metrics.values())

@@ -1,5 +1,6 @@
 """Facebook, Instagram, LinkedIn and GA4 parsing on the REAL recorded/documented payloads in
-``../shared/api_contracts``, and the sandbox's answers compared with them key by key."""
+``tests/fixtures/api`` (each folder's PROVENANCE.md names the source), and the sandbox's
+answers compared with them key by key."""
 
 from __future__ import annotations
 
@@ -27,12 +28,7 @@ from advocacy.connectors.graph import (
 from advocacy.sandbox.files import GA4_COLUMNS
 from advocacy.sandbox.server import running_sandbox
 
-CONTRACTS = Path(__file__).resolve().parents[2].parent / "shared" / "api_contracts"
-if not (CONTRACTS / "facebook").is_dir():
-    pytest.skip(
-        f"API contract fixtures not found at {CONTRACTS} (the repo's sibling ../shared)",
-        allow_module_level=True,
-    )
+CONTRACTS = Path(__file__).resolve().parents[1] / "fixtures" / "api"
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)  # as in conftest.py
 
@@ -229,6 +225,14 @@ def test_sandbox_linkedin_shapes_match_the_recordings(sandbox, social_company):
     q += f"&shares=List({quote(posts[0]['id'], safe='')})"
     ours = get("/rest/organizationalEntityShareStatistics", q)["elements"][0]
     assert shape(ours) == shape(element)
+    assert shape(sizes) == shape(contract("linkedin", "network_sizes__documented")["body"])
+    # connections size: the documented v2 path, the member's own token, the documented body
+    member, token = sorted(social_company.member_tokens("linkedin", NOW).items())[0]
+    size = requests.get(
+        f"{sandbox.url}/v2/connections/{member}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert size.status_code == 200
+    assert shape(size.json()) == shape(contract("linkedin", "connections_size__documented")["body"])
 
 
 # --------------------------------------------------------------------------- GA4
@@ -251,3 +255,16 @@ def test_uri_form_connection_extras_are_strings():
         "linkedin_api", "", password="t", extra={"member_tokens": '{"urn:li:person:A": "tok"}'}
     )
     assert member_tokens_of(c) == {"urn:li:person:A": "tok"}
+
+
+def test_every_fixture_names_its_source():
+    """Each recorded/documented payload says where it came from, in the file and in the
+    platform's PROVENANCE.md."""
+    for folder in sorted(p for p in CONTRACTS.iterdir() if p.is_dir()):
+        provenance = (folder / "PROVENANCE.md").read_text(encoding="utf-8")
+        files = sorted(folder.glob("*.json"))
+        assert files, folder
+        for f in files:
+            data = json.loads(f.read_text(encoding="utf-8"))
+            assert data.get("source") and data.get("provenance"), f
+            assert f"`{f.name}`" in provenance, f

@@ -1,7 +1,7 @@
 """The X connector's parsing and the sandbox's responses, checked against REAL X payloads.
 
-The payloads are the recorded/documented bodies in ``../shared/api_contracts/twitter``
-(the repository's sibling folder). Where the sandbox answers the same request,
+The payloads are the recorded/documented bodies in ``tests/fixtures/api/x`` (its
+PROVENANCE.md names each one's source). Where the sandbox answers the same request,
 the key structure must match the real one.
 """
 
@@ -18,13 +18,8 @@ from advocacy.connectors import x as xc
 from advocacy.sandbox.company import Company
 from advocacy.sandbox.server import running_sandbox
 
-CONTRACTS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "api_contracts").resolve()
-TWITTER = CONTRACTS / "twitter"
-if not TWITTER.is_dir():
-    pytest.skip(
-        f"API contract fixtures not found at {TWITTER} (the repo's sibling ../shared)",
-        allow_module_level=True,
-    )
+CONTRACTS = Path(__file__).resolve().parents[1] / "fixtures" / "api"
+TWITTER = CONTRACTS / "x"
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 AUTH = {"Authorization": "Bearer sandbox-x-token"}

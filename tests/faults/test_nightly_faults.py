@@ -224,6 +224,7 @@ def test_a_revoked_token_fails_that_platform_and_the_others_still_load(night, cl
     next_day = DAY + dt.timedelta(days=1)
     sandbox.set_now(CLOCK + dt.timedelta(days=1))
     capfd.readouterr()
+    sandbox.reset_stats()
     started = time.monotonic()
     rc = cli.run_dag(next_day)
     seconds = time.monotonic() - started
@@ -245,3 +246,14 @@ def test_a_revoked_token_fails_that_platform_and_the_others_still_load(night, cl
         night["target"], "select count(*) as n from raw.linkedin__posts where _interval_start = %s", next_day
     )
     assert row["n"] == 0
+    # a refused token is permanent: the task failed at once, not after retries
+    assert sandbox.stats()["served_401"].get("linkedin.network_sizes") == 1
+    # ... and the night says which platform is missing and why, for the report's header
+    runs = {
+        r["source"]: r
+        for r in q(night["target"], "select * from audit.source_runs where interval_start = %s", next_day)
+    }
+    assert runs["linkedin"]["outcome"] == "failed" and "linkedin_api" in runs["linkedin"]["message"]
+    assert "sandbox-linkedin-token" not in runs["linkedin"]["message"]
+    for platform in ("x", "facebook", "instagram"):
+        assert runs[platform]["outcome"] in ("ok", "partial") and runs[platform]["rows_loaded"] > 0

@@ -19,7 +19,7 @@ from conftest import NOW, small_extract
 @pytest.fixture(scope="module")
 def sandbox(company):
     with running_sandbox(
-        company=company, now=NOW, deprecated_metrics=["post_impressions_unique", "MEMBERS_REACHED"]
+        company=company, now=NOW, deprecated_metrics=["post_total_media_view_unique", "MEMBERS_REACHED"]
     ) as sb:
         yield sb
 
@@ -28,7 +28,10 @@ def test_graph_refuses_a_deprecated_insights_metric_in_its_error_shape(sandbox, 
     post = next(p for p in company.social["facebook"].posts if p.author == 0)
     r = requests.get(
         f"{sandbox.url}/v21.0/{post.id}",
-        params={"fields": "insights.metric(post_impressions_unique)", "access_token": "sandbox-graph-token"},
+        params={
+            "fields": "insights.metric(post_total_media_view_unique)",
+            "access_token": "sandbox-graph-token",
+        },
         timeout=5,
     )
     assert r.status_code == 400
@@ -69,12 +72,12 @@ def test_facebook_drops_the_retired_insights_metric_and_keeps_the_other(sandbox,
     page_posts = [p for p in result["posts"] if p["_author_role"] == "company"]
     assert page_posts
     for post in page_posts:
-        assert post["_insights_dropped"] == ["post_impressions_unique"]
+        assert post["_insights_dropped"] == ["post_total_media_view_unique"]
         assert set(post["_insights"]) == {"post_media_view"}
         assert isinstance(post["_impressions"], int)  # the impressions still come (post_media_view)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("post_impressions_unique" in w and "facebook_graph" in w for w in warnings)
-    assert any("dropped: post_impressions_unique" in n for n in result.stats.notes)
+    assert any("post_total_media_view_unique" in w and "facebook_graph" in w for w in warnings)
+    assert any("dropped: post_total_media_view_unique" in n for n in result.stats.notes)
 
 
 def test_linkedin_drops_the_refused_metric_type_and_keeps_the_others(sandbox, company, caplog):

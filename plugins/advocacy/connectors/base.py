@@ -111,6 +111,19 @@ class RateLimitError(ConnectorError):
     """Rate limited and not allowed (or no longer willing) to wait."""
 
 
+#: HTTP statuses a retry cannot change: a bad request, a refused or missing permission, a path
+#: the platform does not serve, a sunset API version (LinkedIn 426)
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 410, 426})
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True for an error no retry can fix (so the task fails at once instead of retrying):
+    refused credentials, and any non-transient 4xx the platform answered (not a 429)."""
+    if not isinstance(exc, ConnectorError) or exc.transient or isinstance(exc, RateLimitError):
+        return False
+    return isinstance(exc, AuthError) or exc.status in PERMANENT_STATUSES
+
+
 def conn_id_of(conn: Any) -> str:
     return str(getattr(conn, "conn_id", None) or "<unnamed connection>")
 
@@ -428,6 +441,11 @@ class ExtractStats:
     by_phase: dict[str, dict[str, int]] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # one line each for what this run could not read (members without access, refused
+    # lookups...): the night records the source as ``partial`` with these as reasons
+    gaps: list[str] = field(default_factory=list)
+    # a one-line summary of whose data the run covered (e.g. advocates with API data)
+    coverage: str | None = None
 
     @property
     def efficiency(self) -> float | None:
@@ -454,6 +472,8 @@ class ExtractStats:
             "by_phase": self.by_phase,
             "records": self.records,
             "notes": list(self.notes),
+            "gaps": list(self.gaps),
+            "coverage": self.coverage,
         }
 
 
@@ -536,3 +556,42 @@ def sleep(seconds: float) -> None:
     """``time.sleep`` (one place, so waits are easy to see in profiles)."""
     if seconds > 0:
         time.sleep(seconds)
+
+
+# --------------------------------------------------------------------------- probe() helpers
+def probe_connection(platform_settings: Any, what: str) -> tuple[Any, list]:
+    """The connection a ``probe()`` checks, or a ``fail`` finding naming the connection to create."""
+    from advocacy.connections import get_connection
+    from advocacy.preflight import Finding
+
+    conn_id = getattr(platform_settings, "connection_id", None) or ""
+    try:
+        conn = get_connection(conn_id)
+    except Exception as exc:  # noqa: BLE001 (any lookup failure is the same finding)
+        return None, [
+            Finding(
+                "fail",
+                f"{conn_id}: connection",
+                f"{what} connection not found ({type(exc).__name__})",
+                f"create the Airflow connection '{conn_id}' (or env AIRFLOW_CONN_{conn_id.upper()})",
+            )
+        ]
+    return conn, []
+
+
+def probe_get(url: str, *, headers: dict | None = None, params: dict | None = None, timeout: float = 15.0):
+    """One GET for a probe: the response, or the name of the transport error."""
+    try:
+        return requests.get(url, headers=headers, params=params, timeout=timeout), None
+    except requests.RequestException as exc:
+        return None, type(exc).__name__
+
+
+def headroom_finding(what: str, used_pct: float | None, detail_none: str, fix: str):
+    """ok below 75 % of a rate budget used, warn from there; ok with a note when unknown."""
+    from advocacy.preflight import Finding
+
+    if used_pct is None:
+        return Finding("ok", what, detail_none)
+    level = "warn" if used_pct >= 75 else "ok"
+    return Finding(level, what, f"{used_pct:.0f} % of the budget used", fix if level == "warn" else "")

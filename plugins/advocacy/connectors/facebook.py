@@ -76,8 +76,8 @@ access token (``pages_read_engagement``, ``pages_read_user_content``,
 "<user access token>"}`` for advocates who granted ``user_posts`` (+
 ``user_friends`` for audience) -- stored in the connection's extra, which
 Airflow encrypts; never logged. Also ``insight_metrics`` (default
-``["post_media_view", "post_impressions_unique"]``), ``impressions_metrics``
-(order of preference, default ``["post_media_view", "post_impressions"]``),
+``["post_media_view", "post_total_media_view_unique"]``), ``impressions_metrics``
+(order of preference, default ``["post_media_view"]``),
 ``page_size`` (posts per listing page, 100 = Graph's maximum), and the client
 keys of :mod:`advocacy.connectors.graph`.
 """
@@ -131,8 +131,10 @@ POST_FIELDS = (
 )
 PAGE_FIELDS = "id,name,username,link,fan_count,followers_count"
 USER_FIELDS = "id,name,friends.limit(0)"
-DEFAULT_INSIGHT_METRICS = ("post_media_view", "post_impressions_unique")
-DEFAULT_IMPRESSIONS_METRICS = ("post_media_view", "post_impressions")
+# Meta retired post_impressions_unique (2025-06-15) and post_impressions (2025-11-15) for every
+# API version; their documented successors are the "views" metrics (docs/platforms/facebook.md)
+DEFAULT_INSIGHT_METRICS = ("post_media_view", "post_total_media_view_unique")
+DEFAULT_IMPRESSIONS_METRICS = ("post_media_view",)
 _INVALID_METRIC = "valid insights metric"
 
 
@@ -444,6 +446,24 @@ class _Run:
                 if _INVALID_METRIC in str(exc) and not self.metrics_checked:
                     self.check_metrics(ids[0])
                     continue
+                if exc.code == 100 and exc.subcode == 33:
+                    # "Object ... does not exist, cannot be loaded due to missing permissions":
+                    # Graph does not say which id nor which of the two, so it is not a deletion;
+                    # read the ids one by one and keep the refused ones (not_authorized)
+                    if len(ids) == 1:
+                        self.post_errors.append(
+                            {
+                                "id": ids[0],
+                                "error": exc.error,
+                                "_found_via": "lookup",
+                                "_error_kind": "not_authorized",
+                            }
+                        )
+                        return {}
+                    merged: dict = {}
+                    for one in ids:
+                        merged.update(self.multi([one], fields_fn, token=token, who=who, what=what))
+                    return merged
                 raise
         return {}
 
@@ -600,6 +620,20 @@ def extract(
         member_errors=run.member_errors,
     )
     gc.stats.records = {k: len(v) for k, v in result.items()}
+    kinds: dict[str, int] = {}
+    for e in run.member_errors:
+        kinds[e["_error_kind"]] = kinds.get(e["_error_kind"], 0) + 1
+    with_api = len(advocates) - sum(kinds.values())
+    gc.stats.coverage = f"{with_api} of {len(advocates)} Facebook advocates covered by API data"
+    if kinds:
+        gc.stats.gaps.append(
+            f"{sum(kinds.values())} Facebook advocates without API data ("
+            + ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items()))
+            + "): their posts come from self-reports and posts tagging the Page"
+        )
+    refused = sum(1 for e in run.post_errors if e["_error_kind"] != "not_found")
+    if refused:
+        gc.stats.gaps.append(f"{refused} known posts could not be refreshed; they keep their last counters")
     if checkpoint is not None:
         gc.stats.replayed = checkpoint.replayed
     result.stats = gc.stats
@@ -612,3 +646,18 @@ def extract(
         gc.stats.rate_limited,
     )
     return result
+
+
+def probe(settings: Any, platform_settings: Any) -> list:
+    """``advocacy check``: ``GET /{page}?fields=id,name,followers_count`` with the Page token
+    (token, permissions, Graph version expiry, usage headroom; docs/platforms/facebook.md)."""
+    from advocacy.connectors.graph import probe_graph
+
+    handles = list(getattr(platform_settings, "company_handles", None) or [])
+    return probe_graph(
+        platform_settings,
+        "Facebook",
+        handles[0] if handles else None,
+        "id,name,followers_count",
+        "pages_read_engagement, pages_read_user_content and read_insights",
+    )

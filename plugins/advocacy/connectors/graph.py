@@ -90,7 +90,22 @@ from advocacy.connectors.base import (
 log = logging.getLogger(__name__)
 
 GRAPH_HOST = "https://graph.facebook.com"
-DEFAULT_VERSION = "21.0"
+# v21.0 is usable until 2027-01-21 only; v25.0 until 2028-07-29 (Graph API changelog, "Versions")
+DEFAULT_VERSION = "25.0"
+#: Graph API versions: (release, last usable day), from Meta's changelog
+#: (https://developers.facebook.com/docs/graph-api/changelog/versions/). A call to an expired
+#: version is served by the oldest usable one (Meta's "automatic upgrade"), so nothing fails
+#: that day: ``probe()`` warns ahead instead.
+GRAPH_VERSIONS = {
+    "19.0": ("2024-01-23", "2026-05-21"),
+    "20.0": ("2024-05-21", "2026-09-24"),
+    "21.0": ("2024-10-02", "2027-01-21"),
+    "22.0": ("2025-01-21", "2027-05-20"),
+    "23.0": ("2025-05-29", "2027-10-08"),
+    "24.0": ("2025-10-08", "2028-02-18"),
+    "25.0": ("2026-02-18", "2028-07-29"),
+    "26.0": ("2026-07-29", None),
+}
 MAX_IDS = 50  # Graph's multi-id read limit
 AUTH_CODES = frozenset({102, 104, 190})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80001, 80010)})
@@ -450,3 +465,156 @@ __all__ = [
     "parse_usage",
     "split_next",
 ]
+
+
+def probe_graph(platform_settings: Any, label: str, node: str | None, fields: str, permissions: str) -> list:
+    """The Graph half of ``probe()`` (Facebook, Instagram): one ``GET /v{version}/{node}?fields=``
+    with the connection's token checks the token (190/102/104), the permissions (10, 200-299,
+    100 "permission"), the version's expiry (``GRAPH_VERSIONS``) and the usage headers'
+    headroom (``x-app-usage`` / ``x-business-use-case-usage``)."""
+    import datetime as dt
+
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.preflight import Finding
+
+    conn, findings = probe_connection(platform_settings, label)
+    if conn is None:
+        return findings
+    conn_id = conn_id_of(conn)
+    extra = extra_of(conn)
+    fix_version = (
+        f"set extra.api_version of connection '{conn_id}' to a current Graph version (e.g. {DEFAULT_VERSION})"
+    )
+    try:
+        version = api_version(extra)
+    except ConnectorError as exc:
+        return [*findings, Finding("fail", f"{conn_id}: API version", str(exc), fix_version)]
+    release_expiry = GRAPH_VERSIONS.get(version)
+    today = dt.date.today()
+    if release_expiry is None:
+        findings.append(
+            Finding(
+                "warn", f"{conn_id}: API version", f"v{version} is not in the known versions", fix_version
+            )
+        )
+    elif release_expiry[1] and dt.date.fromisoformat(release_expiry[1]) <= today:
+        findings.append(
+            Finding(
+                "fail",
+                f"{conn_id}: API version",
+                f"v{version} expired on {release_expiry[1]}: Meta serves the oldest usable version instead",
+                fix_version,
+            )
+        )
+    elif release_expiry[1] and (dt.date.fromisoformat(release_expiry[1]) - today).days <= 90:
+        findings.append(
+            Finding(
+                "warn", f"{conn_id}: API version", f"v{version} expires on {release_expiry[1]}", fix_version
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                "ok",
+                f"{conn_id}: API version",
+                f"v{version} (usable until {release_expiry[1] or 'not announced'})",
+            )
+        )
+    token = getattr(conn, "password", None) or ""
+    if not token:
+        return [
+            *findings,
+            Finding(
+                "fail",
+                f"{conn_id}: token",
+                "no access token",
+                f"store the Page access token as the password of '{conn_id}'",
+            ),
+        ]
+    if not node:
+        return [
+            *findings,
+            Finding(
+                "fail",
+                f"{conn_id}: {label} id",
+                "no company_handles",
+                f"list the {label} id in the platform's company_handles",
+            ),
+        ]
+    host = base_url(getattr(conn, "host", None), GRAPH_HOST)
+    response, failure = probe_get(
+        f"{host}/v{version}/{node}",
+        params={"fields": fields, "access_token": token},
+        timeout=as_float(extra.get("timeout"), 15.0),
+    )
+    what = f"{conn_id}: token"
+    if response is None:
+        return [
+            *findings,
+            Finding(
+                "fail",
+                what,
+                f"{safe_url(host)} unreachable ({failure})",
+                "check the connection's host and the network",
+            ),
+        ]
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    err = body.get("error") if isinstance(body, dict) else None
+    if not err and response.status_code == 200:
+        findings.append(Finding("ok", what, f"valid; reads {label} {body.get('id', node)}"))
+    else:
+        err = err or {}
+        code, message = err.get("code"), str(err.get("message") or f"HTTP {response.status_code}")
+        if code in AUTH_CODES:
+            findings.append(
+                Finding(
+                    "fail",
+                    what,
+                    f"refused (code {code})",
+                    f"generate a new long-lived Page token and store it as the password of '{conn_id}'",
+                )
+            )
+        elif (
+            code == 10
+            or (isinstance(code, int) and 200 <= code <= 299)
+            or (code == 100 and "permission" in message.lower())
+        ):
+            findings.append(
+                Finding(
+                    "fail",
+                    f"{conn_id}: permissions",
+                    f"code {code}: {message[:120]}",
+                    f"grant {permissions} to the app and renew the token",
+                )
+            )
+        elif code in RATE_LIMIT_CODES:
+            findings.append(
+                Finding(
+                    "warn",
+                    f"{conn_id}: rate limit",
+                    f"limited now (code {code})",
+                    "let the budget recover before the nightly run",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "fail",
+                    what,
+                    f"code {code}: {message[:120]}",
+                    "see docs/platforms/" + label.lower() + ".md",
+                )
+            )
+    used, _regain = parse_usage(response.headers)
+    findings.append(
+        headroom_finding(
+            f"{conn_id}: rate limit",
+            used,
+            "no usage headers yet (Graph sends them once enough calls were made)",
+            "fewer advocates per night or a later schedule; see x-business-use-case-usage",
+        )
+    )
+    return findings

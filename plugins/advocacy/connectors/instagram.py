@@ -109,6 +109,7 @@ MEDIA_FIELDS = "id,caption,media_type,media_product_type,comments_count,like_cou
 ACCOUNT_FIELDS = "id,username,name,followers_count,follows_count,media_count"
 MAX_RECENT = 50
 MAX_MEDIA = 100
+MAX_HASHTAGS = 30  # unique hashtags per Instagram business account per 7 days (documented limit)
 
 
 def annotate(
@@ -373,6 +374,9 @@ def extract(
     advocates = _distinct(advocate_usernames)
     run.advocates = {a.lower(): a for a in advocates}
     tags = _distinct(h.lstrip("#") for h in hashtags or [])
+    # Instagram allows 30 unique hashtags per business account per 7 days (ig-hashtag-search
+    # reference): asking for more fails once the quota is spent, so search the first 30 only
+    tags, skipped_tags = tags[:MAX_HASHTAGS], tags[MAX_HASHTAGS:]
     started = time.monotonic()
     log.info(
         "instagram extract via %s (Graph v%s): %s accounts, %s advocates, %s hashtags, window %s .. %s "
@@ -404,6 +408,16 @@ def extract(
         account_errors=run.account_errors,
     )
     gc.stats.records = {k: len(v) for k, v in result.items()}
+    if run.account_errors:
+        gc.stats.gaps.append(
+            f"{len(run.account_errors)} Instagram advocates not discoverable (personal account or renamed): "
+            "only their hashtag media come in, without an author"
+        )
+    if skipped_tags:
+        gc.stats.gaps.append(
+            f"hashtags beyond Instagram's {MAX_HASHTAGS} unique per 7 days not searched: "
+            + ", ".join(skipped_tags)
+        )
     if checkpoint is not None:
         gc.stats.replayed = checkpoint.replayed
     result.stats = gc.stats
@@ -416,3 +430,33 @@ def extract(
         gc.stats.rate_limited,
     )
     return result
+
+
+def probe(settings: Any, platform_settings: Any) -> list:
+    """``advocacy check``: ``GET /{ig-user-id}?fields=id,username,followers_count`` with the
+    token (token, permissions, Graph version expiry, usage headroom), plus the documented
+    limit of 30 unique hashtags per 7 days (docs/platforms/instagram.md)."""
+    from advocacy.connectors.graph import probe_graph
+    from advocacy.preflight import Finding
+
+    handles = list(getattr(platform_settings, "company_handles", None) or [])
+    findings = probe_graph(
+        platform_settings,
+        "Instagram",
+        handles[0] if handles else None,
+        "id,username,followers_count",
+        "instagram_basic, instagram_manage_insights, pages_read_engagement and "
+        "Instagram Public Content Access",
+    )
+    tags = _distinct(str(h).lstrip("#") for h in getattr(settings, "hashtags", None) or [])
+    findings.append(
+        Finding(
+            "warn" if len(tags) > MAX_HASHTAGS else "ok",
+            "instagram: hashtags",
+            f"{len(tags)} programme hashtags (Instagram allows {MAX_HASHTAGS} unique per 7 days)",
+            f"keep at most {MAX_HASHTAGS} hashtags; the others are not searched"
+            if len(tags) > MAX_HASHTAGS
+            else "",
+        )
+    )
+    return findings

@@ -13,8 +13,9 @@ Streams and record shapes (API objects as returned + ``_`` annotations):
 
 * ``network_sizes`` (key ``_urn``): ``{"firstDegreeSize": N}`` from
   ``GET /rest/networkSizes/{org}?edgeType=COMPANY_FOLLOWED_BY_MEMBER``
-  (organisation followers) and ``GET /rest/connections/{member}`` (an
-  advocate's 1st-degree connections, with their token) + ``_urn``, ``_role``
+  (organisation followers) and ``GET /v2/connections/urn:li:person:X`` (an
+  advocate's 1st-degree connections, with their token and ``r_1st_connections_size``;
+  documented only as v2, unversioned) + ``_urn``, ``_role``
   (``company`` | ``advocate``), ``_edge_type`` (``COMPANY_FOLLOWED_BY_MEMBER`` |
   ``FIRST_DEGREE_CONNECTION``).
 * ``posts`` (key ``id``, time ``createdAt`` in epoch **milliseconds**): Posts
@@ -64,11 +65,17 @@ Streams and record shapes (API objects as returned + ``_`` annotations):
   expired never fails the run; the organisation token expiring does
   (:class:`~advocacy.connectors.base.TokenExpiredError`, saying how to renew it).
 
+Every call, its token, permission and documented shapes: ``docs/platforms/linkedin.md``.
+
 Phases: (1) network sizes; (2) organisation posts in the window (``q=author``,
-newest first, ``start``/``count`` paging until past the window); (3) each
-advocate's posts with their token; (4) batch get of lookback URNs not seen
-yet (``ids=List(...)``); (5) batch get of unknown reshare parents (to tell
-reshares of company posts); (6) ``socialMetadata`` batch for every post;
+newest first, ``start``/``count`` paging until past the window, or back to
+``lookback_start`` to refresh known posts); (3) each advocate's posts with their
+token (likewise); (4) batch get (organisation token) of lookback URNs not seen
+yet (``ids=List(...)``): a 404 is ``not_found`` (deleted), a 403 ``not_authorized``
+(kept); (5) batch get of unknown reshare parents (to tell reshares of company
+posts); (6) ``socialMetadata`` batches, each post with the token allowed to read
+it (the organisation's for its posts and reshares of them, the author's for a
+member's post); non-``PUBLISHED`` posts are skipped;
 (7) organisation share statistics; (8) member analytics, one request per post
 and metric, with the author's token.
 
@@ -158,8 +165,14 @@ ROSTER_HANDLE_COLUMN = "linkedin_member_urn"
 PAGE = 100
 BATCH = 50
 DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")
-_LITTLE_TAG = re.compile(r"\{hashtag\|\\?#\|([^}]+)\}")
-_LITTLE_MENTION = re.compile(r"@\[[^\]]*\]\((urn:li:[a-zA-Z]+:[^)]+)\)")
+_LITTLE_TAG = re.compile(r"(?<!\\)\{hashtag\|\\?#\|([^}]+)\}")
+_LITTLE_MENTION = re.compile(r"(?<!\\)@\[([^\]]*)\]\((urn:li:[a-zA-Z]+:[^)]+)\)")
+# Little Text Format: these characters are reserved and escaped with a backslash in plain text
+LITTLE_RESERVED = "|{}@[]()<>#\\*_~"
+_LITTLE_ESCAPE = re.compile(r"\\([" + re.escape(LITTLE_RESERVED) + r"])")
+#: Posts API lifecycle states; only PUBLISHED posts are live on LinkedIn (the others are
+#: drafts, posts waiting to be published or that failed to)
+PUBLISHED = "PUBLISHED"
 _VERSION = re.compile(r"^\d{6}$")
 
 
@@ -206,7 +219,17 @@ def little_text_hashtags(text: str | None) -> list[str]:
 
 def little_text_mentions(text: str | None) -> list[str]:
     """URNs mentioned in little text (``@[Name](urn:li:organization:N)``)."""
-    return list(dict.fromkeys(m.group(1) for m in _LITTLE_MENTION.finditer(text or "")))
+    return list(dict.fromkeys(m.group(2) for m in _LITTLE_MENTION.finditer(text or "")))
+
+
+def little_text_plain(text: str | None) -> str:
+    """Little text as a reader sees it: ``{hashtag|\\#|Tag}`` -> ``#Tag``, ``@[Name](urn)`` ->
+    ``Name``, escaped reserved characters (``\\(``, ``\\_``, ``\\#`` ...) unescaped once.
+    (The warehouse does the same in ``stg_linkedin__posts``; this copy feeds the connector's
+    own annotations, e.g. links taken from the text.)"""
+    text = _LITTLE_TAG.sub(lambda m: "#" + m.group(1), text or "")
+    text = _LITTLE_MENTION.sub(lambda m: m.group(1), text)
+    return _LITTLE_ESCAPE.sub(lambda m: m.group(1), text)
 
 
 def reactions_total(social: dict | None) -> int | None:
@@ -223,8 +246,9 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
     """A Posts API object + the connector's ``_`` annotations (counters filled later)."""
     author = str(post.get("author") or "")
     commentary = post.get("commentary") or ""
+    plain = little_text_plain(commentary)
     links = [((post.get("content") or {}).get("article") or {}).get("source")]
-    links = [u for u in links if u] + [u for u in urls_in(commentary) if u not in links]
+    links = [u for u in links if u] + [u for u in urls_in(plain) if u not in links]
     reshare = post.get("reshareContext") or {}
     role = "company" if author in orgs else "advocate" if author in advocates else "other"
     rec = dict(post)
@@ -234,7 +258,7 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
             "_also_found_via": [],
             "_author_role": role,
             "_author_employee_handle": author if role == "advocate" else None,
-            "_hashtags": little_text_hashtags(commentary),
+            "_hashtags": list(dict.fromkeys(little_text_hashtags(commentary) + hashtags_in(plain))),
             "_mentions_company": any(u in orgs for u in little_text_mentions(commentary)),
             "_links": links,
             "_reshare_of": None,
@@ -348,6 +372,12 @@ class LinkedInClient:
             )
         if status == 429:
             return LinkedInRateLimitError(f"{base}: throttled ({message})", transient=True, **kwargs)
+        if status == 404:
+            return LinkedInError(
+                f"{base}: LinkedIn does not serve this resource ({code}: {message}); the path is not (or "
+                f"no longer) in LinkedIn-Version {self.version}: check docs/platforms/linkedin.md",
+                **kwargs,
+            )
         return LinkedInError(f"{base} ({code}: {message})", transient=status >= 500, **kwargs)
 
     def get(
@@ -360,10 +390,16 @@ class LinkedInClient:
         endpoint: str,
         who: str | None = None,
         allow: tuple[int, ...] = (),
+        unversioned: bool = False,
     ) -> requests.Response:
-        """GET ``host + path + ?query`` (query already encoded: Rest.li syntax is not form encoding)."""
+        """GET ``host + path + ?query`` (query already encoded: Rest.li syntax is not form encoding).
+
+        ``unversioned``: a documented ``/v2/`` resource (Rest.li 1.0, no ``LinkedIn-Version``).
+        """
         url = self.host + path + (f"?{query}" if query else "")
-        headers = {"Authorization": f"Bearer {token or self.token}"}
+        headers: dict[str, str | None] = {"Authorization": f"Bearer {token or self.token}"}
+        if unversioned:
+            headers.update({"LinkedIn-Version": None, "X-Restli-Protocol-Version": None})
         attempts = transient = 0
         while True:
             try:
@@ -491,6 +527,8 @@ class _Run:
         self.authors: dict[str, str] = {}  # post urn -> author urn (incl. reshare parents)
         self.expired: set[str] = set()
         self.dropped_metrics: list[str] = []
+        self.lookback: set[str] = set()  # known post URNs whose counters are refreshed tonight
+        self.not_published = 0
 
     def say(self, message: str) -> None:
         if self.progress is not None:
@@ -515,6 +553,10 @@ class _Run:
         """Keep a post once (True if it was new); a later phase that finds it is noted."""
         pid = str(post.get("id") or "")
         if not pid:
+            return False
+        state = post.get("lifecycleState")
+        if state is not None and state != PUBLISHED:
+            self.not_published += 1  # a draft or a post that is not (yet) live: not a post
             return False
         self.lc.stats.phase(phase)["records"] += 1
         known = self.posts.get(pid)
@@ -547,18 +589,32 @@ class _Run:
             if not token or member in self.expired:
                 continue
             try:
+                # documented only as v2, the URN as written: GET /v2/connections/urn:li:person:X
                 body = lc.json(
-                    f"/rest/connections/{encode_urn(member)}",
+                    f"/v2/connections/{member}",
                     token=token,
-                    what="member connections",
+                    what="member connections size",
                     endpoint="connections",
                     who=member,
+                    unversioned=True,
                 )
             except LinkedInTokenExpired as exc:
                 self.expire(member, exc)
                 continue
-            except LinkedInPermissionError:
-                continue  # r_1st_connections_size not granted: no audience for this advocate
+            except LinkedInPermissionError as exc:
+                self.member_error(
+                    member,
+                    "no_connections_size",
+                    exc,
+                    "the advocate has not granted r_1st_connections_size: their audience stays unknown",
+                )
+                continue
+            except LinkedInError as exc:
+                if exc.transient:
+                    raise
+                # one advocate's audience is not worth the night's posts: note it, go on
+                self.member_error(member, "connections_size_error", exc, str(exc))
+                continue
             self.network.append(
                 {**body, "_urn": member, "_role": "advocate", "_edge_type": "FIRST_DEGREE_CONNECTION"}
             )
@@ -579,9 +635,15 @@ class _Run:
             f"entry in extra.member_tokens of connection '{self.lc.conn_id}'",
         )
 
-    def author_posts(self, author: str, found_via: str, phase: str, start, end, token=None, who=None) -> None:
+    def author_posts(
+        self, author: str, found_via: str, phase: str, start, end, token=None, who=None, since=None
+    ) -> None:
+        """An author's posts created in [start, end) (found_via), newest first; with ``since``
+        (earlier than start) the listing goes on back to it and refreshes the known posts it
+        meets there (``lookup``): their counters are read with the same token."""
         lc = self.lc
         lo, hi = ms_of(start), ms_of(end)
+        horizon = min(lo, ms_of(since)) if since is not None else lo
         offset, n = 0, 0
         seen: set[str] = set()
         repeats = CursorRepeats(lc.stats.notes, f"posts of {author}", "linkedin")
@@ -604,10 +666,16 @@ class _Run:
                 created = post.get("createdAt")
                 if not isinstance(created, int | float):
                     continue
-                if created < lo:
+                if created < horizon:
                     past = True
                     continue
                 pid = str(post.get("id") or "")
+                if created < lo:
+                    if pid in self.lookback and pid not in seen:
+                        seen.add(pid)
+                        n += 1
+                        self.add(post, "lookup", phase)
+                    continue
                 if created < hi and pid not in seen:
                     seen.add(pid)
                     n += 1
@@ -623,7 +691,7 @@ class _Run:
             offset = nxt
         self.need(phase, n, self.page_size)
 
-    def members(self, advocates: list[str], start, end) -> None:
+    def members(self, advocates: list[str], start, end, since=None) -> None:
         lc = self.lc
         lc.phase = "members"
         for i, member in enumerate(advocates, start=1):
@@ -640,7 +708,9 @@ class _Run:
             if member in self.expired:
                 continue
             try:
-                self.author_posts(member, "member", "members", start, end, token=token, who=member)
+                self.author_posts(
+                    member, "member", "members", start, end, token=token, who=member, since=since
+                )
             except LinkedInTokenExpired as exc:
                 self.expire(member, exc)
             except LinkedInPermissionError as exc:
@@ -649,7 +719,9 @@ class _Run:
                 self.say(f"linkedin members: {i}/{len(advocates)} read, {len(self.posts)} posts")
 
     def batch_get(self, urns: list[str], what: str) -> tuple[dict, dict]:
-        """Posts batch get (org token): (results, errors) by URN."""
+        """Posts batch get with the organisation token: (results, errors) by URN. The
+        organisation may read its own posts and members' reshares of them; a member's other
+        posts come back as a 403 error of that URN (they need the member's token)."""
         results, errors = {}, {}
         for batch in chunks(urns, BATCH):
             body = self.lc.json("/rest/posts", "ids=" + restli_list(batch), what=what, endpoint="posts_batch")
@@ -671,7 +743,9 @@ class _Run:
             if urn in results:
                 self.add(results[urn], "lookup", "lookup")
             else:
-                err = errors.get(urn) or {"status": 404, "message": "missing from the batch response"}
+                # only LinkedIn's documented 404 says the post is gone; a URN the response
+                # leaves out, or a refusal, says nothing about the post ("other", kept)
+                err = errors.get(urn) or {"status": None, "message": "missing from the batch response"}
                 status = err.get("status")
                 kind = "not_found" if status == 404 else "not_authorized" if status in (401, 403) else "other"
                 self.post_errors.append(
@@ -684,6 +758,12 @@ class _Run:
                         "_error_kind": kind,
                     }
                 )
+        refused = sum(1 for e in self.post_errors if e["_error_kind"] != "not_found")
+        if refused:
+            lc.stats.gaps.append(
+                f"{refused} known posts could not be refreshed (not readable with the tokens at hand); "
+                "they keep their last counters"
+            )
 
     def reshare_parents(self) -> None:
         lc = self.lc
@@ -705,24 +785,66 @@ class _Run:
                 rec["_reshared_author"] = author
                 rec["_reshare_of"] = parent if author in self.orgs else None
 
+    def reader_of(self, rec: dict) -> str | None:
+        """Whose token may read a post's social metadata: "" the organisation's (its posts and
+        members' reshares of them, r_organization_social), a member URN for that member's own
+        posts (r_member_social), None when no token at hand may."""
+        author = str(rec.get("author") or "")
+        if author in self.orgs:
+            return ""
+        if author in self.tokens and author not in self.expired:
+            return author
+        if rec.get("_reshare_of"):
+            return ""
+        return None
+
     def social_metadata(self) -> None:
         lc = self.lc
         lc.phase = "social"
-        urns = list(self.posts)
-        for batch in chunks(urns, BATCH):
-            body = lc.json(
-                "/rest/socialMetadata",
-                "ids=" + restli_list(batch),
-                what="social metadata",
-                endpoint="social_metadata",
+        groups: dict[str | None, list[str]] = {}
+        for urn, rec in self.posts.items():
+            groups.setdefault(self.reader_of(rec), []).append(urn)
+        unread = len(groups.pop(None, []))
+        refused = 0
+        for reader, urns in sorted(groups.items()):
+            token = self.tokens.get(reader) if reader else None
+            for batch in chunks(urns, BATCH):
+                try:
+                    body = lc.json(
+                        "/rest/socialMetadata",
+                        "ids=" + restli_list(batch),
+                        token=token,
+                        what="social metadata",
+                        endpoint="social_metadata",
+                        who=reader or None,
+                    )
+                except LinkedInTokenExpired as exc:
+                    if not reader:
+                        raise
+                    self.expire(reader, exc)
+                    refused += len(urns)
+                    break
+                except LinkedInPermissionError:
+                    if not reader:
+                        raise
+                    refused += len(urns)
+                    break
+                self.need("social", len(batch), BATCH)
+                refused += len(body.get("errors") or {})
+                self.store_social(body)
+        if unread or refused:
+            lc.stats.gaps.append(
+                f"reactions and comments unknown for {unread + refused} posts (advocates without a "
+                "LinkedIn token, or refused)"
             )
-            self.need("social", len(batch), BATCH)
-            for urn, social in (body.get("results") or {}).items():
-                rec = self.posts.get(urn)
-                if rec is not None and isinstance(social, dict):
-                    rec["_social_metadata"] = social
-                    rec["_likes"] = reactions_total(social)
-                    rec["_comments"] = (social.get("commentSummary") or {}).get("count")
+
+    def store_social(self, body: dict) -> None:
+        for urn, social in (body.get("results") or {}).items():
+            rec = self.posts.get(urn)
+            if rec is not None and isinstance(social, dict):
+                rec["_social_metadata"] = social
+                rec["_likes"] = reactions_total(social)
+                rec["_comments"] = (social.get("commentSummary") or {}).get("count")
 
     def share_statistics(self) -> None:
         lc = self.lc
@@ -851,11 +973,18 @@ def extract(
     window_start: dt.datetime,
     window_end: dt.datetime,
     lookback_ids: list[str] | None = None,
+    lookback_start: dt.datetime | None = None,
     progress: Callable[[str], Any] | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
-    """Extract one window from LinkedIn (see the module docstring for streams and phases)."""
+    """Extract one window from LinkedIn (see the module docstring for streams and phases).
+
+    ``lookback_start``: when the known posts of ``lookback_ids`` start; the organisation's
+    and each member's listings then reach back to it, so their counters are refreshed with
+    the token allowed to read them (the batch lookup only gets the rest).
+    """
     window_start, window_end = _utc(window_start), _utc(window_end)
+    since = _utc(lookback_start) if lookback_start is not None else None
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     lc = LinkedInClient(conn, checkpoint)
@@ -870,6 +999,7 @@ def extract(
         )
     advocates = [a for a in _distinct(advocate_usernames) if a not in orgs]
     run = _Run(lc, progress, orgs, advocates, tokens)
+    run.lookback = {str(i) for i in lookback_ids or []}
     started = time.monotonic()
     log.info(
         "linkedin extract via %s (LinkedIn-Version %s): %s organisations, %s advocates (%s with a token), "
@@ -886,8 +1016,8 @@ def extract(
     run.network_sizes(advocates)
     lc.phase = "organization"
     for org in orgs:
-        run.author_posts(org, "organization", "organization", window_start, window_end)
-    run.members(advocates, window_start, window_end)
+        run.author_posts(org, "organization", "organization", window_start, window_end, since=since)
+    run.members(advocates, window_start, window_end, since=since)
     run.refresh(lookback_ids or [])
     run.reshare_parents()
     run.social_metadata()
@@ -900,6 +1030,18 @@ def extract(
         member_errors=run.member_errors,
     )
     lc.stats.records = {k: len(v) for k, v in result.items()}
+    with_api = sum(1 for a in advocates if a in tokens and a not in run.expired)
+    lc.stats.coverage = (
+        f"{with_api} of {len(advocates)} LinkedIn advocates covered by API data; the others by "
+        "self-reports (and their reshares of organisation posts the organisation may read)"
+    )
+    if with_api < len(advocates):
+        lc.stats.gaps.append(
+            f"{len(advocates) - with_api} of {len(advocates)} LinkedIn advocates have no working token: "
+            "their own posts come from self-reports"
+        )
+    if run.not_published:
+        lc.stats.notes.append(f"{run.not_published} posts not PUBLISHED (drafts, pending, failed) skipped")
     if checkpoint is not None:
         lc.stats.replayed = checkpoint.replayed
     result.stats = lc.stats
@@ -912,3 +1054,155 @@ def extract(
         lc.stats.rate_limited,
     )
     return result
+
+
+def probe(settings: Any, platform_settings: Any) -> list:
+    """``advocacy check``: one documented call with the organisation token
+    (``GET /rest/networkSizes/{org}?edgeType=COMPANY_FOLLOWED_BY_MEMBER``) checks the token,
+    its ``rw_organization_admin`` permission and the ``LinkedIn-Version``; the version's age
+    says how long until LinkedIn sunsets it; LinkedIn sends no rate-limit headers (daily
+    limits), so headroom is only reported. Member tokens are counted, not called."""
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.preflight import Finding
+
+    conn, findings = probe_connection(platform_settings, "LinkedIn")
+    if conn is None:
+        return findings
+    conn_id = conn_id_of(conn)
+    extra = extra_of(conn)
+    version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
+    fix_version = (
+        f"set extra.api_version of connection '{conn_id}' to a recent YYYYMM (docs/platforms/linkedin.md)"
+    )
+    if not _VERSION.match(version):
+        return [Finding("fail", f"{conn_id}: API version", f"{version!r} is not YYYYMM", fix_version)]
+    today = dt.date.today()
+    age = (today.year * 12 + today.month) - (int(version[:4]) * 12 + int(version[4:]))
+    if age > 12:
+        findings.append(
+            Finding("fail", f"{conn_id}: API version", f"{version} is {age} months old: sunset", fix_version)
+        )
+    elif age >= 10:
+        findings.append(
+            Finding(
+                "warn",
+                f"{conn_id}: API version",
+                f"{version} is {age} months old: sunset within ~{13 - age} months",
+                fix_version,
+            )
+        )
+    else:
+        findings.append(Finding("ok", f"{conn_id}: API version", f"LinkedIn-Version {version}"))
+    token = getattr(conn, "password", None) or ""
+    if not token:
+        findings.append(
+            Finding(
+                "fail",
+                f"{conn_id}: token",
+                "no organisation token",
+                f"store an organisation admin's token as the password of '{conn_id}'",
+            )
+        )
+        return findings
+    orgs = [
+        h
+        for h in getattr(platform_settings, "company_handles", None) or []
+        if str(h).startswith("urn:li:organization:")
+    ]
+    if not orgs:
+        findings.append(
+            Finding(
+                "fail",
+                f"{conn_id}: organisation",
+                "no urn:li:organization:N in company_handles",
+                "list the organisation URN in the platform's company_handles",
+            )
+        )
+        return findings
+    host = base_url(getattr(conn, "host", None), API_HOST)
+    response, failure = probe_get(
+        f"{host}/rest/networkSizes/{encode_urn(orgs[0])}",
+        params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "LinkedIn-Version": version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        },
+        timeout=as_float(extra.get("timeout"), 15.0),
+    )
+    what = f"{conn_id}: organisation token"
+    if response is None:
+        findings.append(
+            Finding(
+                "fail",
+                what,
+                f"{safe_url(host)} unreachable ({failure})",
+                "check the connection's host and the network",
+            )
+        )
+        return findings
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    code = body.get("code") if isinstance(body, dict) else None
+    status = response.status_code
+    if status == 200:
+        findings.append(Finding("ok", what, f"valid; {orgs[0]} has {body.get('firstDegreeSize')} followers"))
+    elif status == 401:
+        findings.append(
+            Finding(
+                "fail",
+                what,
+                f"refused ({code or 'HTTP 401'})",
+                f"re-run the OAuth flow as an organisation admin and store the new token as the password "
+                f"of '{conn_id}' (tokens last 60 days)",
+            )
+        )
+    elif status == 403:
+        findings.append(
+            Finding(
+                "fail",
+                f"{conn_id}: permissions",
+                f"403 {code}: the token lacks rw_organization_admin / r_organization_social",
+                "sign in again as an ADMINISTRATOR of the organisation page and grant "
+                "r_organization_social and rw_organization_admin",
+            )
+        )
+    elif status == 426 or code in ("NONEXISTENT_VERSION", "VERSION_MISSING"):
+        findings.append(
+            Finding("fail", f"{conn_id}: API version", f"LinkedIn refuses {version} ({code})", fix_version)
+        )
+    elif status == 429:
+        findings.append(
+            Finding(
+                "warn",
+                f"{conn_id}: rate limit",
+                "throttled now (daily limit reached)",
+                "wait for the daily reset (midnight UTC) before the nightly run",
+            )
+        )
+    else:
+        findings.append(Finding("fail", what, f"HTTP {status} ({code})", "see docs/platforms/linkedin.md"))
+    if status != 429:
+        findings.append(
+            headroom_finding(
+                f"{conn_id}: rate limit",
+                None,
+                "LinkedIn sends no rate-limit headers (limits are daily per app and member; "
+                "see the developer portal's Analytics tab)",
+                "",
+            )
+        )
+    tokens = member_tokens_of(conn)
+    findings.append(
+        Finding(
+            "ok" if tokens else "warn",
+            f"{conn_id}: member tokens",
+            f"{len(tokens)} advocates' tokens configured (their posts, reactions and comments need them)",
+            ""
+            if tokens
+            else f"add advocates' tokens (r_member_social) to extra.member_tokens of '{conn_id}'",
+        )
+    )
+    return findings

@@ -72,8 +72,11 @@ RATE_LIMITS = {  # calls per window per endpoint (the real budgets are per app/u
 MAX_LIMIT = 100
 MAX_RECENT = 50
 MAX_IDS = 50
+# retired for every API version (Meta's "Deprecated Page Insights Metrics": post_impressions_unique
+# on 2025-06-15, post_impressions on 2025-11-15): asking for one is an invalid-metric error
 RETIRED_METRICS = frozenset(
     {
+        "post_impressions_unique",
         "post_impressions",
         "post_impressions_organic",
         "post_impressions_paid",
@@ -82,7 +85,7 @@ RETIRED_METRICS = frozenset(
     }
 )
 POST_METRICS = frozenset(
-    {"post_media_view", "post_impressions_unique", "post_clicks", "post_reactions_by_type_total"}
+    {"post_media_view", "post_total_media_view_unique", "post_clicks", "post_reactions_by_type_total"}
 )
 FB_POST_FIELDS = frozenset(
     {
@@ -614,13 +617,13 @@ class GraphPlatform(Platform):
             raise GraphError(100, "(#100) The value must be a valid insights metric")
         values = {
             "post_media_view": m["impressions"],
-            "post_impressions_unique": m["reach"],
+            "post_total_media_view_unique": m["reach"],
             "post_clicks": int(m["reactions"] * 0.4),
             "post_reactions_by_type_total": {"like": m["reactions"]},
         }
         titles = {
             "post_media_view": "Lifetime Post Views",
-            "post_impressions_unique": "Lifetime Post Total Reach",
+            "post_total_media_view_unique": "Lifetime Post Total Viewers",
             "post_clicks": "Lifetime Post Clicks",
             "post_reactions_by_type_total": "Lifetime Total post Reactions by Type.",
         }

@@ -1,6 +1,13 @@
 """LinkedIn REST (``/rest/...``, Rest.li 2.0) look-alike over the synthetic company.
 
-Shapes follow the recorded LinkedIn payloads in ``tests/fixtures/api/``: URNs as ids (URL-encoded in
+It follows ``docs/platforms/linkedin.md`` (LinkedIn's documentation), including who may
+read what: the organisation token reads the organisation's posts and members' reshares
+of them (posts, social metadata, share statistics, network sizes); a member token only
+that member's own posts, social metadata, analytics and ``/v2/connections`` size. Any
+other read is refused with ``403 ACCESS_DENIED`` (per URN inside a batch get); an
+undocumented path answers 404 (``RESOURCE_NOT_FOUND``).
+
+Shapes follow the recorded LinkedIn payloads in ``tests/fixtures/api/linkedin/``: URNs as ids (URL-encoded in
 paths, and inside ``List(...)`` / ``(share:...)`` query values), epoch
 **milliseconds**, finder responses ``{"paging": {"start", "count", "links"},
 "elements": [...]}`` (a ``rel: next`` link while more elements exist),
@@ -37,8 +44,8 @@ Endpoints:
   queryType=IMPRESSION|MEMBERS_REACHED|RESHARE|REACTION|COMMENT&aggregation=TOTAL``:
   the author's own token with ``r_member_postAnalytics``, else 403
   ``ACCESS_DENIED``.
-* ``GET /rest/networkSizes/<org urn>?edgeType=COMPANY_FOLLOWED_BY_MEMBER`` and
-  ``GET /rest/connections/<person urn>`` (the member's token):
+* ``GET /rest/networkSizes/<org urn>?edgeType=COMPANY_FOLLOWED_BY_MEMBER`` (org token) and
+  ``GET /v2/connections/urn:li:person:<id>`` (unversioned; that member's token):
   ``{"firstDegreeSize": N}``.
 """
 
@@ -132,7 +139,8 @@ class LinkedInPlatform(Platform):
             r("/rest/organizationalEntityShareStatistics", "share_statistics", self.share_statistics),
             r("/rest/memberCreatorPostAnalytics", "member_analytics", self.member_analytics),
             r("/rest/networkSizes/:urn", "network_sizes", self.network_sizes),
-            r("/rest/connections/:urn", "connections", self.connections),
+            # Connections size is documented only on the unversioned v2 API (no LinkedIn-Version)
+            r("/v2/connections/:urn", "connections", self.connections),
         ]
 
     # ----------------------------------------------------------------- dialect
@@ -155,7 +163,8 @@ class LinkedInPlatform(Platform):
     def authenticate(self, request: Request) -> Reply | None:
         try:
             self.principal(request)
-            self._check_version(request)
+            if request.path.startswith(self.prefix):  # /v2/ is unversioned
+                self._check_version(request)
         except LinkedInError as exc:
             return exc.reply()
         return None
@@ -258,22 +267,52 @@ class LinkedInPlatform(Platform):
         p = world.by_post_id.get(urn)
         return p if p is not None and p.visible_at(ts) else None
 
+    @staticmethod
+    def may_read(world: PlatformWorld, who: Account | None, p: SocialPost) -> bool:
+        """Who may read a post and its social metadata (docs/platforms/linkedin.md): the
+        organisation token its own posts and members' reshares of them
+        (``r_organization_social``); a member token only that member's posts
+        (``r_member_social``)."""
+        if who is None:
+            if p.author == 0:
+                return True
+            parent = world.by_post_id.get(p.ref_id) if p.ref_id is not None else None
+            return parent is not None and parent.author == 0
+        return world.accounts[p.author].id == who.id
+
+    @staticmethod
+    def _denied(urn: str, what: str) -> dict:
+        return {
+            "status": 403,
+            "serviceErrorCode": 100,
+            "code": "ACCESS_DENIED",
+            "message": f"Not enough permissions to access: {what} {urn}",
+        }
+
+    def _batch(self, request: Request, who: Account | None, render, what: str) -> Reply:
+        world = self.world(request)
+        ts = request.now.timestamp()
+        results, statuses, errors = {}, {}, {}
+        for urn in _list(request.query.get("ids"), "ids")[:MAX_IDS]:
+            p = self._visible(world, urn, ts)
+            if p is None:
+                statuses[urn] = 404
+                errors[urn] = {"status": 404, "code": "NOT_FOUND", "message": f"Not Found: {urn}"}
+            elif not self.may_read(world, who, p):
+                statuses[urn] = 403
+                errors[urn] = self._denied(urn, what)
+            else:
+                statuses[urn] = 200
+                results[urn] = render(world, p, ts)
+        return Reply(200, {"results": results, "statuses": statuses, "errors": errors})
+
     # ----------------------------------------------------------------- handlers
     def posts(self, request: Request) -> Reply:
         who = self.principal(request)
         world = self.world(request)
         ts = request.now.timestamp()
         if "ids" in request.query:
-            results, statuses, errors = {}, {}, {}
-            for urn in _list(request.query["ids"], "ids")[:MAX_IDS]:
-                p = self._visible(world, urn, ts)
-                if p is None:
-                    statuses[urn] = 404
-                    errors[urn] = {"status": 404, "code": "NOT_FOUND", "message": f"Not Found: {urn}"}
-                else:
-                    statuses[urn] = 200
-                    results[urn] = self.render_post(world, p)
-            return Reply(200, {"results": results, "statuses": statuses, "errors": errors})
+            return self._batch(request, who, lambda w, p, _ts: self.render_post(w, p), "posts.BATCH_GET")
         if request.query.get("q") != "author":
             raise LinkedInError(
                 400, "The finder q=author or a batch get with ids is required", "ILLEGAL_ARGUMENT"
@@ -325,36 +364,28 @@ class LinkedInPlatform(Platform):
             raise LinkedInError(400, f"Invalid value for param {name}: {raw}", "ILLEGAL_ARGUMENT")
         return int(raw)
 
-    def post(self, request: Request) -> Reply:
-        self.principal(request)
+    def _one(self, request: Request, what: str) -> tuple[PlatformWorld, SocialPost]:
+        who = self.principal(request)
         world = self.world(request)
         urn = _path_urn(request.params["urn"])
         p = self._visible(world, urn, request.now.timestamp())
         if p is None:
             raise LinkedInError(404, f"Not Found: {urn}", "NOT_FOUND")
+        if not self.may_read(world, who, p):
+            body = self._denied(urn, what)
+            raise LinkedInError(403, body["message"], "ACCESS_DENIED", 100)
+        return world, p
+
+    def post(self, request: Request) -> Reply:
+        world, p = self._one(request, "posts.GET")
         return Reply(200, self.render_post(world, p))
 
     def social_metadata(self, request: Request) -> Reply:
-        world = self.world(request)
-        urn = _path_urn(request.params["urn"])
-        p = self._visible(world, urn, request.now.timestamp())
-        if p is None:
-            raise LinkedInError(404, f"Not Found: {urn}", "NOT_FOUND")
+        world, p = self._one(request, "socialMetadata.GET")
         return Reply(200, self.social(world, p, request.now.timestamp()))
 
     def social_metadata_batch(self, request: Request) -> Reply:
-        world = self.world(request)
-        ts = request.now.timestamp()
-        results, statuses, errors = {}, {}, {}
-        for urn in _list(request.query.get("ids"), "ids")[:MAX_IDS]:
-            p = self._visible(world, urn, ts)
-            if p is None:
-                statuses[urn] = 404
-                errors[urn] = {"status": 404, "code": "NOT_FOUND", "message": f"Not Found: {urn}"}
-            else:
-                statuses[urn] = 200
-                results[urn] = self.social(world, p, ts)
-        return Reply(200, {"results": results, "statuses": statuses, "errors": errors})
+        return self._batch(request, self.principal(request), self.social, "socialMetadata.BATCH_GET")
 
     def share_statistics(self, request: Request) -> Reply:
         who = self.principal(request)
@@ -455,9 +486,13 @@ class LinkedInPlatform(Platform):
         )
 
     def network_sizes(self, request: Request) -> Reply:
-        self.principal(request)
+        who = self.principal(request)
         world = self.world(request)
         urn = _path_urn(request.params["urn"])
+        if who is not None:  # follower counts need the organisation admin's rw_organization_admin
+            raise LinkedInError(
+                403, "Not enough permissions to access: networkSizes.GET.20250801", "ACCESS_DENIED", 100
+            )
         edge = request.query.get("edgeType")
         if urn != world.company_account.id or edge not in (
             "COMPANY_FOLLOWED_BY_MEMBER",
@@ -468,7 +503,10 @@ class LinkedInPlatform(Platform):
 
     def connections(self, request: Request) -> Reply:
         who = self.principal(request)
-        urn = _path_urn(request.params["urn"])
+        # v2 (Rest.li 1.0) takes the URN as written; an encoded one is accepted too
+        urn = unquote(request.params["urn"])
+        if not urn.startswith("urn:li:person:"):
+            raise LinkedInError(400, f"Invalid URN: {urn}", "ILLEGAL_ARGUMENT")
         if who is None or who.id != urn:
             raise LinkedInError(
                 403, "Not enough permissions to access: connections.GET.20250801", "ACCESS_DENIED", 100

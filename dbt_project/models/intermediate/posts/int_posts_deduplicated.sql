@@ -4,9 +4,11 @@
     found_via aggregates every stream that found the post in any run:
     'timeline', 'search' or 'timeline+search' (a post seen only by the
     metric-refresh lookup or only on a company timeline gets null).
-    Deleted: the post's lookup reported it missing on a day after the last
-    day any stream returned it (deleted_on = that first day); a post seen
-    again later is not deleted.
+    Deleted: the post's lookup reported it not found (error_kind
+    'not_found', the platform's documented answer for a deleted post) on a
+    day after the last day any stream returned it (deleted_on = that first
+    day); a refused lookup (not_authorized, other) is not a deletion; a post
+    seen again later is not deleted.
     Incremental (macros/incremental.sql): a night recomputes the posts seen
     or reported missing on the days it rebuilds and the posts whose
     occurrences reached into those days; delete+insert by platform + post_id.
@@ -188,6 +190,9 @@ deletions as (
         on seen.platform = errors.platform
         and seen.post_id = errors.post_id
         and seen.last_seen_day < errors.snapshot_day
+        -- only the platform's documented "not found" answer is a deletion: a refused lookup
+        -- (a permission or token error, a suspended author) keeps the post and its counters
+        and errors.error_kind = 'not_found'
     group by seen.platform, seen.post_id
 
 ),

@@ -7,7 +7,10 @@
     the reshared post's author URN, mentions = the URNs mentioned in the
     commentary. post_text is the commentary with LinkedIn's "little text"
     markup turned into plain text ({hashtag|\#|Tag} -> #Tag,
-    @[Name](urn) -> Name), so it compares with copy from any platform.
+    @[Name](urn) -> Name) and the reserved characters LinkedIn escapes with a
+    backslash (Little Text Format: | { } @ [ ] ( ) < > # \ * _ ~) unescaped
+    once, so it compares with copy from any platform (and its normalised text,
+    links and hashtags carry no backslashes).
     post_type: a reshare (reshareContext) with empty commentary = reshare,
     with commentary = quote; else original.
     found_via in the neutral vocabulary: organization -> company_timeline,
@@ -34,7 +37,9 @@ mentioned as (
     from source
     cross join
         regexp_matches(
-            coalesce(source.record ->> 'commentary', ''), '@\[[^\]]*\]\((urn:li:[a-zA-Z]+:[^)]+)\)', 'g'
+            coalesce(source.record ->> 'commentary', ''),
+            '(?<!\\)@\[[^\]]*\]\((urn:li:[a-zA-Z]+:[^)]+)\)',
+            'g'
         ) as matches (m)
     group by source._landing_file, source._line_no
 
@@ -54,9 +59,16 @@ renamed as (
 
         ----------  content
         to_timestamp(cast(source.record ->> 'createdAt' as numeric) / 1000) as created_at,
+        -- templates first (their markup is unescaped), then the reserved characters
+        -- LinkedIn escapes in plain text (\( \_ \# ...) are unescaped once
         regexp_replace(
-            regexp_replace(source.record ->> 'commentary', '\{hashtag\|\\?#\|([^}]+)\}', '#\1', 'g'),
-            '@\[([^\]]*)\]\([^)]*\)', '\1', 'g'
+            regexp_replace(
+                regexp_replace(
+                    source.record ->> 'commentary', '(?<!\\)\{hashtag\|\\?#\|([^}]+)\}', '#\1', 'g'
+                ),
+                '(?<!\\)@\[([^\]]*)\]\([^)]*\)', '\1', 'g'
+            ),
+            '\\([|{}@\[\]()<>#\\*_~])', '\1', 'g'
         ) as post_text,
         case
             when source.record -> 'reshareContext' ->> 'parent' is not null
