@@ -279,6 +279,8 @@ class BlueskyClient:
             )
             raise _Refused(self._session_refused)
         client = Client(base_url=self.pds_host, request=self._request())
+        self.phase, phase = "session", self.phase
+        self.stats.need("session")
         try:
             self.call(
                 "createSession", lambda: client.login(self.login, self._password, fetch_bsky_profile=False)
@@ -286,6 +288,8 @@ class BlueskyClient:
         except AuthError as exc:
             self._session_refused = f"login as {self.login} refused ({exc.status}): check the app password"
             raise _Refused(self._session_refused) from exc
+        finally:
+            self.phase = phase
         self._session = client
         return client
 

@@ -99,6 +99,7 @@ ROSTER_COLUMNS = (
     "facebook_user_id",
     "instagram_username",
     "utm_code",
+    "bluesky_handle",  # optional in a real export (added with the fifth platform)
 )
 
 #: X public_metrics keys, in the order the API prints them.
@@ -437,7 +438,14 @@ class Employee:
             "facebook_user_id": self.facebook_user_id or "",
             "instagram_username": self.instagram_username or "",
             "utm_code": self.utm_code,
+            "bluesky_handle": _bluesky_handle(self),
         }
+
+
+def _bluesky_handle(employee: Employee) -> str:
+    from advocacy.sandbox.bluesky import handle_of  # the Bluesky world decides who is there
+
+    return handle_of(employee)
 
 
 @dataclass(frozen=True)
