@@ -33,6 +33,9 @@ ROSTER_COLUMNS = (
     "invited_at", "registered_at", "consent_public", "x_username", "linkedin_member_urn",
     "facebook_user_id", "instagram_username", "utm_code",
 )  # fmt: skip
+# Account columns of platforms added later (the registry's optional ones): read when the
+# export has them, so an older export stays valid.
+ROSTER_OPTIONAL_COLUMNS = ("bluesky_handle",)
 ROSTER_DATES = ("hired_at", "left_at", "invited_at", "registered_at")
 # left_at may lie ahead (HR records notice periods); the others record something that happened.
 ROSTER_PAST_DATES = ("hired_at", "invited_at", "registered_at")
@@ -399,7 +402,8 @@ def check_roster(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
         latest = ctx.latest if c in ROSTER_PAST_DATES else None
         checks[c] = (_dated(_parse_date, "an ISO-8601 date: write YYYY-MM-DD", latest),)
     checks["consent_public"] = (_one_of(frozenset({"true", "false"}), "write true or false"),)
-    out = _check_lines(path, "roster", ROSTER_COLUMNS, checks, _ID, collect=("employee_id",))
+    columns = ROSTER_COLUMNS + tuple(c for c in ROSTER_OPTIONAL_COLUMNS if c in _header(path))
+    out = _check_lines(path, "roster", columns, checks, _ID, collect=("employee_id",))
     total = out.ok + len(out.rejected)
     if not total:
         raise InputError(

@@ -155,7 +155,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
                 profiles=StreamFacts("did", None, "stg_bluesky__audience"),
                 posts=StreamFacts("uri", "_created_at", "stg_bluesky__posts"),
                 post_errors=StreamFacts("uri", None, "stg_bluesky__post_errors"),
-                actor_errors=StreamFacts("actor"),
+                actor_errors=StreamFacts("actor", None, "stg_bluesky__actor_errors"),
             ),
             posts_stream="posts",
             roster_column_optional=True,
