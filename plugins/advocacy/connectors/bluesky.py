@@ -32,6 +32,7 @@ Records are the API's objects as returned plus ``_``-prefixed annotations:
   ``_author_employee_handle``, ``_created_at`` (``record.createdAt`` as UTC ``Z``),
   ``_post_type`` (``post`` | ``reply`` | ``quote`` | ``repost``), ``_hashtags``
   (facet tags and ``record.tags``, lowercase), ``_mentions`` (mentioned DIDs),
+  ``_mention_handles`` (their handles, lowercase, from the facet's text),
   ``_mentions_company``, ``_links`` (facet links and external embeds),
   ``_reshare_of`` / ``_reshare_of_author`` (the quoted or reposted post and its
   author's handle), ``_is_pure_reshare``, ``_likes`` (``likeCount``),
@@ -173,6 +174,23 @@ def facets(record: dict) -> tuple[list[str], list[str], list[str]]:
     if external.get("uri"):
         links.append(str(external["uri"]))
     return list(dict.fromkeys(tags)), list(dict.fromkeys(mentions)), list(dict.fromkeys(links))
+
+
+def mentioned_handles(record: dict) -> list[str]:
+    """Handles of a record's mention facets, lowercase without '@', read from the text's byte
+    slice (the lexicon: "the text is usually a handle, including a '@' prefix")."""
+    raw = str(record.get("text") or "").encode()
+    out = []
+    for facet in record.get("facets") or []:
+        index = (facet or {}).get("index") or {}
+        features = (facet or {}).get("features") or []
+        if any(str(f.get("$type") or "").endswith("#mention") for f in features):
+            start, end = index.get("byteStart"), index.get("byteEnd")
+            if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(raw):
+                text = normalise_handle(raw[start:end].decode("utf-8", "replace"))
+                if text:
+                    out.append(text)
+    return list(dict.fromkeys(out))
 
 
 def quoted(post: dict) -> tuple[str | None, str | None]:
@@ -418,6 +436,7 @@ class _Run:
         self.progress = progress
         self.profiles: list[dict] = []
         self.dids: dict[str, str] = {}  # lowercase handle -> did
+        self.handles: dict[str, str] = {}  # did -> lowercase handle (profiles read this run)
         self.posts: dict[str, dict] = {}
         self.post_errors: list[dict] = []
         self.actor_errors: list[dict] = []
@@ -452,6 +471,11 @@ class _Run:
             _post_type=post_type,
             _hashtags=tags,
             _mentions=mentions,
+            _mention_handles=list(
+                dict.fromkeys(
+                    mentioned_handles(record) + [self.handles[d] for d in mentions if d in self.handles]
+                )
+            ),
             _mentions_company=bool(self.company_dids.intersection(mentions)),
             _links=links,
             _reshare_of=ref_uri,
@@ -490,6 +514,7 @@ class _Run:
             "_post_type": "repost",
             "_hashtags": [],
             "_mentions": [],
+            "_mention_handles": [],
             "_mentions_company": False,
             "_links": [],
             "_reshare_of": post["uri"],
@@ -531,6 +556,7 @@ class _Run:
                     continue
                 found.add(key)
                 self.dids[key] = did
+                self.handles[did] = handle or key
                 if self.roles[key] == "company":
                     self.company_dids.add(did)
                 self.profiles.append({**profile, "_role": self.roles[key], "_roster_handle": key})
