@@ -339,7 +339,15 @@ class BlueskyClient:
                 ) from exc
             except BadRequestError:
                 raise
-            except (NetworkError, InvokeTimeoutError, RequestException) as exc:
+            except (
+                NetworkError,
+                InvokeTimeoutError,
+                RequestException,
+                httpx.TransportError,
+                ValueError,
+            ) as exc:
+                # httpx errors the SDK lets through (a reset, a body cut short) and a 200 whose
+                # JSON is incomplete (ValueError: params are built before the call) are transient
                 status = _status(exc)
                 if status is not None and status < 500:
                     raise ConnectorError(

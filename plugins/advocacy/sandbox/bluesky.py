@@ -713,3 +713,99 @@ class BlueskyPlatform(Platform):
 def create(options: PlatformOptions) -> BlueskyPlatform:
     """Entry point the sandbox server mounts (see ``server.PLATFORM_MODULES``)."""
     return BlueskyPlatform(options)
+
+
+# --------------------------------------------------------------------------- ground truth
+def _markers(w: BlueskyWorld, p: BskyPost) -> dict[str, bool]:
+    programme = {h.lstrip("#").lower() for h in HASHTAGS}
+    features = [f for facet in p.facets for f in facet["features"]]
+    tags = {f["tag"].lower() for f in features if f["$type"].endswith("#tag")}
+    host = (p.link or "").split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].lower()
+    return {
+        "has_programme_hashtag": bool(tags & programme),
+        "mentions_company": w.company_actor.did in {f.get("did") for f in features},
+        "links_company_domain": host == DOMAIN or host.endswith("." + DOMAIN),
+        "references_company_post": p.kind in ("quote", "repost")
+        and p.ref is not None
+        and p.ref.actor.idx == 0,
+    }
+
+
+def truth_post(w: BlueskyWorld, p: BskyPost, ts: float, roster: set[int]) -> dict:
+    """A post as ``Company.ground_truth`` describes every platform's (see ``sandbox/social.py``)."""
+    e = p.actor.employee
+    emp = e.employee_id if e is not None and e.idx in roster else None
+    markers = _markers(w, p)
+    programme = (
+        emp is not None
+        and p.kind != "company"
+        and any(markers.values())
+        and e.registered_at is not None
+        and _day_ts(e.registered_at) <= p.created
+    )
+    deleted = p.deleted if p.deleted is not None and p.deleted <= ts else None
+    likes, reposts, replies, quotes = p.counters_at(ts if deleted is None else min(ts, deleted))
+    counters: dict = {"likes": likes, "comments": replies, "shares": reposts + quotes, "impressions": None}
+    if p.kind == "repost":  # a repost has no counters of its own
+        counters = dict.fromkeys(("likes", "comments", "shares", "impressions"))
+    counters["interactions"] = sum(v for k, v in counters.items() if k != "impressions" and v is not None)
+    utm_code = None
+    if p.link and f"utm_medium={UTM_MEDIUM}" in p.link and "utm_content=" in p.link:
+        utm_code = p.link.split("utm_content=", 1)[1].split("&", 1)[0]
+    local = dt.datetime.fromtimestamp(p.created, w.company.tz)
+    return {
+        "id": p.uri,
+        "platform": "bluesky",
+        "author_id": p.actor.did,
+        "author_username": p.actor.handle,
+        "employee_id": emp,
+        "true_employee_id": emp,
+        "attributable": True,
+        "created_at": at_time(p.created),
+        "month_local": f"{local.year}-{local.month:02d}",
+        "kind": "reshare" if p.kind == "repost" else p.kind,
+        "text": p.text,
+        "links": [p.link] if p.link else [],
+        "utm_content": utm_code,
+        "referenced": None if p.ref is None else {"type": p.kind, "id": p.ref.uri},
+        "markers": markers,
+        "is_programme_post": programme,
+        "is_community_post": emp is None and p.kind != "company" and any(markers.values()),
+        "is_pure_reshare": p.kind == "repost",
+        "is_personalised": p.kind in ("original", "quote", "reply", "offtopic"),
+        "is_pre_registration": False,
+        "metrics": {"likes": likes, "reposts": reposts, "replies": replies, "quotes": quotes},
+        "counters": counters,
+        "deleted_at": None if deleted is None else at_time(deleted),
+    }
+
+
+def ground_truth(company: Company, ts: float, roster: set[int]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(posts, company posts, audiences) of Bluesky at ``ts`` for ``Company.ground_truth``.
+
+    Every post is public on Bluesky; what a pipeline reads of it is the company's and the
+    registered advocates' author feeds and the programme search, so the posts listed are
+    the company's, the employees' and the community posts the search finds (a marker).
+    """
+    w = world(company)
+    posts, company_posts = [], []
+    for p in w.between(MONTHS[0][0], ts + 1):
+        if p.actor.role == "community" and not any(_markers(w, p).values()):
+            continue
+        (company_posts if p.actor.idx == 0 else posts).append(truth_post(w, p, ts, roster))
+    audiences = [
+        {
+            "platform": "bluesky",
+            "account_id": a.did,
+            "handle": a.handle,
+            "role": a.role,
+            "employee_id": a.employee.employee_id
+            if a.employee is not None and a.employee.idx in roster
+            else None,
+            "audience": a.followers_at(ts),
+            "observable": True,
+        }
+        for a in w.actors
+        if a.role != "community"
+    ]
+    return posts, company_posts, audiences

@@ -1431,12 +1431,20 @@ class Company:
         company_posts = (
             [self._truth_post(p, ts, roster) for p in self.posts_of(0, ts)] if "x" in wanted else []
         )
-        for platform in wanted - {"x"}:
+        for platform in wanted - {"x", "bluesky"}:
             world = self.social[platform]
             for p in world.posts_between(_H0, ts + 1):
                 if not world.observable_at(p, ts):
                     continue
                 (company_posts if p.author == 0 else posts).append(world.truth_post(p, ts, roster))
+        audiences = self._truth_audiences(ts, roster)
+        if "bluesky" in wanted:
+            from advocacy.sandbox import bluesky
+
+            more, more_company, bluesky_audiences = bluesky.ground_truth(self, ts, roster)
+            posts += more
+            company_posts += more_company
+            audiences += bluesky_audiences
         posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
         company_posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
         self._truth_employee_access(employees, ts)
@@ -1460,7 +1468,7 @@ class Company:
             "x_users": users,
             "posts": posts,
             "company_posts": company_posts,
-            "audiences": self._truth_audiences(ts, roster),
+            "audiences": audiences,
             "member_tokens": {p: self.member_tokens(p, as_of) for p in ("facebook", "linkedin")},
             "self_reports": [
                 {**r, **{k: int(r[k]) for k in ("posts", "likes", "comments", "shares")}}
@@ -1473,7 +1481,7 @@ class Company:
     def _truth_platforms(platforms) -> set[str]:
         from advocacy.sandbox.social import PLATFORMS
 
-        known = {"x", *PLATFORMS}
+        known = {"x", *PLATFORMS, "bluesky"}
         wanted = (
             known if platforms == "all" else {platforms} if isinstance(platforms, str) else set(platforms)
         )
