@@ -48,6 +48,9 @@ ROSTER_COLUMNS = (
     "invited_at", "registered_at", "consent_public", "x_username", "linkedin_member_urn",
     "facebook_user_id", "instagram_username", "utm_code",
 )  # fmt: skip
+# Account columns of platforms added later (the registry's optional ones): read when the
+# export has them, so an older export stays valid.
+ROSTER_OPTIONAL_COLUMNS = ("bluesky_handle",)
 ROSTER_DATES = ("hired_at", "left_at", "invited_at", "registered_at")
 # left_at may lie ahead (HR records notice periods); the others record something that happened.
 ROSTER_PAST_DATES = ("hired_at", "invited_at", "registered_at")
@@ -805,8 +808,10 @@ def check_roster(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
         last = previous.get(rec["employee_id"], {}).get(column)
         return last if last is not None else ("false" if column == "consent_public" else "")
 
+    header = _header(path, opts)
+    columns = ROSTER_COLUMNS + tuple(c for c in ROSTER_OPTIONAL_COLUMNS if _normal(c) in header)
     layout = _Layout(
-        "roster", ROSTER_COLUMNS, rules, "employee_id", lambda rec: rec["employee_id"],
+        "roster", columns, rules, "employee_id", lambda rec: rec["employee_id"],
         frozenset({"employee_id"}), fallback, collect=("employee_id",),
     )  # fmt: skip
     out = _check_lines(path, layout, opts)

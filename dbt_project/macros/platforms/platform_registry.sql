@@ -49,6 +49,16 @@
                 'post_errors': 'stg_linkedin__post_errors',
             },
         },
+        'bluesky': {
+            'roster_handle_column': 'bluesky_handle',
+            'author_key': 'username',
+            'streams': {
+                'profiles': 'stg_bluesky__audience',
+                'posts': 'stg_bluesky__posts',
+                'post_errors': 'stg_bluesky__post_errors',
+                'actor_errors': 'stg_bluesky__actor_errors',
+            },
+        },
     }) }}
 {% endmacro %}
 
@@ -179,7 +189,8 @@
     the social platforms, else the lowercased text itself:
     x / twitter / t.co -> x, linkedin / lnkd.in -> linkedin,
     facebook / fb / m.facebook.com / l.facebook.com -> facebook,
-    instagram / ig / l.instagram.com -> instagram.
+    instagram / ig / l.instagram.com -> instagram,
+    bluesky / bsky / bsky.app -> bluesky.
 #}
 {% macro social_platform(expr) -%}
     case
@@ -187,11 +198,12 @@
         when lower(btrim({{ expr }})) in ('linkedin', 'lnkd.in', 'linkedin.com') then 'linkedin'
         when lower(btrim({{ expr }})) in ('facebook', 'fb', 'facebook.com', 'm.facebook.com', 'l.facebook.com') then 'facebook'
         when lower(btrim({{ expr }})) in ('instagram', 'ig', 'instagram.com', 'l.instagram.com') then 'instagram'
+        when lower(btrim({{ expr }})) in ('bluesky', 'bsky', 'bsky.app', 'bsky.social', 'go.bsky.app') then 'bluesky'
         else nullif(lower(btrim({{ expr }})), '')
     end
 {%- endmacro %}
 
 {# The social platforms referral baselines count (docs/metrics.md: "utm_source in the social platforms"). #}
 {% macro social_platforms() %}
-    {{ return(['x', 'linkedin', 'facebook', 'instagram']) }}
+    {{ return(['x', 'linkedin', 'facebook', 'instagram', 'bluesky']) }}
 {% endmacro %}

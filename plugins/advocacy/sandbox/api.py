@@ -30,6 +30,7 @@ class Request:
     now: dt.datetime  # the simulated clock, aware UTC
     company: Company
     params: dict[str, str] = field(default_factory=dict)  # path parameters
+    multi: dict[str, list[str]] = field(default_factory=dict)  # every value of each query parameter
 
 
 @dataclass

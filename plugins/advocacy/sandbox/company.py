@@ -99,6 +99,7 @@ ROSTER_COLUMNS = (
     "facebook_user_id",
     "instagram_username",
     "utm_code",
+    "bluesky_handle",  # optional in a real export (added with the fifth platform)
 )
 
 #: X public_metrics keys, in the order the API prints them.
@@ -437,7 +438,14 @@ class Employee:
             "facebook_user_id": self.facebook_user_id or "",
             "instagram_username": self.instagram_username or "",
             "utm_code": self.utm_code,
+            "bluesky_handle": _bluesky_handle(self),
         }
+
+
+def _bluesky_handle(employee: Employee) -> str:
+    from advocacy.sandbox.bluesky import handle_of  # the Bluesky world decides who is there
+
+    return handle_of(employee)
 
 
 @dataclass(frozen=True)
@@ -1421,12 +1429,20 @@ class Company:
         company_posts = (
             [self._truth_post(p, ts, roster) for p in self.posts_of(0, ts)] if "x" in wanted else []
         )
-        for platform in wanted - {"x"}:
+        for platform in wanted - {"x", "bluesky"}:
             world = self.social[platform]
             for p in world.posts_between(_H0, ts + 1):
                 if not world.observable_at(p, ts):
                     continue
                 (company_posts if p.author == 0 else posts).append(world.truth_post(p, ts, roster))
+        audiences = self._truth_audiences(ts, roster)
+        if "bluesky" in wanted:
+            from advocacy.sandbox import bluesky
+
+            more, more_company, bluesky_audiences = bluesky.ground_truth(self, ts, roster)
+            posts += more
+            company_posts += more_company
+            audiences += bluesky_audiences
         posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
         company_posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
         self._truth_employee_access(employees, ts)
@@ -1450,7 +1466,7 @@ class Company:
             "x_users": users,
             "posts": posts,
             "company_posts": company_posts,
-            "audiences": self._truth_audiences(ts, roster),
+            "audiences": audiences,
             "member_tokens": {p: self.member_tokens(p, as_of) for p in ("facebook", "linkedin")},
             "self_reports": [
                 {**r, **{k: int(r[k]) for k in ("posts", "likes", "comments", "shares")}}
@@ -1463,7 +1479,7 @@ class Company:
     def _truth_platforms(platforms) -> set[str]:
         from advocacy.sandbox.social import PLATFORMS
 
-        known = {"x", *PLATFORMS}
+        known = {"x", *PLATFORMS, "bluesky"}
         wanted = (
             known if platforms == "all" else {platforms} if isinstance(platforms, str) else set(platforms)
         )

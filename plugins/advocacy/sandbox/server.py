@@ -78,11 +78,13 @@ PLATFORM_MODULES = {
     "x": "advocacy.sandbox.x",
     "graph": "advocacy.sandbox.graph",
     "linkedin": "advocacy.sandbox.linkedin",
+    "bluesky": "advocacy.sandbox.bluesky",
 }
 DEFAULT_TOKENS = {
     "x": "sandbox-x-token",
     "graph": "sandbox-graph-token",  # Page / system-user token: Facebook Page and Instagram account
     "linkedin": "sandbox-linkedin-token",  # organisation admin token
+    "bluesky": "sandbox-bluesky-app-password",  # app password of any sandbox handle (search session)
 }
 
 
@@ -444,10 +446,11 @@ class SandboxServer:
     def dispatch(self, method: str, raw_path: str, headers, body: bytes) -> tuple[Reply, str]:
         parts = urlsplit(raw_path)
         path = parts.path.rstrip("/") or "/"
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        multi = parse_qs(parts.query, keep_blank_values=True)
+        query = {k: v[-1] for k, v in multi.items()}
         if path.startswith("/_sandbox/"):
             return self._admin(method, path, query, body), "admin" + path[9:]
-        request = Request(method, path, query, headers, body, self._now, self.company)
+        request = Request(method, path, query, headers, body, self._now, self.company, multi=multi)
         for platform in self.platforms:
             for route in platform.routes:
                 params = route.match(method, path)
@@ -716,6 +719,8 @@ def serve_forever(
         f"  LinkedIn: host={server.url} token={DEFAULT_TOKENS['linkedin']} "
         f"organization={ids['linkedin_organization_urn']}"
     )
+    login = "northwindrobotics.bsky.social"
+    print(f"  Bluesky: host={server.url} login={login} app password={DEFAULT_TOKENS['bluesky']}")
     print("  member tokens: GET /_sandbox/member_tokens (extra.member_tokens of the connections)")
     if roster_path:
         print(f"  roster: {roster_path}")
@@ -754,4 +759,9 @@ def airflow_connections(server: SandboxServer) -> dict[str, str]:
         "AIRFLOW_CONN_LINKEDIN_API": conn(
             DEFAULT_TOKENS["linkedin"], member_tokens=server.company.member_tokens("linkedin", now)
         ),
+        # public reads and the search session at the same host; login = any sandbox handle
+        "AIRFLOW_CONN_BLUESKY_API": json.dumps(
+            {"conn_type": "http", "host": server.url, "login": "northwindrobotics.bsky.social",
+             "password": DEFAULT_TOKENS["bluesky"], "extra": {"timeout": 30}}
+        ),  # fmt: skip
     }

@@ -50,6 +50,7 @@ final as (
         facebook_user_id,
         instagram_username,
         utm_code,
+        bluesky_handle,
         snapshot_day as roster_day
     from deduplicated
 

@@ -36,6 +36,8 @@ renamed as (
         nullif(btrim(record ->> 'facebook_user_id'), '') as facebook_user_id,
         nullif(lower(ltrim(btrim(record ->> 'instagram_username'), '@')), '') as instagram_username,
         nullif(btrim(record ->> 'utm_code'), '') as utm_code,
+        -- optional column (the fifth platform's): null in exports without it
+        nullif(lower(ltrim(btrim(record ->> 'bluesky_handle'), '@')), '') as bluesky_handle,
 
         ----------  lineage
         _interval_start as snapshot_day,

@@ -1,0 +1,212 @@
+"""The platform registry: what is platform-specific, described once per platform.
+
+One :class:`Platform` entry per platform the pipeline can read: its name
+(``settings.platforms.<name>``, ``advocacy.connectors.<name>``, the raw schema's
+source), the name the report prints, the roster column with the advocate's
+account, the ``utm_source`` spellings that mean it, how its API writes
+timestamps, the benchmark audience per advocate (None: no published benchmark),
+the Airflow pool its extract runs in by default, and its streams with the
+field keying and the field dating each record.
+
+The facts of the four first platforms were read off the code that still
+carries them (issue 13, item 1: those files derive from here one by one):
+``inputs.ROSTER_COLUMNS`` and ``int_employees.sql`` (roster columns),
+``utm.PLATFORM_SOURCES`` and dbt's ``social_platform()`` (aliases),
+``report/formatting.PLATFORM_NAMES`` (display names),
+``report/render.AUDIENCE_BENCHMARKS`` and the ``benchmark_audience`` seed,
+``load.parse_time`` (timestamp formats), ``pools.pool_name`` (default pool),
+each connector's ``STREAMS`` and ``macros/platforms/platform_registry.sql``
+(streams, author key). ``tests/test_platforms.py`` holds the registry and those
+places to the same facts until they read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    """A raw stream: the field keying a record, the one dating it (None: undated), and the
+    dbt staging model reading it (None: read together with another stream)."""
+
+    key: str
+    time: str | None = None
+    staging_model: str | None = None
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One platform's facts; see the module docstring."""
+
+    name: str
+    display_name: str
+    roster_column: str
+    #: how the roster value identifies the author in staging: 'username' (matched
+    #: lowercase) or 'user_id' (matched as written)
+    author_key: str
+    #: lowercase spellings of utm_source (and self-reported platforms) meaning this platform
+    utm_aliases: tuple[str, ...]
+    #: the utm_source written for this platform
+    utm_source: str
+    #: how the API writes a post's time: 'iso8601_z' (2026-03-04T10:15:00.000Z),
+    #: 'iso8601_offset' (2026-03-04T10:15:00+0000), 'epoch_ms' (1772619300000)
+    timestamp_format: str
+    #: benchmark average audience per advocate (None: none published)
+    benchmark_audience: int | None
+    streams: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    #: the stream whose keys come back to the connector as lookback_ids
+    posts_stream: str = ""
+    #: the roster column is optional in the HR export (added after the first platforms)
+    roster_column_optional: bool = False
+
+    @property
+    def default_pool(self) -> str:
+        """The Airflow pool of its extract unless the settings name another."""
+        return f"{self.name}_api"
+
+
+def _streams(**streams: StreamFacts) -> MappingProxyType:
+    return MappingProxyType(dict(streams))
+
+
+REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
+    {
+        "x": Platform(
+            name="x",
+            display_name="X",
+            roster_column="x_username",
+            author_key="username",
+            utm_aliases=("x", "twitter", "t.co", "x.com", "twitter.com"),
+            utm_source="x",
+            timestamp_format="iso8601_z",
+            benchmark_audience=772,
+            streams=_streams(
+                users=StreamFacts("id", None, "stg_x__audience"),
+                tweets=StreamFacts("id", "created_at", "stg_x__posts"),
+                tweet_errors=StreamFacts("resource_id", None, "stg_x__post_errors"),
+                user_errors=StreamFacts("resource_id", None, "stg_x__account_errors"),
+            ),
+            posts_stream="tweets",
+        ),
+        "facebook": Platform(
+            name="facebook",
+            display_name="Facebook",
+            roster_column="facebook_user_id",
+            author_key="user_id",
+            utm_aliases=("facebook", "fb", "facebook.com", "m.facebook.com", "l.facebook.com"),
+            utm_source="facebook",
+            timestamp_format="iso8601_offset",
+            benchmark_audience=433,
+            streams=_streams(
+                pages=StreamFacts("id"),
+                users=StreamFacts("id"),
+                posts=StreamFacts("id", "created_time", "stg_facebook__posts"),
+                post_errors=StreamFacts("id", None, "stg_facebook__post_errors"),
+                member_errors=StreamFacts("member"),
+            ),
+            posts_stream="posts",
+        ),
+        "instagram": Platform(
+            name="instagram",
+            display_name="Instagram",
+            roster_column="instagram_username",
+            author_key="username",
+            utm_aliases=("instagram", "ig", "instagram.com", "l.instagram.com"),
+            utm_source="instagram",
+            timestamp_format="iso8601_offset",
+            benchmark_audience=None,
+            streams=_streams(
+                accounts=StreamFacts("id", None, "stg_instagram__audience"),
+                media=StreamFacts("id", "timestamp", "stg_instagram__posts"),
+                hashtags=StreamFacts("id"),
+                account_errors=StreamFacts("username"),
+            ),
+            posts_stream="media",
+        ),
+        "linkedin": Platform(
+            name="linkedin",
+            display_name="LinkedIn",
+            roster_column="linkedin_member_urn",
+            author_key="user_id",
+            utm_aliases=("linkedin", "lnkd.in", "linkedin.com"),
+            utm_source="linkedin",
+            timestamp_format="epoch_ms",
+            benchmark_audience=459,
+            streams=_streams(
+                network_sizes=StreamFacts("_urn", None, "stg_linkedin__audience"),
+                posts=StreamFacts("id", "createdAt", "stg_linkedin__posts"),
+                post_errors=StreamFacts("id", None, "stg_linkedin__post_errors"),
+                member_errors=StreamFacts("member"),
+            ),
+            posts_stream="posts",
+        ),
+        "bluesky": Platform(
+            name="bluesky",
+            display_name="Bluesky",
+            roster_column="bluesky_handle",
+            author_key="username",
+            utm_aliases=("bluesky", "bsky", "bsky.app", "bsky.social", "go.bsky.app"),
+            utm_source="bluesky",
+            timestamp_format="iso8601_z",
+            benchmark_audience=None,
+            streams=_streams(
+                profiles=StreamFacts("did", None, "stg_bluesky__audience"),
+                posts=StreamFacts("uri", "_created_at", "stg_bluesky__posts"),
+                post_errors=StreamFacts("uri", None, "stg_bluesky__post_errors"),
+                actor_errors=StreamFacts("actor", None, "stg_bluesky__actor_errors"),
+            ),
+            posts_stream="posts",
+            roster_column_optional=True,
+        ),
+    }
+)
+
+
+def get(name: str) -> Platform:
+    """The registry entry of ``name``; a clear error naming the known platforms otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(REGISTRY)
+        where = "the registry (advocacy/platforms.py)"
+        raise KeyError(f"no platform '{name}' in {where}: one of {known}") from None
+
+
+def names() -> tuple[str, ...]:
+    return tuple(REGISTRY)
+
+
+def roster_columns(*, optional: bool | None = None) -> tuple[str, ...]:
+    """The roster's account columns, in registry order (``optional``: only those / none of those)."""
+    return tuple(
+        p.roster_column for p in REGISTRY.values() if optional is None or p.roster_column_optional == optional
+    )
+
+
+def utm_sources() -> dict[str, str]:
+    """Every accepted spelling -> the utm_source written (as ``utm.PLATFORM_SOURCES``)."""
+    return {alias: p.utm_source for p in REGISTRY.values() for alias in p.utm_aliases}
+
+
+def display_names() -> dict[str, str]:
+    return {p.name: p.display_name for p in REGISTRY.values()}
+
+
+def benchmark_audiences() -> dict[str, int]:
+    """Platforms with a published benchmark audience per advocate."""
+    return {p.name: p.benchmark_audience for p in REGISTRY.values() if p.benchmark_audience is not None}
+
+
+def dbt_registry() -> dict[str, dict]:
+    """The shape of dbt's ``platform_registry()`` macro (roster column, author key, streams
+    read by a model of their own), for generated vars."""
+    return {
+        p.name: {
+            "roster_handle_column": p.roster_column,
+            "author_key": p.author_key,
+            "streams": {s: f.staging_model for s, f in p.streams.items() if f.staging_model},
+        }
+        for p in REGISTRY.values()
+    }
