@@ -128,3 +128,53 @@ def test_records_load_byte_for_byte_and_streams_without_a_time_field(tmp_path, w
         ).fetchone()
         assert record == tricky and key == "7" and rtime == dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
         assert conn.execute("select _record_key, _record_time from raw.x__users").fetchone() == ("9", None)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-03-01T10:00:00.000Z",
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T10:00:00.123456Z",
+        "2021-07-09T19:09:52+0000",
+        1614592800123,
+        "1614592800123",
+        "2026-03-01T12:00:00+02:00",
+    ],
+)
+def test_the_server_gets_the_time_the_loader_parses(tmp_path, warehouse, value):
+    """X times go to COPY as their own text (the server parses them); the time it stores is the
+    one parse_time gives, whatever the session's time zone."""
+    f = landing.write(str(tmp_path), "x", "tweets", D1, [{"id": "1", "created_at": value}], _ts(0))
+    with warehouse.connect() as conn:
+        conn.execute(f"alter database {warehouse.dbname} set timezone = 'America/Los_Angeles'")
+    load._forget(warehouse)
+    load.load_file(warehouse, f, SPEC)
+    with warehouse.connect() as conn:
+        stored = conn.execute("select _record_time from raw.x__tweets").fetchone()[0]
+    assert stored == load.parse_time(value)
+
+
+def test_hand_written_lines_load_and_bytes_that_are_not_utf8_are_named(tmp_path, warehouse):
+    """Plain files from before compression, written by hand: CRLF endings, a raw tab between
+    tokens, a NUL escape; a line with bytes that are not UTF-8 is refused with its line named."""
+    folder = tmp_path / "x" / "tweets" / "interval=2026-03-01"
+    folder.mkdir(parents=True)
+    good = folder / "20260303T010000000000Z.jsonl"
+    good.write_bytes(
+        b'{"id":"1",\t"created_at":"2026-03-01T10:00:00.000Z","t":"a\\u0000b"}\r\n\r\n{"id":"2"}\r\n'
+    )
+    [f] = landing.list_files(str(tmp_path))
+    assert load.load_file(warehouse, f, SPEC) == 2
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            "select _line_no, _record_key, record->>'t' from raw.x__tweets order by 1"
+        ).fetchall()
+    assert rows == [(1, "1", "a\ufffdb"), (3, "2", None)]
+    bad = folder / "20260303T020000000000Z.jsonl"
+    bad.write_bytes(b'{"id":"1"}\n{"id":"2","t":"caf\xe9"}\n')
+    f = landing.newest_per_interval(landing.list_files(str(tmp_path)))[0]
+    assert f.path == str(bad)
+    with pytest.raises(load.LoadError, match=r"20260303T020000000000Z\.jsonl, line 2: .*UTF8"):
+        load.load_file(warehouse, f, SPEC)
+    assert _count(warehouse) == 2  # the earlier load stays

@@ -36,9 +36,11 @@ from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
 
-SIZES = {"small": 320, "large": 22_000}  # large: ~20,000 invited, ~10,000 registered
+# large: ~20,000 invited, ~10,000 registered; medium: a development size between the two;
+# xlarge: the 100,000-employee programme of issue 14
+SIZES = {"small": 320, "medium": 3_000, "large": 22_000, "xlarge": 100_000}
 # programme posts per active month x this (Company.posting): large's year has ~500k programme posts
-POSTING = {"small": 1.0, "large": 3.6}
+POSTING = {"small": 1.0, "medium": 3.6, "large": 3.6, "xlarge": 3.6}
 HISTORY_START = dt.date(2026, 1, 5)  # the sandbox programme's start
 BENCH_DAY = dt.date(2027, 1, 5)  # the measured night, after a year of history
 LOOKBACK_DAYS = 30
@@ -605,7 +607,11 @@ def _run_stage(name: str, state_file: Path, env: dict) -> dict:
         raise RuntimeError(f"bench stage {name} failed (exit {rc})")
     result = json.loads(out.read_text())
     result["seconds"] = round(seconds, 2)
-    _say(f"stage {name}: {result['seconds']} s, {result['peak_rss_mb']} MB, {result.get('rows')} rows")
+    b = result.get("bytes", {})
+    _say(
+        f"stage {name}: {result['seconds']} s, {result['peak_rss_mb']} MB, {result.get('rows')} rows,"
+        f" warehouse {_mb(b.get('database', 0))} MB, landing {_mb(b.get('landing', 0))} MB"
+    )
     return result
 
 
@@ -621,6 +627,39 @@ def peak_rss_mb() -> float:
                 own = int(line.split()[1])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return round(max(own, children) / 1024, 1)
+
+
+def footprint() -> dict:
+    """Bytes on disk after a stage: the warehouse by schema (tables with their indexes and
+    TOAST, ``pg_total_relation_size``) and the landing area (every file under it)."""
+    schemas, landing_bytes, landing_files = {}, 0, 0
+    try:
+        with _target().connect() as conn:
+            schemas = dict(
+                conn.execute(
+                    "select n.nspname, sum(pg_total_relation_size(c.oid))::bigint from pg_class c"
+                    " join pg_namespace n on n.oid = c.relnamespace"
+                    " where c.relkind in ('r', 'm', 'p')"
+                    " and n.nspname not in ('pg_catalog', 'information_schema')"
+                    " and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'"
+                    " group by 1 order by 1"
+                ).fetchall()
+            )
+            database = conn.execute("select pg_database_size(current_database())").fetchone()[0]
+    except Exception:  # noqa: BLE001 (a stage that failed before the warehouse existed)
+        database = 0
+    root = Path(_settings().landing_path)
+    if root.exists():
+        for dirpath, _, names in os.walk(root):
+            for n in names:
+                landing_bytes += os.path.getsize(os.path.join(dirpath, n))
+                landing_files += 1
+    return {
+        "database": int(database),
+        "schemas": {k: int(v) for k, v in schemas.items()},
+        "landing": landing_bytes,
+        "landing_files": landing_files,
+    }
 
 
 def _sandbox(state: dict, env: dict):
@@ -764,6 +803,10 @@ def run(args) -> dict:
     return summarise(state, stages)
 
 
+def _mb(n: int) -> float:
+    return round((n or 0) / 2**20, 1)
+
+
 def _ratio(a, b):
     return None if not b else round(a / b, 4)
 
@@ -790,6 +833,8 @@ def summarise(state: dict, stages: dict) -> dict:
         "dag_parse_seconds_warm": stages["dag_parse"].get("per_file_seconds_warm"),
         "nightly_seconds": nightly,
         "slowest_nightly_stage": max(NIGHTLY_STAGES, key=lambda s: stages[s]["seconds"]),
+        # after the last stage: the year + tonight, built (the footprint a deployment carries)
+        "footprint_bytes": stages[list(stages)[-1]].get("bytes"),
     }
     met = {
         "api": ratios["api_requests_vs_minimum"]["x"] is not None
@@ -819,10 +864,29 @@ def summarise(state: dict, stages: dict) -> dict:
 def table(result: dict) -> str:
     head = f"advocacy bench --size {result['size']}: {result['employees']} employees, night {result['night']}"
     lines = [head]
-    lines.append(f"{'stage':<18}{'seconds':>10}{'peak RSS MB':>13}{'rows':>12}")
+    lines.append(
+        f"{'stage':<18}{'seconds':>10}{'peak RSS MB':>13}{'rows':>12}"
+        f"{'warehouse MB':>14}{'raw MB':>10}{'marts MB':>10}{'landing MB':>12}"
+    )
     for name, s in result["stages"].items():
         mark = "  <- slowest of the night" if name == result["ratios"]["slowest_nightly_stage"] else ""
-        lines.append(f"{name:<18}{s['seconds']:>10.2f}{s['peak_rss_mb']:>13.1f}{s.get('rows', 0):>12}{mark}")
+        b = s.get("bytes") or {}
+        sch = b.get("schemas", {})
+        lines.append(
+            f"{name:<18}{s['seconds']:>10.2f}{s['peak_rss_mb']:>13.1f}{s.get('rows', 0):>12}"
+            f"{_mb(b.get('database')):>14}{_mb(sch.get('raw')):>10}{_mb(sch.get('marts')):>10}"
+            f"{_mb(b.get('landing')):>12}{mark}"
+        )
+    fp = result["ratios"].get("footprint_bytes") or {}
+    if fp:
+        schemas = sorted(fp["schemas"].items(), key=lambda kv: -kv[1])
+        by_schema = ", ".join(f"{k} {_mb(v)}" for k, v in schemas)
+        lines += [
+            "",
+            f"footprint after the night (MB): warehouse {_mb(fp['database'])} ({by_schema}),"
+            f" landing {_mb(fp['landing'])} in {fp['landing_files']} files,"
+            f" together {_mb(fp['database'] + fp['landing'])}",
+        ]
     r, met = result["ratios"], result["targets_met"]
     lines += [
         "",
@@ -839,7 +903,11 @@ def table(result: dict) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.add_argument("--size", default="small", help="small (the demo, 320), large (22,000) or a number")
+    p.add_argument(
+        "--size",
+        default="small",
+        help="small (the demo, 320), medium (3,000), large (22,000), xlarge (100,000) or a number",
+    )
     p.add_argument("--days", type=int, default=365, help="days of history before the measured night")
     p.add_argument("--date", type=dt.date.fromisoformat, help=f"the measured night (default {BENCH_DAY})")
     p.add_argument("--seed", type=int, default=42)
@@ -857,7 +925,8 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def main_bench(args) -> int:
     if args.size not in SIZES and not str(args.size).isdigit():
-        raise SystemExit(f"--size must be small, large or a number of employees, not {args.size!r}")
+        sizes = ", ".join(SIZES)
+        raise SystemExit(f"--size must be one of {sizes} or a number of employees, not {args.size!r}")
     result = run(args)
     print(table(result))
     if args.out:
@@ -877,6 +946,7 @@ def _child(argv: list[str]) -> int:
     state = json.loads(state_file.read_text())
     result = STAGES[name](state)
     result["peak_rss_mb"] = peak_rss_mb()
+    result["bytes"] = footprint()  # after the stage, outside its timed work (the parent times the process)
     state_file.with_name(f"stage_{name}.json").write_text(json.dumps(result, default=str))
     return 0
 

@@ -7,7 +7,7 @@ advocacy sandbox serve          the platform sandbox on loopback
 advocacy warehouse url|start    the warehouse in use (password masked)
 advocacy replay --from D --to D rebuild raw from the landing files alone
 advocacy report --date D        rebuild and publish the report for a past day
-advocacy bench [--size small|large|N] [--out F.json]  time and measure every stage at a size
+advocacy bench [--size small|medium|large|xlarge|N] [--out F.json]  time and measure every stage at a size
 advocacy settings schema|validate  the settings file's JSON Schema, or validate ADVOCACY_SETTINGS
 advocacy check                  pre-flight: settings, connections, inputs, warehouse, locations
 """

@@ -50,6 +50,18 @@ def test_every_stage_has_time_memory_and_rows(result):
         assert _positive(s["rows"]), name
 
 
+def test_every_stage_has_its_bytes(result):
+    """Bytes per stage: the warehouse by schema and the landing area, after the stage."""
+    stages = result["json"]["stages"]
+    for name, s in stages.items():
+        b = s["bytes"]
+        assert _positive(b["database"]) and _positive(b["landing"]) and _positive(b["landing_files"]), name
+    assert stages["load_history"]["bytes"]["schemas"]["raw"] > 0
+    assert stages["dbt_full_refresh"]["bytes"]["schemas"]["marts"] > 0
+    assert result["json"]["ratios"]["footprint_bytes"] == stages["dag_parse"]["bytes"]
+    assert "landing MB" in result["table"] and "footprint after the night" in result["table"]
+
+
 def test_every_ratio_is_there(result):
     r = result["json"]["ratios"]
     assert _positive(r["api_requests_vs_minimum"]["x"])

@@ -81,7 +81,7 @@ class World:
 
 
 def landing_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest() for p in root.rglob("*.jsonl")}
+    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest() for p in root.rglob("*.jsonl*")}
 
 
 @pytest.fixture(scope="module")

@@ -109,7 +109,13 @@ def _files_with_secrets(root: Path, secrets: list[str]) -> dict[str, list[str]]:
     out = {}
     for path in root.rglob("*"):
         if path.is_file():
-            leaks = checks.leaks(path.read_text(errors="replace"), secrets)
+            if path.name.endswith((".zst", ".gz")):  # compressed landing files: their text
+                from advocacy import landing
+
+                text = "\n".join(line for _, line in landing.open_lines(str(path)))
+            else:
+                text = path.read_text(errors="replace")
+            leaks = checks.leaks(text, secrets)
             if leaks:
                 out[str(path.relative_to(root))] = leaks[:3]
     return out
