@@ -39,7 +39,7 @@ EXTRACT_TASKS = ["extract_files", *(f"extract_{p.name}" for p in PLATFORMS)]
     doc_md=__doc__,
 )
 def advocacy_nightly():
-    @task(retries=0)
+    @task  # retried: a warehouse restarting at 03:00 is not a broken deployment
     def preflight() -> None:
         """`advocacy check` without API calls: fails on settings, warehouse or locations."""
         from advocacy import preflight

@@ -54,7 +54,11 @@ classified as (
     select
         *,
         case
-            when platform_raw in ('{{ social_platforms() | join("', '") }}') then platform_raw
+            when
+                platform_raw in (
+                    '{{ social_platforms() | join("', '") }}'
+                )
+                then platform_raw
             else 'other'
         end as platform
     from final
