@@ -3,7 +3,8 @@
 
 The nightly employee-advocacy load, one run per day (the data interval):
 
-`preflight` (advocacy check) -> `prepare_warehouse` -> `extract_files` + `extract_<platform>` (landing JSON; one
+`preflight` (advocacy check) -> `prepare_warehouse` -> `extract_files` +
+`extract_<platform>` (landing JSON; one
 task per enabled platform, each in its own pool `<platform>_api` so parallel
 workers share one rate-limit budget) -> `load_raw` (COPY into `raw`, replace by
 interval; runs even when a platform failed, so the others still load) -> `dbt`
