@@ -160,6 +160,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_nightly(args) -> int:
+    load_settings()  # a missing or invalid settings file stops here, before any warehouse starts
     use_warehouse()
     day = args.date or _yesterday()
     rc = run_dag(day)
