@@ -28,7 +28,7 @@ from advocacy.report.formatting import (
     when,
 )
 
-# docs/metrics.md: "The seed research reports +64% for personalised posts."
+# docs/metrics.md (kpi_engagement_monthly): research reports about +64% for personalised posts.
 PERSONALISED_BENCHMARK = 0.64
 # The seed research's adoption rate (registered / invited) of advocacy programmes.
 ADOPTION_BENCHMARK = 0.53
