@@ -3,7 +3,8 @@
 
 The nightly employee-advocacy load, one run per day (the data interval):
 
-`preflight` (advocacy check) -> `prepare_warehouse` -> `extract_files` + `extract_<platform>` (landing JSON; one
+`preflight` (advocacy check) -> `prepare_warehouse` -> `extract_files` +
+`extract_<platform>` (landing JSON; one
 task per enabled platform, each in its own pool `<platform>_api` so parallel
 workers share one rate-limit budget) -> `load_raw` (COPY into `raw`, replace by
 interval; runs even when a platform failed, so the others still load) -> `dbt`
@@ -45,7 +46,9 @@ EXTRACT_TASKS = ["extract_files", *(f"extract_{p.name}" for p in PLATFORMS)]
     deadline=deadline_alert(SETTINGS),  # alerts.deadline: no report by then is an alert
 )
 def advocacy_nightly():
-    @task(retries=0, execution_timeout=TIMEOUTS["preflight"])
+    @task(
+        execution_timeout=TIMEOUTS["preflight"]
+    )  # retried: a warehouse restarting at 03:00 is not a broken deployment
     def preflight() -> None:
         """`advocacy check` without API calls: fails on settings, warehouse or locations."""
         from advocacy import preflight

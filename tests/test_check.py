@@ -118,3 +118,44 @@ def test_the_dag_task_fails_only_on_what_blocks_the_night(deployment, monkeypatc
     monkeypatch.setenv("ADVOCACY_WAREHOUSE_URL", "postgresql://nobody@127.0.0.1:9/nowhere")
     with pytest.raises(RuntimeError, match="pre-flight failed: warehouse"):
         preflight.assert_ready()
+
+
+def test_a_user_without_privileges_is_named(deployment, warehouse, monkeypatch):
+    from advocacy.warehouse import WarehouseTarget
+
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute("drop role if exists check_limited")
+        conn.execute("create role check_limited login")
+    try:
+        limited = WarehouseTarget(**{**warehouse.__dict__, "user": "check_limited", "password": ""})
+        monkeypatch.setenv("ADVOCACY_WAREHOUSE_URL", limited.url)
+        found = _by_what(preflight.check_warehouse())
+        priv = found["warehouse: privileges"]
+        assert priv.level == "fail" and "check_limited may not create in raw" in priv.detail
+        assert "grant create" in priv.fix
+    finally:
+        with warehouse.connect(autocommit=True) as conn:
+            conn.execute("drop owned by check_limited")
+            conn.execute("drop role check_limited")
+
+
+def test_a_connector_probe_is_called_and_its_failure_kept(deployment, monkeypatch):
+    """What a connector's probe() returns goes into the table; an exception becomes a fail."""
+    from advocacy.connectors import x
+
+    seen = []
+
+    def probe(settings, platform_settings):
+        seen.append(platform_settings.connection_id)
+        return [preflight.Finding("ok", "x: API", "token valid, 3 of 3 scopes, rate limit 450/450")]
+
+    monkeypatch.setattr(x, "probe", probe, raising=False)
+    found = _by_what(preflight.run_checks())
+    assert seen == ["x_api"] and found["x: API"].detail.startswith("token valid")
+
+    def broken(settings, platform_settings):
+        raise RuntimeError("401 Unauthorized for Bearer sandbox-x-token")
+
+    monkeypatch.setattr(x, "probe", broken, raising=False)
+    bad = _by_what(preflight.run_checks())["x: API"]
+    assert bad.level == "fail" and "401" in bad.detail and "sandbox-x-token" not in bad.detail

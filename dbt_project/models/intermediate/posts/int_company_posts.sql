@@ -80,8 +80,8 @@ posts as (
     {%- if not w['full'] %}
     {{ occurrences_of('candidates') }}
     {%- else %}
-    select occ.*
-    from {{ ref('int_posts_unioned') }} as occ
+        select occ.*
+        from {{ ref('int_posts_unioned') }} as occ
     {%- endif %}
 
 ),

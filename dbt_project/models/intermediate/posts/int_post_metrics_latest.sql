@@ -44,11 +44,11 @@ daily as (
 
 ),
 {% else %}
-daily as (
+    daily as (
 
-    select * from {{ ref('int_post_metrics_daily') }}
+        select * from {{ ref('int_post_metrics_daily') }}
 
-),
+    ),
 {% endif %}
 final as (
 

@@ -150,23 +150,23 @@ seen as (
 
 ),
 {%- else %}
-occurrences as (
+    occurrences as (
 
-    select occ.*
-    from {{ ref('int_posts_unioned') }} as occ
-    {%- if not w['full'] %}
+        select occ.*
+        from {{ ref('int_posts_unioned') }} as occ
+        {%- if not w['full'] %}
     inner join affected
         on occ.platform = affected.platform
         and occ.post_id = affected.post_id
     {%- endif %}
 
-),
+    ),
 
-seen as (
+    seen as (
 
-    {{ post_occurrence_stats('occurrences') }}
+        {{ post_occurrence_stats('occurrences') }}
 
-),
+    ),
 {%- endif %}
 
 latest as (

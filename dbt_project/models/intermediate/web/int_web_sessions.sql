@@ -54,7 +54,7 @@ classified as (
     select
         *,
         case
-            when platform_raw in ('{{ social_platforms() | join("', '") }}') then platform_raw
+            when platform_raw = any({{ text_array(social_platforms()) }}) then platform_raw
             else 'other'
         end as platform
     from final

@@ -24,9 +24,10 @@ months as (
 
 platforms as (
 
-    select g.platform from (values
+    select g.platform from (
+        values
         {%- for p in social_platforms() %}
-        ('{{ p }}'){{ ',' if not loop.last }}
+            ('{{ p }}'){{ ',' if not loop.last }}
         {%- endfor %}
     ) as g (platform)
 
@@ -34,19 +35,31 @@ platforms as (
 
 rates as (
 
-    select platform, cpm, cpc from {{ ref('media_rates') }}
+    select
+        platform,
+        cpm,
+        cpc
+    from {{ ref('media_rates') }}
 
 ),
 
 reach as (
 
-    select month, platform, impressions from {{ ref('kpi_reach_monthly') }}
+    select
+        month,
+        platform,
+        impressions
+    from {{ ref('kpi_reach_monthly') }}
 
 ),
 
 referrals as (
 
-    select month, platform, sessions from {{ ref('kpi_referrals_monthly') }}
+    select
+        month,
+        platform,
+        sessions
+    from {{ ref('kpi_referrals_monthly') }}
 
 ),
 
@@ -59,8 +72,10 @@ platform_rows as (
         coalesce(referrals.sessions, 0) as referral_sessions,
         rates.cpm,
         rates.cpc,
-        round(coalesce(reach.impressions, 0) / 1000.0 * rates.cpm
-            + coalesce(referrals.sessions, 0) * rates.cpc, 2) as earned_media_value
+        round(
+            coalesce(reach.impressions, 0) / 1000.0 * rates.cpm
+            + coalesce(referrals.sessions, 0) * rates.cpc, 2
+        ) as earned_media_value
     from months
     cross join platforms
     left join reach

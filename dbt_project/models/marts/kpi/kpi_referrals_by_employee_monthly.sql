@@ -15,7 +15,7 @@ sessions as (
     select * from {{ ref('int_web_sessions') }}
     where is_referral
         and employee_id is not null
-        and month in (select month from {{ ref('int_months') }})
+        and month in (select m.month from {{ ref('int_months') }} as m)
 
 ),
 

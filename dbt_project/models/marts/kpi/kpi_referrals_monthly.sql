@@ -22,9 +22,10 @@ months as (
 
 groups as (
 
-    select g.platform from (values
+    select g.platform from (
+        values
         {%- for p in social_platforms() %}
-        ('{{ p }}'),
+            ('{{ p }}'),
         {%- endfor %}
         ('other'),
         ('ALL')
@@ -71,10 +72,10 @@ baseline as (
     from groups
     cross join baseline_window
     left join sessions
-        on sessions.month >= baseline_window.first_month
-        and sessions.month < baseline_window.programme_month
+        on baseline_window.first_month <= sessions.month
+        and baseline_window.programme_month > sessions.month
         and sessions.platform <> 'other'
-        and (groups.platform = 'ALL' or sessions.platform = groups.platform)
+        and (groups.platform = 'ALL' or groups.platform = sessions.platform)
     group by groups.platform
 
 ),

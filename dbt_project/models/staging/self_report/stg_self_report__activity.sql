@@ -34,11 +34,11 @@ renamed as (
 
         ----------  counts
         {%- for c in ['posts', 'likes', 'comments', 'shares'] %}
-        case
-            when btrim(source.record ->> '{{ c }}') ~ '^[0-9]+$'
-                then cast(btrim(source.record ->> '{{ c }}') as integer)
-            else 0
-        end as {{ c }},
+            case
+                when btrim(source.record ->> '{{ c }}') ~ '^[0-9]+$'
+                    then cast(btrim(source.record ->> '{{ c }}') as integer)
+                else 0
+            end as {{ c }},
         {%- endfor %}
 
         ----------  lineage
@@ -62,7 +62,7 @@ deduplicated as (
     select distinct on (employee_id, month, platform_reported) *
     from renamed
     where employee_id is not null and month is not null
-    order by employee_id, month, platform_reported, source_file desc, source_line desc
+    order by employee_id asc, month asc, platform_reported asc, source_file desc, source_line desc
 
 )
 
