@@ -46,9 +46,8 @@ EXTRACT_TASKS = ["extract_files", *(f"extract_{p.name}" for p in PLATFORMS)]
     deadline=deadline_alert(SETTINGS),  # alerts.deadline: no report by then is an alert
 )
 def advocacy_nightly():
-    @task(
-        execution_timeout=TIMEOUTS["preflight"]
-    )  # retried: a warehouse restarting at 03:00 is not a broken deployment
+    # retried: a warehouse restarting at 03:00 is not a broken deployment
+    @task(execution_timeout=TIMEOUTS["preflight"])
     def preflight() -> None:
         """`advocacy check` without API calls: fails on settings, warehouse or locations."""
         from advocacy import preflight
