@@ -200,7 +200,8 @@ function clipped(el) {
 }
 function name(el) {
   return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (el.className && el.className.baseVal === undefined ? '.' + String(el.className).split(' ').join('.') : '') +
+    (el.className && el.className.baseVal === undefined ?
+      '.' + String(el.className).split(' ').join('.') : '') +
     ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
 }
 for (const el of document.querySelectorAll('body *')) {
@@ -273,6 +274,7 @@ def test_report_in_each_language_at_desktop_and_phone_width(language_reports, tm
                     assert found["blank"] == [], f"{where}: charts that draw nothing {found['blank']}"
                     messages = [m for m in session.console() if m.get("level") != "DEBUG"]
                     assert messages == [], f"{where}: console {messages}"
+                    shutil.copytree(report.parent, OUTPUT / f"report-{language}", dirs_exist_ok=True)
                     shot = OUTPUT / f"report-{language}-{label}.png"
                     session.screenshot(shot)
                     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

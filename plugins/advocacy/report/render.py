@@ -324,6 +324,7 @@ def benchmark_rows(v: View, page: Page) -> list[dict]:
             [(b["label"], [value, bench])],
             fmt=fmt,
             lang=v.chart_lang,
+            width=280,
         )
     return out
 
@@ -517,7 +518,7 @@ def render_report(page: Page, lang: ReportLanguage | None = None) -> str:
             else v.f.month_long(page.month)
         ),
         "headline_partial": headline_partial,
-        "current_month": v.month(periods.current, not periods.current_complete),
+        "current_month": v.f.month(periods.current),
         "night": night_view(v, page.night, page.status),
         "cards": kpi_cards(v, row, prev) if row else [],
         "scorecard_month": v.f.month_long(row["month"]) if row else "",
