@@ -262,6 +262,8 @@ def to_date_cards(v: View, page: Page) -> list[dict]:
 def benchmark_rows(v: View, page: Page) -> list[dict]:
     """Programme value against each research benchmark, each on its own scale, basis in words."""
     row, _ = page.scorecard
+    if page.periods and not page.periods.month_complete and page.to_date:
+        row = page.to_date  # the month to date is the headline: its adoption so far
     out = [
         {
             "label": v._("Adoption rate"),
