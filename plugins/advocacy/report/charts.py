@@ -165,7 +165,7 @@ def line_chart(
             parts.append(
                 f'<path class="todate" d="M{xs[last - 1]:.1f},{y(float(values[last - 1])):.1f} '
                 f'L{xs[last]:.1f},{y(float(values[last])):.1f}" fill="none" stroke="{c}" '
-                'stroke-width="2" stroke-dasharray="5 4" stroke-linecap="round"/>'
+                'stroke-width="1.5" stroke-opacity="0.55" stroke-dasharray="4 4" stroke-linecap="round"/>'
             )
         for i, (m, x, v) in enumerate(zip(months, xs, values, strict=True)):
             if v is None:
@@ -251,7 +251,8 @@ def hbar_chart(
     )  # room for the labels
     height = TOP + row * len(categories) + 28
     values = [float(v) for _, vals in series for v in vals if v is not None]
-    ticks = nice_ticks(min(values, default=0.0), max(values, default=1.0))
+    # a narrow chart gets fewer gridlines, so that their labels do not run into each other
+    ticks = nice_ticks(min(values, default=0.0), max(values, default=1.0), 2 if width < 400 else 4)
     lo, hi = ticks[0], ticks[-1]
     plot_w = width - left - RIGHT - 56
 
