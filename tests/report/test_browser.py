@@ -274,6 +274,13 @@ def test_report_in_each_language_at_desktop_and_phone_width(language_reports, tm
                     assert found["blank"] == [], f"{where}: charts that draw nothing {found['blank']}"
                     messages = [m for m in session.console() if m.get("level") != "DEBUG"]
                     assert messages == [], f"{where}: console {messages}"
+                    # the publish root's index, in the same language, fits as well
+                    session.get((report.parent.parent / "index.html").as_uri())
+                    index = session.script(CHECK)
+                    assert index["lang"] == language and index["problems"] == [], f"index, {where}: {index}"
+                    assert session.console() == [] or all(
+                        m.get("level") == "DEBUG" for m in session.console()
+                    )
                     shutil.copytree(report.parent, OUTPUT / f"report-{language}", dirs_exist_ok=True)
                     shot = OUTPUT / f"report-{language}-{label}.png"
                     session.screenshot(shot)
