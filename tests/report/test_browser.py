@@ -294,3 +294,24 @@ def test_report_in_each_language_at_desktop_and_phone_width(language_reports, tm
                 session.quit()
     finally:
         driver.close()
+
+
+def test_the_webdriver_checks_see_a_console_error_and_an_overflow(tmp_path):
+    """The harness itself: a page that logs an error and is too wide is caught by both checks."""
+    page = tmp_path / "wide.html"
+    page.write_text(
+        '<!doctype html><html lang="en"><title>t</title><div style="width:2000px">wide</div>'
+        "<script>console.error('boom-9c1')</script>"
+    )
+    driver = ChromeDriver(tmp_path / "chromedriver.log")
+    try:
+        session = driver.session(tmp_path / "profile", width=390, height=844, phone=True)
+        try:
+            session.get(page.as_uri())
+            found = session.script(CHECK)
+            assert any("wide" in p for p in found["problems"]), found
+            assert any("boom-9c1" in m.get("message", "") for m in session.console())
+        finally:
+            session.quit()
+    finally:
+        driver.close()
