@@ -244,6 +244,8 @@ def test_held_back_marts_and_artifacts(marts, tmp_path):
         artifacts={
             "dbt run results": "artifacts/run_results.json",
             "Data docs <GX>": "artifacts/gx/index.html",
+            "elsewhere": "https://example.com/x",  # not relative: named, not linked
+            "script": "javascript:alert(1)",
         },
     )
     settings = settings_for(tmp_path, "report:\n  language: nb\n")
@@ -253,6 +255,7 @@ def test_held_back_marts_and_artifacts(marts, tmp_path):
     assert "dashbordene viser fortsatt natten til 14. april 2026" in header
     assert '<a href="artifacts/run_results.json">dbt run results</a>' in header
     assert "Data docs &lt;GX&gt;" in header
+    assert "<li>elsewhere</li>" in header and "example.com" not in header and "javascript:" not in header
     index = (path.parent.parent / "index.html").read_text()
     assert "Holdt tilbake: BI viser natten til 14. april 2026" in index
 

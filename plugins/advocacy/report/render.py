@@ -481,9 +481,18 @@ def night_view(v: View, night, status: Status) -> dict:
         "sources": sources,
         "held": held,
         "marts_as_of": v.f.date(night.marts_as_of) if night.marts_as_of else None,
-        "artifacts": sorted(dict(night.artifacts or {}).items()),
+        "artifacts": [
+            (name, href if _relative(href) else None)
+            for name, href in sorted(dict(night.artifacts or {}).items())
+        ],
         "validation": v._(status.label),
     }
+
+
+def _relative(href) -> bool:
+    """Only a path relative to the report's folder is linked: the page must open offline."""
+    text = str(href or "")
+    return bool(text) and ":" not in text.split("/")[0] and not text.startswith(("/", "\\"))
 
 
 def night_summary(night, status: Status) -> dict | None:
