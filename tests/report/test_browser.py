@@ -200,7 +200,8 @@ function clipped(el) {
 }
 function name(el) {
   return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (el.className && el.className.baseVal === undefined ? '.' + String(el.className).split(' ').join('.') : '') +
+    (el.className && el.className.baseVal === undefined ?
+      '.' + String(el.className).split(' ').join('.') : '') +
     ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
 }
 for (const el of document.querySelectorAll('body *')) {
@@ -273,6 +274,13 @@ def test_report_in_each_language_at_desktop_and_phone_width(language_reports, tm
                     assert found["blank"] == [], f"{where}: charts that draw nothing {found['blank']}"
                     messages = [m for m in session.console() if m.get("level") != "DEBUG"]
                     assert messages == [], f"{where}: console {messages}"
+                    # the publish root's index, in the same language, fits as well
+                    session.get((report.parent.parent / "index.html").as_uri())
+                    index = session.script(CHECK)
+                    assert index["lang"] == language and index["problems"] == [], f"index, {where}: {index}"
+                    noise = [m for m in session.console() if m.get("level") != "DEBUG"]
+                    assert noise == [], f"index, {where}: console {noise}"
+                    shutil.copytree(report.parent, OUTPUT / f"report-{language}", dirs_exist_ok=True)
                     shot = OUTPUT / f"report-{language}-{label}.png"
                     session.screenshot(shot)
                     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
@@ -284,5 +292,26 @@ def test_report_in_each_language_at_desktop_and_phone_width(language_reports, tm
                         session.screenshot(target / f"report-{language}.png", max_height=1700)
             finally:
                 session.quit()
+    finally:
+        driver.close()
+
+
+def test_the_webdriver_checks_see_a_console_error_and_an_overflow(tmp_path):
+    """The harness itself: a page that logs an error and is too wide is caught by both checks."""
+    page = tmp_path / "wide.html"
+    page.write_text(
+        '<!doctype html><html lang="en"><title>t</title><div style="width:2000px">wide</div>'
+        "<script>console.error('boom-9c1')</script>"
+    )
+    driver = ChromeDriver(tmp_path / "chromedriver.log")
+    try:
+        session = driver.session(tmp_path / "profile", width=390, height=844, phone=True)
+        try:
+            session.get(page.as_uri())
+            found = session.script(CHECK)
+            assert any("wide" in p for p in found["problems"]), found
+            assert any("boom-9c1" in m.get("message", "") for m in session.console())
+        finally:
+            session.quit()
     finally:
         driver.close()

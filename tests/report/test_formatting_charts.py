@@ -110,7 +110,7 @@ def test_a_month_not_over_is_drawn_apart_and_labelled():
     series = [("Posts", [300, 330, 12])]  # February so far: 12 posts, not a collapse
     svg = line_chart("c5", "Posts", MONTHS, series, partial_last=True)
     assert svg.count('class="todate"') == 2  # the dashed segment and the axis label
-    assert 'stroke-dasharray="5 4"' in svg
+    assert 'stroke-dasharray="4 4"' in svg
     assert re.search(r'<circle[^>]*fill="#fff"[^>]*><title>Feb 2026 \(to date\) · Posts: 12', svg)
     assert ">to date</tspan>" in svg and "Latest: Posts 12 in Feb 2026 (to date)" in svg
     assert "#dc2626" not in svg  # never red: colours tell series apart, not direction

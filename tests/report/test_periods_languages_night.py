@@ -75,6 +75,20 @@ def test_mid_month_headlines_the_last_complete_month_and_the_month_so_far_on_the
     assert "drawn dashed and hollow" in trends
 
 
+def test_the_first_of_the_month_is_no_longer_a_collapse(marts, tmp_path):
+    """The issue's case: one day of April against the whole of March read as a fall on every card."""
+    html = Path(
+        build_report(marts, settings_for(tmp_path), as_of=dt.date(2026, 4, 1), validation=PASSED)
+    ).read_text()
+    head, to_date = section(html, "scorecard").split('id="month-to-date"')
+    assert "Scorecard — March 2026" in head
+    # March against February: only the activation rate really fell (-0.4 pp)
+    assert head.count('class="delta down"') == 1 and "▼ -0.4\u00a0pp vs. Feb" in head
+    # April 1 against March 1 only: 3 programme posts against 2
+    assert "Days Apr 1." in to_date and "(Mar 1)" in to_date
+    assert "▲ from 2 on Mar 1" in to_date
+
+
 def test_month_to_date_headline_from_the_settings(marts, tmp_path):
     settings = settings_for(tmp_path, "report:\n  headline: month_to_date\n")
     html = Path(build_report(marts, settings, as_of=MID_APRIL, validation=PASSED)).read_text()
@@ -82,6 +96,8 @@ def test_month_to_date_headline_from_the_settings(marts, tmp_path):
     assert card.index("April 2026 so far") < card.index("Scorecard — March 2026")
     assert "Top contributors — April 2026 (to date)" in html
     assert "Where the programme stands — April 2026 (to date)" in html
+    bench = section(html, "benchmarks")
+    assert "50.1%" in bench  # April's adoption so far, not March's 47.5%
 
 
 def test_on_the_last_day_the_month_is_complete_and_nothing_is_to_date(marts, tmp_path):
@@ -228,6 +244,8 @@ def test_held_back_marts_and_artifacts(marts, tmp_path):
         artifacts={
             "dbt run results": "artifacts/run_results.json",
             "Data docs <GX>": "artifacts/gx/index.html",
+            "elsewhere": "https://example.com/x",  # not relative: named, not linked
+            "script": "javascript:alert(1)",
         },
     )
     settings = settings_for(tmp_path, "report:\n  language: nb\n")
@@ -237,6 +255,7 @@ def test_held_back_marts_and_artifacts(marts, tmp_path):
     assert "dashbordene viser fortsatt natten til 14. april 2026" in header
     assert '<a href="artifacts/run_results.json">dbt run results</a>' in header
     assert "Data docs &lt;GX&gt;" in header
+    assert "<li>elsewhere</li>" in header and "example.com" not in header and "javascript:" not in header
     index = (path.parent.parent / "index.html").read_text()
     assert "Holdt tilbake: BI viser natten til 14. april 2026" in index
 

@@ -9,6 +9,7 @@ the browser console, quit. Every process started here is ended by its own id.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -86,7 +87,13 @@ class ChromeDriver:
         options: dict = {"binary": CHROMIUM, "args": [*FLAGS, f"--user-data-dir={profile}"]}
         if phone:
             options["mobileEmulation"] = {
-                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1, "touch": True, "mobile": True}
+                "deviceMetrics": {
+                    "width": width,
+                    "height": height,
+                    "pixelRatio": 1,
+                    "touch": True,
+                    "mobile": True,
+                }
             }
         else:
             options["args"].append(f"--window-size={width},{height}")
@@ -131,23 +138,22 @@ class Session:
         """Browser console entries since the last call (chromedriver's log endpoint)."""
         return self._call("POST", "/se/log", {"type": "browser"})
 
-    def screenshot(self, path: Path, *, max_height: int | None = None) -> None:
-        """PNG of the page from the top: its whole height, or at most ``max_height`` px (DevTools)."""
+    def screenshot(self, path: Path, *, max_height: int | None = None, top: int = 0) -> None:
+        """PNG of the page from ``top``: to its end, or at most ``max_height`` px (DevTools)."""
         width, height = self.script(
             "return [document.documentElement.clientWidth, document.documentElement.scrollHeight]"
         )
+        height -= top
         if max_height:
             height = min(height, max_height)
         params = {
             "format": "png",
             "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+            "clip": {"x": 0, "y": top, "width": width, "height": height, "scale": 1},
         }
         value = self._call("POST", "/goog/cdp/execute", {"cmd": "Page.captureScreenshot", "params": params})
         path.write_bytes(base64.b64decode(value["data"]))
 
     def quit(self) -> None:
-        try:
+        with contextlib.suppress(OSError, WebDriverError):
             self.driver.request("DELETE", f"/session/{self.id}")
-        except (OSError, WebDriverError):
-            pass

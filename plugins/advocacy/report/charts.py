@@ -65,9 +65,9 @@ def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
     return ticks
 
 
-def _frame(chart_id: str, title: str, desc: str, height: int = HEIGHT) -> tuple[str, str]:
+def _frame(chart_id: str, title: str, desc: str, height: int = HEIGHT, width: int = WIDTH) -> tuple[str, str]:
     head = (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d">'
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>'
     )
@@ -165,7 +165,7 @@ def line_chart(
             parts.append(
                 f'<path class="todate" d="M{xs[last - 1]:.1f},{y(float(values[last - 1])):.1f} '
                 f'L{xs[last]:.1f},{y(float(values[last])):.1f}" fill="none" stroke="{c}" '
-                'stroke-width="2" stroke-dasharray="5 4" stroke-linecap="round"/>'
+                'stroke-width="1.5" stroke-opacity="0.55" stroke-dasharray="4 4" stroke-linecap="round"/>'
             )
         for i, (m, x, v) in enumerate(zip(months, xs, values, strict=True)):
             if v is None:
@@ -236,17 +236,25 @@ def hbar_chart(
     fmt: str = "number",
     *,
     lang: Lang = ENGLISH,
+    width: int = WIDTH,
 ) -> Markup:
-    """Horizontal grouped bars, one group per category (e.g. audience vs. benchmark by platform)."""
+    """Horizontal grouped bars, one group per category (e.g. audience vs. benchmark by platform).
+
+    ``width`` is the drawing's own width: a chart shown in a narrow card draws narrower
+    (320) so that its text stays readable when the SVG is scaled to the card.
+    """
     if not categories or all(v is None for _, vals in series for v in vals):
         return empty_chart(chart_id, title, lang)
     row = 18 * len(series) + 14
-    left = min(max(60, 7 * max(len(c) for c in categories) + 16), 220)  # room for the labels
+    left = min(
+        max(60, 7 * max(len(c) for c in categories) + 16), 220, int(width * 0.42)
+    )  # room for the labels
     height = TOP + row * len(categories) + 28
     values = [float(v) for _, vals in series for v in vals if v is not None]
-    ticks = nice_ticks(min(values, default=0.0), max(values, default=1.0))
+    # a narrow chart gets fewer gridlines, so that their labels do not run into each other
+    ticks = nice_ticks(min(values, default=0.0), max(values, default=1.0), 2 if width < 400 else 4)
     lo, hi = ticks[0], ticks[-1]
-    plot_w = WIDTH - left - RIGHT - 56
+    plot_w = width - left - RIGHT - 56
 
     def x(v: float) -> float:
         return left + plot_w * (v - lo) / (hi - lo)
@@ -255,7 +263,7 @@ def hbar_chart(
         f"{c}: " + ", ".join(f"{label} {lang.f.value(vals[i], fmt)}" for label, vals in series)
         for i, c in enumerate(categories)
     ]
-    head, tail = _frame(chart_id, title, "; ".join(lines), height=height)
+    head, tail = _frame(chart_id, title, "; ".join(lines), height=height, width=width)
     parts = [head]
     for t in ticks:
         parts.append(

@@ -76,8 +76,8 @@ class Formats:
         if v is None:
             return MISSING
         a = abs(v)
-        if a < 1000:
-            return self.decimal(v, 0 if a == int(a) else (1 if a >= 10 else 2))
+        if a < 1000:  # exact: whole from 100 up, one decimal from 10, two below
+            return self.decimal(v, 0 if a == int(a) or a >= 100 else (1 if a >= 10 else 2))
         exponent = int(math.floor(math.log10(a)))
         scaled = a / 10 ** (exponent - exponent % 3)
         digits = 0 if scaled >= 100 else 1

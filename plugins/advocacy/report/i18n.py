@@ -112,7 +112,7 @@ def update() -> None:
     """Rewrite messages.pot and merge it into each language's messages.po (new texts untranslated)."""
     pot = extract()
     with (LOCALE_DIR / f"{DOMAIN}.pot").open("wb") as f:
-        write_po(f, pot, omit_header=True, sort_output=True, width=100)
+        write_po(f, pot, omit_header=True, sort_output=True, width=100, include_lineno=False)
     for language in LANGUAGES:
         pot = extract()  # Catalog.update shares the template's messages: a fresh one each
         path = po_path(language)
@@ -133,7 +133,7 @@ def update() -> None:
                 elif not message.string:
                     message.string = message.id
         with path.open("wb") as f:
-            write_po(f, catalog, omit_header=False, sort_output=True, width=100, ignore_obsolete=True)
+            write_po(f, catalog, sort_output=True, width=100, ignore_obsolete=True, include_lineno=False)
 
 
 def missing(language: str) -> list[str]:

@@ -262,6 +262,8 @@ def to_date_cards(v: View, page: Page) -> list[dict]:
 def benchmark_rows(v: View, page: Page) -> list[dict]:
     """Programme value against each research benchmark, each on its own scale, basis in words."""
     row, _ = page.scorecard
+    if page.periods and not page.periods.month_complete and page.to_date:
+        row = page.to_date  # the month to date is the headline: its adoption so far
     out = [
         {
             "label": v._("Adoption rate"),
@@ -324,6 +326,7 @@ def benchmark_rows(v: View, page: Page) -> list[dict]:
             [(b["label"], [value, bench])],
             fmt=fmt,
             lang=v.chart_lang,
+            width=280,
         )
     return out
 
@@ -478,9 +481,18 @@ def night_view(v: View, night, status: Status) -> dict:
         "sources": sources,
         "held": held,
         "marts_as_of": v.f.date(night.marts_as_of) if night.marts_as_of else None,
-        "artifacts": sorted(dict(night.artifacts or {}).items()),
+        "artifacts": [
+            (name, href if _relative(href) else None)
+            for name, href in sorted(dict(night.artifacts or {}).items())
+        ],
         "validation": v._(status.label),
     }
+
+
+def _relative(href) -> bool:
+    """Only a path relative to the report's folder is linked: the page must open offline."""
+    text = str(href or "")
+    return bool(text) and ":" not in text.split("/")[0] and not text.startswith(("/", "\\"))
 
 
 def night_summary(night, status: Status) -> dict | None:
@@ -517,7 +529,7 @@ def render_report(page: Page, lang: ReportLanguage | None = None) -> str:
             else v.f.month_long(page.month)
         ),
         "headline_partial": headline_partial,
-        "current_month": v.month(periods.current, not periods.current_complete),
+        "current_month": v.f.month(periods.current),
         "night": night_view(v, page.night, page.status),
         "cards": kpi_cards(v, row, prev) if row else [],
         "scorecard_month": v.f.month_long(row["month"]) if row else "",
