@@ -320,3 +320,18 @@ def test_only_published_posts_are_kept():
             {**base, "id": f"urn:li:share:{i}", "lifecycleState": state}, "organization", "organization"
         )
     assert list(run_.posts) == ["urn:li:share:1"] and run_.not_published == 3
+
+
+def test_a_connections_size_404_costs_one_advocate_not_the_night(social_company, org, tokens):
+    """The first real night's failure: a 404 on the connections call must not fail the whole
+    LinkedIn extract; that advocate's audience is missing and said so."""
+    members = sorted(tokens)[:3]
+    with running_sandbox(company=social_company, now=NOW) as sb:
+        sb.inject_fault("linkedin.connections", "empty_404", times=1)
+        res = run(
+            conn(sb, {m: tokens[m] for m in members}), org, members, start=WINDOW_END - dt.timedelta(days=7)
+        )
+    errors = [e for e in res["member_errors"] if e["_error_kind"] == "connections_size_error"]
+    assert len(errors) == 1 and errors[0]["error"]["status"] == 404
+    assert len([n for n in res["network_sizes"] if n["_role"] == "advocate"]) == 2
+    assert res["posts"]  # the night's posts still came

@@ -94,7 +94,7 @@ def test_registration_consent_and_invitation_proportions(company):
 
 def test_followers_are_skewed_around_the_x_benchmark_and_grow(company, truth):
     followers = [u["followers_count"] for u in truth["x_users"] if u["role"] == "employee"]
-    assert 550 <= statistics.mean(followers) <= 1100  # benchmark (docs/metrics.md) for X: 772
+    assert 550 <= statistics.mean(followers) <= 1100  # the benchmark for X (docs/metrics.md): 772
     assert statistics.median(followers) < statistics.mean(followers)  # lognormal skew
     later = {u["id"]: u["followers_count"] for u in company.ground_truth(END)["x_users"]}
     assert all(later[u["id"]] >= u["followers_count"] for u in truth["x_users"])

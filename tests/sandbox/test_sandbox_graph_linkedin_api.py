@@ -363,6 +363,49 @@ def test_linkedin_social_metadata_statistics_and_member_analytics(sandbox, socia
     assert r.status_code == 403 and r.json()["code"] == "ACCESS_DENIED"
 
 
+def test_linkedin_enforces_who_may_read_what(sandbox, social_company, ids):
+    """As documented (docs/platforms/linkedin.md): the organisation token reads its posts and
+    members' reshares of them; a member's own post needs that member's token (403
+    ACCESS_DENIED per URN in a batch get, and on a single get); a member token cannot read
+    another member's post nor the organisation's follower count; /rest/connections is not a
+    LinkedIn resource (404)."""
+    world = social_company.social["linkedin"]
+    ts = NOW.timestamp()
+    tokens = social_company.member_tokens("linkedin", NOW)
+    org_urn = ids["linkedin_organization_urn"]
+    company_posts = {p.id for p in world.visible_of(world.company_account, ts)}
+    members = [a for a in world.accounts if a.handle in tokens and world.visible_of(a, ts)]
+    a, b = members[0], members[1]
+    own = next(p for p in world.visible_of(a, ts) if p.ref_id not in company_posts)
+    urns = "List(" + quote(own.id, safe="") + ")"
+    for path in ("/rest/posts", "/rest/socialMetadata"):
+        body = li(sandbox, path, f"ids={urns}").json()  # organisation token
+        assert own.id not in body["results"] and body["errors"][own.id]["status"] == 403
+        assert body["errors"][own.id]["code"] == "ACCESS_DENIED"
+        assert own.id in li(sandbox, path, f"ids={urns}", token=tokens[a.handle]).json()["results"]
+        assert (
+            li(sandbox, path, f"ids={urns}", token=tokens[b.handle]).json()["errors"][own.id]["status"] == 403
+        )
+    single = li(sandbox, f"/rest/socialMetadata/{quote(own.id, safe='')}")
+    assert single.status_code == 403 and single.json()["code"] == "ACCESS_DENIED"
+    reshare = next(
+        (p for p in world.posts if p.author != 0 and p.ref_id in company_posts and p.visible_at(ts)), None
+    )
+    if reshare is not None:  # a member's reshare of an organisation post: the organisation may read it
+        r = li(sandbox, "/rest/posts", "ids=List(" + quote(reshare.id, safe="") + ")").json()
+        assert reshare.id in r["results"]
+    sizes = li(
+        sandbox,
+        f"/rest/networkSizes/{quote(org_urn, safe='')}",
+        "edgeType=COMPANY_FOLLOWED_BY_MEMBER",
+        token=tokens[a.handle],
+    )
+    assert sizes.status_code == 403
+    assert li(sandbox, f"/rest/connections/{quote(a.id, safe='')}", token=tokens[a.handle]).status_code == 404
+    v2 = li(sandbox, f"/v2/connections/{a.id}", token=tokens[a.handle], version=None)
+    assert v2.status_code == 200 and set(v2.json()) == {"firstDegreeSize"}
+
+
 def test_admin_endpoints_for_files_and_tokens(sandbox):
     tokens = requests.get(sandbox.url + "/_sandbox/member_tokens", timeout=10).json()
     assert set(tokens) == {"facebook", "linkedin"} and tokens["linkedin"]

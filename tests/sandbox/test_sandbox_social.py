@@ -103,7 +103,7 @@ def test_audiences_follow_the_benchmarks(social_truth):
         if a["role"] == "employee":
             by[a["platform"]].append(a["audience"])
     mean = {p: sum(v) / len(v) for p, v in by.items()}
-    assert 380 < mean["linkedin"] < 600 and 360 < mean["facebook"] < 520  # 459 / 433 in docs/metrics.md
+    assert 380 < mean["linkedin"] < 600 and 360 < mean["facebook"] < 520  # benchmarks: 459 / 433
     assert set(mean) == {"x", *NEW}
     company = {a["platform"]: a for a in social_truth["audiences"] if a["role"] == "company"}
     assert set(company) == {"x", *NEW} and all(a["observable"] for a in company.values())

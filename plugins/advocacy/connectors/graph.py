@@ -9,7 +9,7 @@ on ``https://graph.facebook.com/``: the connection's ``host`` decides where
 requests go (the real API, a proxy or the sandbox), and the adapter counts
 requests and reads the usage headers.
 
-What the client survives (``STACK_NOTES``, ``api_contracts/facebook``):
+What the client survives (docs/platforms/facebook.md, tests/fixtures/api/facebook):
 
 * Graph errors -> :class:`GraphError` subclasses carrying ``code``,
   ``subcode``, ``status``, ``transient`` and the connection id:

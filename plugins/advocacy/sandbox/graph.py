@@ -1,8 +1,9 @@
 """Graph API look-alike (Facebook Pages + Instagram) over the synthetic company, at ``/v<N.N>/...``.
 
-Any version in the path is accepted (``/v21.0/``, ``/v24.0/``). Shapes follow
-the recorded Graph payloads in ``tests/fixtures/api/``: ids are strings, Facebook
-post ids are ``<owner>_<n>``, times are ``2026-03-04T10:15:00+0000``, counts
+Any version in the path is accepted (``/v21.0/``, ``/v24.0/``): Meta serves an expired
+version as the oldest usable one. Shapes follow docs/platforms/facebook.md and
+instagram.md (evidence in tests/fixtures/api): ids are strings, Facebook post ids are
+``<owner>_<n>``, times are ``2026-03-04T10:15:00+0000``, counts
 are nested summaries (``reactions.summary(true).limit(0)``), ``shares`` and
 empty ``message`` are **omitted**, errors are ``{"error": {message, type,
 code, [error_subcode], [is_transient], fbtrace_id}}``.

@@ -7,8 +7,8 @@ that member's own posts, social metadata, analytics and ``/v2/connections`` size
 other read is refused with ``403 ACCESS_DENIED`` (per URN inside a batch get); an
 undocumented path answers 404 (``RESOURCE_NOT_FOUND``).
 
-Shapes follow the recorded LinkedIn payloads in ``tests/fixtures/api/linkedin/``: URNs as ids (URL-encoded in
-paths, and inside ``List(...)`` / ``(share:...)`` query values), epoch
+Shapes follow docs/platforms/linkedin.md (evidence in tests/fixtures/api/linkedin): URNs as
+ids (URL-encoded in paths, and inside ``List(...)`` / ``(share:...)`` query values), epoch
 **milliseconds**, finder responses ``{"paging": {"start", "count", "links"},
 "elements": [...]}`` (a ``rel: next`` link while more elements exist),
 batch gets ``{"results", "statuses", "errors"}``, errors ``{"status",

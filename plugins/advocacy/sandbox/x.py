@@ -1,6 +1,6 @@
 """X API v2 look-alike over the synthetic company (served at the root path, ``/2/...``).
 
-Shapes follow the real responses in ``tests/fixtures/api/``: ids are
+Shapes follow the real responses in tests/fixtures/api/x (docs/platforms/x.md): ids are
 strings, ``created_at`` is ``...000Z``, every tweet has
 ``edit_history_tweet_ids``, multi lookups return a ``data`` array, list
 endpoints a ``meta`` with ``result_count``/``newest_id``/``oldest_id`` and
