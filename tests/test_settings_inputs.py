@@ -7,13 +7,14 @@ HEADER = ",".join(inputs.ROSTER_COLUMNS)
 
 def test_demo_settings_load_and_feed_dbt():
     s = load_settings(DEMO_SETTINGS)
-    assert s.enabled_platforms() == ["x", "facebook", "instagram", "linkedin"]
+    assert s.enabled_platforms() == ["x", "facebook", "instagram", "linkedin", "bluesky"]
     v = s.dbt_vars()
     assert v["hashtags"] == ["#lifeatnorthwind", "#northwindrobotics"]
     assert v["company_handles"]["x"] == ["northwindhq"]
     assert v["company_handles"]["linkedin"] == ["urn:li:organization:75440707"]
+    assert v["company_handles"]["bluesky"] == ["northwindrobotics.bsky.social"]
     pools = {p.pool for p in s.platforms.values()}
-    assert pools == {"x_api", "facebook_api", "instagram_api", "linkedin_api"}
+    assert pools == {"x_api", "facebook_api", "instagram_api", "linkedin_api", "bluesky_api"}
     assert s.roster_path.endswith("demo/roster.csv")
 
 

@@ -209,3 +209,19 @@ def test_probe(sandbox, monkeypatch):
     findings = bluesky.probe(None, ps)
     assert [f.level for f in findings] == ["ok", "warn"] and "app password" in findings[1].fix
     assert bluesky.probe(None, PlatformSettings("bluesky", connection_id="nope"))[0].level == "fail"
+
+
+def test_random_transient_faults_change_nothing(sandbox, social_company, result):
+    """The nightly fault run's mix (429s, 5xx, resets, timeouts, cut bodies, half JSON, short
+    and repeated pages) on every Bluesky endpoint: the same records as a clean run."""
+    from advocacy.sandbox.server import TRANSIENT_FAULTS
+
+    conn = _conn(sandbox, timeout=2, transient_retries=6, transient_backoff=0.05, max_rate_limit_retries=8)
+    sandbox.set_fault_rate(0.15, 11, (*TRANSIENT_FAULTS, "short_page", "repeat_page"), ["bluesky"])
+    try:
+        out = _extract(sandbox, social_company, conn)
+    finally:
+        sandbox.clear_faults()
+    assert out.stats.retries + out.stats.rate_limited > 0
+    assert {p["uri"] for p in out["posts"]} == {p["uri"] for p in result["posts"]}
+    assert {p["did"] for p in out["profiles"]} == {p["did"] for p in result["profiles"]}

@@ -22,7 +22,7 @@ DAY = dt.date(2026, 11, 22)
 CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
 WINDOW_END = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 MONTHS = ["2026-11", "2026-06", "2026-01"]
-PLATFORMS = ("x", "facebook", "instagram", "linkedin")
+PLATFORMS = ("x", "facebook", "instagram", "linkedin", "bluesky")
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_top_contributors_order_and_consent(run, month):
 
 
 def test_every_platform_lands_exactly_the_visible_programme_posts(run):
-    """The demo enables all four platforms: each one's programme posts, post by post."""
+    """The demo enables all five platforms: each one's programme posts, post by post."""
     got: dict[str, set] = {p: set() for p in PLATFORMS}
     for r in q(run["target"], "select platform, post_id from marts.fct_posts where is_programme_post"):
         got[r["platform"]].add(r["post_id"])

@@ -203,7 +203,10 @@
     end
 {%- endmacro %}
 
-{# The social platforms referral baselines count (docs/metrics.md: "utm_source in the social platforms"). #}
+{# The social platforms referral baselines count (docs/metrics.md: "utm_source in the social platforms"):
+   the four it names, plus any other enabled platform (bluesky), so a night without one is unchanged. #}
 {% macro social_platforms() %}
-    {{ return(['x', 'linkedin', 'facebook', 'instagram', 'bluesky']) }}
+    {%- set out = ['x', 'linkedin', 'facebook', 'instagram'] -%}
+    {%- for p in enabled_platforms() -%}{%- if p not in out -%}{%- do out.append(p) -%}{%- endif -%}{%- endfor -%}
+    {{ return(out) }}
 {% endmacro %}

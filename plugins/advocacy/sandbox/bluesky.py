@@ -74,7 +74,7 @@ if TYPE_CHECKING:
 
 COMPANY_HANDLE = "northwindrobotics.bsky.social"
 APP_PASSWORD = "sandbox-bluesky-app-password"  # noqa: S105 (a sandbox credential)
-RATE_LIMITS = {  # per window; Bluesky's AppView allows 3000 requests per 5 minutes per IP
+RATE_LIMITS = {  # per window; Bluesky's PDS: 3000 requests per 5 minutes per IP, createSession 30
     "get_profiles": 3000,
     "get_author_feed": 3000,
     "get_posts": 3000,

@@ -761,7 +761,12 @@ def airflow_connections(server: SandboxServer) -> dict[str, str]:
         ),
         # public reads and the search session at the same host; login = any sandbox handle
         "AIRFLOW_CONN_BLUESKY_API": json.dumps(
-            {"conn_type": "http", "host": server.url, "login": "northwindrobotics.bsky.social",
-             "password": DEFAULT_TOKENS["bluesky"], "extra": {"timeout": 30}}
-        ),  # fmt: skip
+            {
+                "conn_type": "http",
+                "host": server.url,
+                "login": "northwindrobotics.bsky.social",
+                "password": DEFAULT_TOKENS["bluesky"],
+                "extra": {"timeout": 30},
+            }
+        ),
     }

@@ -1,8 +1,8 @@
 {#
     The counters each Bluesky post occurrence carries, as of its run day:
     likes = likeCount, comments = replyCount, shares = repostCount + quoteCount,
-    impressions null (Bluesky publishes none). Reposts carry no counters of
-    their own and are left out.
+    impressions null (Bluesky publishes none). A repost has no counters of its
+    own: its row says null (int_post_metrics_daily credits a pure reshare 0).
 #}
 with
 
@@ -32,7 +32,6 @@ renamed as (
         _line_no as source_line
 
     from source
-    where coalesce(record ->> '_post_type', 'post') <> 'repost'
 
 )
 
