@@ -38,7 +38,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 N1, N2, N3, N4 = (dt.date(2026, 11, d) for d in (19, 20, 21, 22))
 CLOSED_BEFORE = dt.date(2026, 11, 1)
 PLATFORMS = ("x", "facebook", "instagram", "linkedin")
-ADOPTION_ALL = "select invited, registered, active from marts.kpi_adoption_monthly where month = %s and department = 'ALL'"
+ADOPTION_ALL = (
+    "select invited, registered, active from marts.kpi_adoption_monthly"
+    " where month = %s and department = 'ALL'"
+)
 
 
 def _clock(day: dt.date) -> dt.datetime:
