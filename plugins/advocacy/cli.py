@@ -121,6 +121,33 @@ def run_dag(day: dt.date) -> int:
     return _airflow("dags", "test", DAG_ID, day.isoformat(), check=False)
 
 
+def night_summary(day: dt.date) -> list[str]:
+    """One line per source of the night (audit.source_runs): outcome, rows loaded /
+    quarantined, and the message or first reason."""
+    from advocacy import night, warehouse
+
+    try:
+        with warehouse.resolve().connect() as conn:
+            runs = night.for_night(conn, day)
+    except Exception as exc:  # the summary must never hide the run's own result
+        return [f"(no source summary: {exc})"]
+    lines = []
+    for r in runs:
+        counts = ""
+        if r.rows_loaded is not None:
+            counts = f" {r.rows_loaded} rows loaded, {r.rows_quarantined or 0} quarantined"
+        detail = r.message or (r.reasons[0] if r.reasons else "")
+        lines.append(f"  {r.source}: {r.outcome}{counts}" + (f" - {detail}" if detail else ""))
+    return lines
+
+
+def _print_summary(day: dt.date) -> None:
+    lines = night_summary(day)
+    if lines:
+        _step(f"sources of {day}:")
+        print("\n".join(lines))
+
+
 def report_path(day: dt.date) -> str:
     settings = load_settings()
     return f"{settings.publish_path.rstrip('/')}/{day.isoformat()}/index.html"
@@ -149,6 +176,7 @@ def cmd_demo(args) -> int:
         write_demo_files(sandbox.company, settings, now)
         os.environ.update(airflow_connections(sandbox))
         rc = run_dag(day)
+    _print_summary(day)
     if rc != 0:
         _step(f"the DAG run failed (exit {rc}); see the task logs above")
         return rc
@@ -161,6 +189,7 @@ def cmd_nightly(args) -> int:
     use_warehouse()
     day = args.date or _yesterday()
     rc = run_dag(day)
+    _print_summary(day)
     if rc == 0:
         print(report_path(day))
     return rc
