@@ -272,7 +272,8 @@ def cmd_utm(args) -> int:
     settings = load_settings()
     if args.medium is None:  # the programme's medium, so the referral marts count the link
         args.medium = settings.utm_medium
-    return utm.main_utm(args, inputs.read_roster(settings.roster_path))
+    ctx = inputs.RunContext(options=settings.input("roster"))  # the roster read as the settings say
+    return utm.main_utm(args, inputs.read_roster(settings.roster_path, ctx))
 
 
 def _date(s: str) -> dt.date:
