@@ -12,7 +12,7 @@ One programme, night after night, on one warehouse:
 3. N3: the roster's date_format forgotten (every date unreadable: refused) and the
    sessions' conversions 'n/a' (refused): the platforms still land, the night fails at
    the end naming the refused files;
-4. N4: a plain roster again (still without the leaver).
+   The marts are still built, validated and published on the last good inputs.
 
 After each night the closed months' roster-driven KPIs (adoption, participation,
 programme posts, referrals) must equal N1's.
@@ -33,9 +33,10 @@ from advocacy.settings import load_settings
 
 from . import harness
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# four real nights (~8 min each on a shared 2-core machine) in the module fixture
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(3600)]
 
-N1, N2, N3, N4 = (dt.date(2026, 11, d) for d in (19, 20, 21, 22))
+N1, N2, N3 = (dt.date(2026, 11, d) for d in (19, 20, 21))
 CLOSED_BEFORE = dt.date(2026, 11, 1)
 PLATFORMS = ("x", "facebook", "instagram", "linkedin")
 ADOPTION_ALL = (
@@ -227,22 +228,19 @@ def nights(world):
     _settings(world)
     out["rc_n3"] = _night(world, N3, _norwegian(rows3), _with_conversions(lambda c: "n/a"))
     out["n3"] = closed_months(target)
+    out["report_n3"] = (world["tmp"] / "reports" / N3.isoformat() / "index.html").is_file()
     out["landed_n3"] = {f.source for f in landing.list_files(str(world["tmp"] / "landing"), start=N3, end=N3)}
     out["runs_n3"] = {r[0]: r[1:] for r in q(
         target, "select source, outcome, message from audit.source_runs where interval_start = %s", N3
     )}  # fmt: skip
 
-    # N4: a plain roster again
-    rows4 = [r for r in company.roster_rows(_clock(N4)) if r["employee_id"] != leaver]
-    out["rc_n4"] = _night(world, N4, _csv(rows4).encode())
-    out["n4"] = closed_months(target)
     print(
         "NUMBERS",
         {
             k: out[k]
             for k in ("typo", "leaver", "top", "top_points", "march_n1", "march_n2", "leaver_row", "top_n2")
         },
-        {k: out[k] for k in ("rc_n1_typo", "rc_n1_fixed", "rc_n2", "rc_n3", "rc_n4")},
+        {k: out[k] for k in ("rc_n1_typo", "rc_n1_fixed", "rc_n2", "rc_n3", "report_n3")},
         out["runs_n2"],
         out["runs_n3"],
     )
@@ -250,8 +248,9 @@ def nights(world):
 
 
 def test_every_good_night_succeeds_and_the_refused_one_fails_at_the_end(nights):
-    assert (nights["rc_n1_typo"], nights["rc_n1_fixed"], nights["rc_n2"], nights["rc_n4"]) == (0, 0, 0, 0)
+    assert (nights["rc_n1_typo"], nights["rc_n1_fixed"], nights["rc_n2"]) == (0, 0, 0)
     assert nights["rc_n3"] != 0
+    assert nights["report_n3"]  # built, validated and published on the last good inputs
 
 
 def test_a_same_day_corrected_rerun_replaces_that_days_version(world, nights):
@@ -269,7 +268,7 @@ def test_a_same_day_corrected_rerun_replaces_that_days_version(world, nights):
 def test_a_leaver_dropped_from_the_export_keeps_every_past_month(nights):
     assert nights["march_n2"] == nights["march_n1"]
     assert nights["leaver_row"] == [(N2,)]  # closed from the roster day they were missing
-    for month in ("n2", "n3", "n4"):
+    for month in ("n2", "n3"):
         assert nights[month]["participation"] == nights["n1"]["participation"], month
         assert nights[month]["adoption"] == nights["n1"]["adoption"], month
         assert nights[month]["programme_posts"] == nights["n1"]["programme_posts"], month
@@ -283,7 +282,7 @@ def test_a_bad_cell_keeps_the_employee_and_their_points(nights):
 
 def test_pandas_decimals_and_a_refused_sessions_file_keep_referral_history(nights):
     assert nights["n1"]["referrals"]
-    for month in ("n2", "n3", "n4"):
+    for month in ("n2", "n3"):
         assert nights[month]["referrals"] == nights["n1"]["referrals"], month
     assert nights["runs_n2"]["sessions"][0] == "ok"
 
