@@ -157,6 +157,33 @@ def run_dag(day: dt.date, *extra: str) -> int:
     return _airflow_stoppable("dags", "test", DAG_ID, day.isoformat(), *extra)
 
 
+def night_summary(day: dt.date) -> list[str]:
+    """One line per source of the night (audit.source_runs): outcome, rows loaded /
+    quarantined, and the message or first reason."""
+    from advocacy import night, warehouse
+
+    try:
+        with warehouse.resolve().connect() as conn:
+            runs = night.for_night(conn, day)
+    except Exception as exc:  # the summary must never hide the run's own result
+        return [f"(no source summary: {exc})"]
+    lines = []
+    for r in runs:
+        counts = ""
+        if r.rows_loaded is not None:
+            counts = f" {r.rows_loaded} rows loaded, {r.rows_quarantined or 0} quarantined"
+        detail = r.message or (r.reasons[0] if r.reasons else "")
+        lines.append(f"  {r.source}: {r.outcome}{counts}" + (f" - {detail}" if detail else ""))
+    return lines
+
+
+def _print_summary(day: dt.date) -> None:
+    lines = night_summary(day)
+    if lines:
+        _step(f"sources of {day}:")
+        print("\n".join(lines))
+
+
 def report_path(day: dt.date) -> str:
     settings = load_settings()
     return f"{settings.publish_path.rstrip('/')}/{day.isoformat()}/index.html"
@@ -187,6 +214,7 @@ def cmd_demo(args) -> int:
         write_demo_files(sandbox.company, settings, now)
         os.environ.update(airflow_connections(sandbox))
         rc = run_dag(day)
+    _print_summary(day)
     if rc != 0:
         _step(f"the DAG run failed (exit {rc}); see the task logs above")
         return rc
@@ -211,6 +239,7 @@ def cmd_nightly(args) -> int:
     day = args.date or _yesterday()
     with one_night_at_a_time(day, "advocacy nightly"):
         rc = run_dag(day)
+    _print_summary(day)
     if rc == 0:
         print(report_path(day))
     return rc
@@ -293,7 +322,8 @@ def cmd_utm(args) -> int:
     settings = load_settings()
     if args.medium is None:  # the programme's medium, so the referral marts count the link
         args.medium = settings.utm_medium
-    return utm.main_utm(args, inputs.read_roster(settings.roster_path))
+    ctx = inputs.RunContext(options=settings.input("roster"))  # the roster read as the settings say
+    return utm.main_utm(args, inputs.read_roster(settings.roster_path, ctx))
 
 
 def cmd_settings(args) -> int:

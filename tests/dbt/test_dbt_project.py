@@ -653,40 +653,65 @@ def test_as_of_date_ignores_later_runs(past):
     ]
 
 
-# --------------------------------------------------------------------------- roster history (snapshot)
-def test_build_takes_the_roster_snapshot(q):
-    """`dbt build` runs the snapshot: one current version per employee, valid from its roster day."""
+# --------------------------------------------------------------------------- roster history
+def test_build_derives_the_roster_history(q):
+    """One current version per employee; versions keyed by roster day, never two of one day."""
     rows = q(
-        "select employee_id, department, dbt_valid_from::date, dbt_valid_to "
-        "from intermediate.snp_roster__employees order by employee_id"
+        "select employee_id, valid_to, is_current from intermediate.int_employee_history"
+        " where is_current order by employee_id"
     )
     assert [r[0] for r in rows] == ["E001", "E002", "E003", "E004", "E005", "E006"]
-    assert {(r[2], r[3]) for r in rows} == {(_d("2026-03-02"), None)}
+    assert {(r[1], r[2]) for r in rows} == {(None, True)}
+    [(n, distinct)] = q(
+        "select count(*), count(distinct (employee_id, valid_from)) from intermediate.int_employee_history"
+    )
+    assert n == distinct
 
 
-def test_roster_snapshot_keeps_the_old_department(past, pg_server, tmp_path_factory):
-    """A department change closes the old version at the roster day that showed the new one."""
+def test_roster_history_keeps_the_old_department_and_a_corrected_rerun_replaces_its_day(
+    past, pg_server, tmp_path_factory
+):
+    """A department change closes the old version at the roster day that showed the new one; the
+    same day loaded again with a corrected export replaces that day's version (no second one)."""
     from advocacy.warehouse import WarehouseTarget
 
     (dbname,) = past("select current_database()")[0]
     target = WarehouseTarget(**{**pg_server.__dict__, "dbname": dbname})
-    runner = Dbt(target, tmp_path_factory.mktemp("dbt_snap"))
-    runner("snapshot", vars={**_dbt_vars(), "as_of_date": "2026-03-01"})
-    with target.connect() as conn:
-        conn.execute(
-            "update raw.roster__employees set record = jsonb_set(record, '{department}', '\"Sales\"') "
-            "where _interval_start = '2026-03-02' and record ->> 'employee_id' = 'E001'"
+    runner = Dbt(target, tmp_path_factory.mktemp("dbt_history"))
+
+    def department_on_0302(name: str) -> None:
+        with target.connect() as conn:
+            conn.execute(
+                "update raw.roster__employees set record = jsonb_set(record, '{department}', %s::jsonb) "
+                "where _interval_start = '2026-03-02' and record ->> 'employee_id' = 'E001'",
+                (f'"{name}"',),
+            )
+            conn.commit()
+        runner(
+            "build", "--select", "int_employee_history", "int_employees",
+            vars={**_dbt_vars(), "as_of_date": "2026-03-02"},
+        )  # fmt: skip
+
+    def history():
+        return past(
+            "select department, valid_from, valid_to from intermediate.int_employee_history "
+            "where employee_id = 'E001' order by valid_from"
         )
-        conn.commit()
-    runner(
-        "build", "--select", "int_employees", "snp_roster__employees",
-        vars={**_dbt_vars(), "as_of_date": "2026-03-02"},
-    )  # fmt: skip
-    assert past(
-        "select department, dbt_valid_from::date, dbt_valid_to::date from intermediate.snp_roster__employees "
-        "where employee_id = 'E001' order by dbt_valid_from"
-    ) == [("Engineering", _d("2026-03-01"), _d("2026-03-02")), ("Sales", _d("2026-03-02"), None)]
-    (n,) = past("select count(*) from intermediate.snp_roster__employees where dbt_valid_to is null")[0]
+
+    department_on_0302("Sales")  # the night's export, with a typo
+    assert history() == [
+        ("Engineering", _d("2026-03-01"), _d("2026-03-02")),
+        ("Sales", _d("2026-03-02"), None),
+    ]
+    department_on_0302("Marketing")  # the corrected export of the same day
+    assert history() == [
+        ("Engineering", _d("2026-03-01"), _d("2026-03-02")),
+        ("Marketing", _d("2026-03-02"), None),
+    ]
+    assert past("select department from intermediate.int_employees where employee_id = 'E001'") == [
+        ("Marketing",)
+    ]
+    (n,) = past("select count(*) from intermediate.int_employee_history where valid_to is null")[0]
     assert n == 6
 
 

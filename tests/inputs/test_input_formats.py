@@ -186,3 +186,14 @@ def test_a_bad_xlsx_cell_names_its_row(files, tmp_path):
     path = _workbook(tmp_path / "sessions.xlsx", rows)
     checked = inputs.check_sessions(path, CTX)
     assert [(r.line_no, r.field) for r in checked.rejected] == [(3, "conversions")]
+
+
+def test_a_session_start_that_looks_right_but_is_no_day_is_still_refused(files):
+    rows = [{**SESSION_ROW, "session_id": f"S{i}", "session_start": v} for i, v in enumerate(
+        ["2026-02-28T10:00:00Z", "2026-02-30T10:00:00Z", "2025-02-29T10:00:00Z", "2026-01-31T23:59:59Z"]
+    )]  # fmt: skip
+    checked = inputs.check_sessions(
+        files.raw("s.csv", csv_text(SESSION_ROW, rows)), _ctx(max_invalid_share=1)
+    )
+    assert [r["session_id"] for r in checked.rows] == ["S0", "S3"]
+    assert [r.line_no for r in checked.dropped] == [3, 4]

@@ -265,3 +265,18 @@ def test_landing_files_and_folders_are_owner_only(good, settings):
     assert paths
     for p in [Path(settings.landing_path), *paths]:
         assert (p.stat().st_mode & 0o777) == (0o700 if p.is_dir() else 0o600), p
+
+
+def test_the_cli_summary_shows_each_inputs_rows_and_first_reason(good, settings):
+    from advocacy import cli
+
+    good.roster(
+        {"employee_id": "E1"}, {"employee_id": "E2", "consent_public": "maybe"}, {"employee_id": "E3"}
+    )
+    good.raw("sessions.csv", b"session_id\n")
+    with pytest.raises(inputs.InputError):
+        _run(DAY, settings)
+    lines = cli.night_summary(DAY)
+    assert lines[0].startswith("  roster: partial 3 rows loaded, 1 quarantined - 0 line(s) left out, 1 kept")
+    assert lines[1].startswith("  self_reports: ok 2 rows loaded, 0 quarantined")
+    assert lines[2].startswith("  sessions: refused - ") and "missing column(s) session_start" in lines[2]

@@ -1,33 +1,21 @@
 {#
-    The roster as of the report date: the latest nightly copy (snapshot_day)
-    up to var('as_of_date'), one row per employee. Cleaning decisions:
-    an empty department becomes 'Unknown'; an employee with registered_at but
-    no invited_at counts as invited on the registration day; a duplicated
-    employee_id within one copy keeps its last line.
+    Every employee ever seen in a roster copy up to the report date, one row
+    each, with the attributes of their latest version (int_employee_history).
+    History is append-only: an employee missing from the latest copy (an HR
+    system that drops leavers, one export that left someone out) is closed,
+    not erased - left_at is HR's leaving date or else the first roster day
+    they were missing (removed_on) - so every month before keeps them.
+    Cleaning decisions: an empty department becomes 'Unknown'; an employee
+    with registered_at but no invited_at counts as invited on the
+    registration day.
 #}
 with
 
-roster as (
+latest_version as (
 
-    select *
-    from {{ ref('stg_roster__employees') }}
-    where snapshot_day <= {{ as_of_date() }}
-
-),
-
-latest_copy as (
-
-    select max(snapshot_day) as snapshot_day from roster
-
-),
-
-deduplicated as (
-
-    select distinct on (roster.employee_id) roster.*
-    from roster
-    inner join latest_copy on roster.snapshot_day = latest_copy.snapshot_day
-    where roster.employee_id is not null
-    order by roster.employee_id asc, roster.source_file desc, roster.source_line desc
+    select distinct on (employee_id) *
+    from {{ ref('int_employee_history') }}
+    order by employee_id asc, version_no desc
 
 ),
 
@@ -40,7 +28,7 @@ final as (
         coalesce(department, 'Unknown') as department,
         country,
         hired_at,
-        left_at,
+        coalesce(left_at, removed_on) as left_at,
         coalesce(invited_at, registered_at) as invited_at,
         registered_at,
         consent_public,
@@ -51,8 +39,9 @@ final as (
         instagram_username,
         utm_code,
         bluesky_handle,
-        snapshot_day as roster_day
-    from deduplicated
+        removed_on as removed_from_roster_on,
+        last_seen_on as roster_day
+    from latest_version
 
 )
 

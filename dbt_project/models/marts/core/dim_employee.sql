@@ -1,6 +1,7 @@
 {#
-    One row per employee of the roster as of the report date (its latest
-    nightly copy). display_name = full_name only when consent_public; no
+    One row per employee ever seen in the roster up to the report date
+    (int_employees: an employee missing from the latest copy is closed,
+    never erased). display_name = full_name only when consent_public; no
     e-mail and no platform handles in marts.
 #}
 with
