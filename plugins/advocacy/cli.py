@@ -104,7 +104,15 @@ def ensure_dbt_manifest(dbt_vars: dict | None = None) -> None:
     The settings decide which platforms' models are enabled, so the manifest is parsed
     with their vars and stamped with them (``orchestration.manifest_matches``).
     """
-    from advocacy.orchestration import DBT_PROJECT, MANIFEST, MANIFEST_VARS, manifest_matches, parse_vars
+    from advocacy.orchestration import (
+        DBT_LOGS,
+        DBT_PROJECT,
+        DBT_TARGET,
+        MANIFEST,
+        MANIFEST_VARS,
+        manifest_matches,
+        parse_vars,
+    )  # fmt: skip
 
     dbt_vars = load_settings().dbt_vars() if dbt_vars is None else dbt_vars
     sources = [p for p in DBT_PROJECT.rglob("*") if p.suffix in (".sql", ".yml", ".csv")]
@@ -115,6 +123,7 @@ def ensure_dbt_manifest(dbt_vars: dict | None = None) -> None:
     exe = Path(sys.executable).with_name("dbt")
     subprocess.run(
         [str(exe), "parse", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+         "--target-path", str(DBT_TARGET), "--log-path", str(DBT_LOGS),
          "--quiet", "--vars", parse_vars(dbt_vars)],
         check=True,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},

@@ -39,9 +39,7 @@ def _stamp(ts: dt.datetime) -> str:
 
 
 def _unstamp(name: str) -> dt.datetime:
-    return dt.datetime.strptime(name.removesuffix(".jsonl"), "%Y%m%dT%H%M%S%fZ").replace(
-        tzinfo=dt.UTC
-    )
+    return dt.datetime.strptime(name.removesuffix(".jsonl"), "%Y%m%dT%H%M%S%fZ").replace(tzinfo=dt.UTC)
 
 
 def write(

@@ -326,9 +326,7 @@ def known_keys(
     """Keys of records whose time falls in [since, until): the pipeline's own bookkeeping
     (e.g. posts inside the metric-refresh lookback), not analytics, which read marts."""
     with target.connect() as conn:
-        exists = conn.execute(
-            "select to_regclass(%s)", (f"raw.{table_name(source, stream)}",)
-        ).fetchone()[0]
+        exists = conn.execute("select to_regclass(%s)", (f"raw.{table_name(source, stream)}",)).fetchone()[0]
         if not exists:
             return []
         rows = conn.execute(

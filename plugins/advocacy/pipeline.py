@@ -278,9 +278,13 @@ def dbt_vars(as_of: str, settings: Settings | None = None) -> dict:
 
 def validate(as_of: str, run_id: str) -> dict:
     """Run the GX checkpoint; raises (failing the task) with every failed expectation named."""
-    from advocacy import quality
+    from advocacy import artifacts, quality
 
-    report = quality.run_validation(warehouse.resolve(), as_of=_day(as_of), run_id=run_id)
+    # on a throwaway copy of the GX project: its Data Docs are published beside the report
+    with artifacts.gx_workspace(as_of, run_id) as gx_root:
+        report = quality.run_validation(
+            warehouse.resolve(), as_of=_day(as_of), run_id=run_id, project_root=gx_root
+        )
     quality.assert_valid(report)
     return report.to_dict()
 

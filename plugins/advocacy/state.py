@@ -35,8 +35,7 @@ def window_for(
         if row:
             return row[0], row[1]
         prev = conn.execute(
-            "select max(window_end) from audit.extract_windows"
-            " where source = %s and interval_start < %s",
+            "select max(window_end) from audit.extract_windows where source = %s and interval_start < %s",
             (source, interval_start),
         ).fetchone()[0]
     start = prev or programme_start
