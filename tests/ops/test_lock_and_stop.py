@@ -26,10 +26,12 @@ DAY = dt.date(2026, 11, 22)
 
 
 def test_a_second_holder_of_the_home_is_refused_naming_the_first(tmp_path):
-    with lock.home_lock(DAY, "advocacy nightly", home=tmp_path):
-        with pytest.raises(lock.AlreadyRunning) as refused:
-            with lock.home_lock(DAY, "advocacy demo", home=tmp_path):
-                pass
+    with (
+        lock.home_lock(DAY, "advocacy nightly", home=tmp_path),
+        pytest.raises(lock.AlreadyRunning) as refused,
+        lock.home_lock(DAY, "advocacy demo", home=tmp_path),
+    ):
+        pass
     msg = str(refused.value)
     assert "advocacy nightly is already running since" in msg and f"pid {os.getpid()}" in msg
     assert "night 2026-11-22" in msg
@@ -40,9 +42,8 @@ def test_a_second_holder_of_the_home_is_refused_naming_the_first(tmp_path):
 def test_a_second_holder_of_the_warehouse_is_refused_naming_the_first(warehouse):
     with lock.warehouse_lock(warehouse, DAY, "advocacy nightly"):
         started = time.monotonic()
-        with pytest.raises(lock.AlreadyRunning) as refused:
-            with lock.warehouse_lock(warehouse, DAY, "advocacy demo"):
-                pass
+        with pytest.raises(lock.AlreadyRunning) as refused, lock.warehouse_lock(warehouse, DAY, "demo"):
+            pass
         assert time.monotonic() - started < 5
     msg = str(refused.value)
     assert "already running since" in msg and " UTC" in msg and f"pid {os.getpid()}" in msg
