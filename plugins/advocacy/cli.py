@@ -8,6 +8,7 @@ advocacy warehouse url|start    the warehouse in use (password masked)
 advocacy replay --from D --to D rebuild raw from the landing files alone
 advocacy report --date D        rebuild and publish the report for a past day
 advocacy bench [--size small|large|N] [--out F.json]  time and measure every stage at a size
+advocacy ui [--port 8080]       Airflow's UI on the same home: the DAG and its past runs
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # where alerts link the task logs: `advocacy ui` serves this home there
+        "AIRFLOW__API__BASE_URL": "http://localhost:8080",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -367,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
 
     b = bench.add_arguments(sub.add_parser("bench", help="time and measure the pipeline at a company size"))
     b.set_defaults(func=bench.main_bench)
+
+    from advocacy import ui
+
+    ui_p = ui.add_arguments(sub.add_parser("ui", help="Airflow's UI on this home: the DAG and its past runs"))
+    ui_p.set_defaults(func=ui.main_ui)
 
     from advocacy import utm
 
