@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sys
+import threading
 from pathlib import Path
 
 USER = "admin"
@@ -69,11 +70,27 @@ def main_ui(args) -> int:
     url = os.environ["AIRFLOW__API__BASE_URL"]
     print(f"Airflow UI: {url}  (login: {user} / {password}; Ctrl-C to stop)", flush=True)
     cli._step(f"Airflow home {home}: the DAG {cli.DAG_ID} and its past runs")
+    threading.Thread(target=_say_when_ready, args=(url,), daemon=True).start()
     exe = Path(sys.executable).with_name("airflow")
     rc, signum = stop.run_stoppable(
         [str(exe), "api-server", "--host", args.host, "--port", str(args.port)], env=os.environ.copy()
     )
     return 0 if signum else rc
+
+
+def _say_when_ready(url: str, timeout: float = 600) -> None:
+    """The api-server takes a while to start on a small machine: say when it answers."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5):  # noqa: S310 (our URL)
+                print(f"Airflow UI ready: {url}", flush=True)
+                return
+        except OSError:
+            time.sleep(2)
 
 
 def add_arguments(p):
