@@ -129,11 +129,14 @@ def test_an_undeliverable_alert_is_logged_not_raised(tmp_path, monkeypatch, capl
 
 def test_the_deadline_is_the_next_day_at_the_settings_hour(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVOCACY_SETTINGS", programme(tmp_path, deadline="07:30"))
+    monkeypatch.delenv(alerts.NO_DEADLINE_ENV, raising=False)  # set by `airflow dags test` runs
     settings = load_settings()
     delta = alerts.deadline_delta(settings)  # from the 03:00 UTC logical date to 07:30 Amsterdam
     assert dt.timedelta(hours=27) <= delta <= dt.timedelta(hours=28, minutes=30)
     deadline = alerts.deadline_alert(settings)
     assert deadline.interval == delta and deadline.callback.path == "advocacy.alerts.report_late"
+    monkeypatch.setenv(alerts.NO_DEADLINE_ENV, "1")  # no scheduler to evaluate it: none
+    assert alerts.deadline_alert(settings) is None
 
 
 def test_a_late_night_alerts_unless_its_report_is_published(tmp_path, monkeypatch, smtp):
