@@ -206,6 +206,15 @@ def compose_failure(
         "",
     ]
     links = {t: log_url(dag_id, run_id, t) for t in failed}
+    if night and run_id:  # the failed run's dbt results and Data Docs, where they were published
+        try:
+            from advocacy import artifacts
+
+            folder = f"{settings.publish_path.rstrip('/')}/{night.isoformat()}"
+            found = artifacts.links(settings.publish_path, night, run_id)
+            links.update({label: f"{folder}/{href}" for label, href in found.items()})
+        except Exception as exc:
+            log.warning("the run's artifacts could not be listed: %s", one_line(exc))
     return NightAlert(night, subject, head + task_lines + lines, links)
 
 
