@@ -99,3 +99,16 @@ def test_a_wrong_password_is_one_line_at_the_cli(pg_server, tmp_path):
     (line,) = [x for x in out.stderr.splitlines() if x.startswith("advocacy:")]
     assert "refused the login of user 'reporter': fix the user or password in ADVOCACY_WAREHOUSE_URL" in line
     assert json.dumps(line)  # one printable line
+
+
+def test_a_night_against_a_dead_warehouse_stops_at_once_naming_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN", "ADVOCACY"))}
+    env.update(ADVOCACY_HOME=str(tmp_path), ADVOCACY_WAREHOUSE_URL="postgresql://etl:pw@127.0.0.1:9/advocacy")
+    exe = Path(sys.executable).with_name("advocacy")
+    started = time.monotonic()
+    out = subprocess.run([str(exe), "nightly", "--date", "2026-11-22"], env=env, capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert time.monotonic() - started < 60
+    assert out.returncode == 69 and "Traceback" not in out.stderr, out.stderr
+    (line,) = [x for x in out.stderr.splitlines() if x.startswith("advocacy:")]
+    assert "the warehouse postgresql://etl:***@127.0.0.1:9/advocacy (env) is not answering" in line
