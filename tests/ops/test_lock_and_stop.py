@@ -100,3 +100,8 @@ def test_a_second_night_is_refused_and_sigterm_stops_the_run_and_its_children(pg
     time.sleep(1)
     alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert alive == [], [" ".join(c.cmdline()) for c in alive]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "home" / "airflow" / "airflow.db") as db:
+        states = [s for (s,) in db.execute("select state from dag_run where dag_id = 'advocacy_nightly'")]
+    assert states and "running" not in states, states  # the interrupted run is marked failed
