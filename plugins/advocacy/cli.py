@@ -10,6 +10,7 @@ advocacy report --date D        rebuild and publish the report for a past day
 advocacy bench [--size small|medium|large|xlarge|N] [--out F.json]  time and measure every stage at a size
 advocacy settings schema|validate  the settings file's JSON Schema, or validate ADVOCACY_SETTINGS
 advocacy check                  pre-flight: settings, connections, inputs, warehouse, locations
+advocacy ui [--port 8080]       Airflow's UI on the same home: the DAG and its past runs
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # where alerts link the task logs: `advocacy ui` serves this home there
+        "AIRFLOW__API__BASE_URL": "http://localhost:8080",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -106,7 +109,15 @@ def ensure_dbt_manifest(dbt_vars: dict | None = None) -> None:
     The settings decide which platforms' models are enabled, so the manifest is parsed
     with their vars and stamped with them (``orchestration.manifest_matches``).
     """
-    from advocacy.orchestration import DBT_PROJECT, MANIFEST, MANIFEST_VARS, manifest_matches, parse_vars
+    from advocacy.orchestration import (
+        DBT_LOGS,
+        DBT_PROJECT,
+        DBT_TARGET,
+        MANIFEST,
+        MANIFEST_VARS,
+        manifest_matches,
+        parse_vars,
+    )  # fmt: skip
 
     dbt_vars = load_settings().dbt_vars() if dbt_vars is None else dbt_vars
     sources = [p for p in DBT_PROJECT.rglob("*") if p.suffix in (".sql", ".yml", ".csv")]
@@ -117,6 +128,7 @@ def ensure_dbt_manifest(dbt_vars: dict | None = None) -> None:
     exe = Path(sys.executable).with_name("dbt")
     subprocess.run(
         [str(exe), "parse", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+         "--target-path", str(DBT_TARGET), "--log-path", str(DBT_LOGS),
          "--quiet", "--vars", parse_vars(dbt_vars)],
         check=True,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
@@ -153,6 +165,9 @@ def run_dag(day: dt.date, *extra: str) -> int:
 
     ensure_pools()  # each platform's pool, as the settings size it (a scheduler on this home obeys them)
     ensure_dbt_manifest()
+    from advocacy.alerts import NO_DEADLINE_ENV
+
+    os.environ[NO_DEADLINE_ENV] = "1"  # deadlines need a scheduler; see alerts.NO_DEADLINE_ENV
     _step(f"running DAG {DAG_ID} for {day} (Airflow task logs follow)")
     return _airflow_stoppable("dags", "test", DAG_ID, day.isoformat(), *extra)
 
@@ -411,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
 
     b = bench.add_arguments(sub.add_parser("bench", help="time and measure the pipeline at a company size"))
     b.set_defaults(func=bench.main_bench)
+
+    from advocacy import ui
+
+    ui_p = ui.add_arguments(sub.add_parser("ui", help="Airflow's UI on this home: the DAG and its past runs"))
+    ui_p.set_defaults(func=ui.main_ui)
 
     from advocacy import utm
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from advocacy import warehouse_guard
 from advocacy.alerts import remember_failure
+from advocacy.settings import advocacy_home
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = Path(os.environ.get("ADVOCACY_DBT_PROJECT", REPO / "dbt_project"))
@@ -51,10 +52,17 @@ TIMEOUTS = {
 }
 
 
-MANIFEST = DBT_PROJECT / "target" / "manifest.json"
+# dbt's own target/ and logs/ of `dbt parse` (the manifest Cosmos renders from): under the
+# local state folder, never in the checkout (ADVOCACY_DBT_TARGET overrides, e.g. in an image).
+DBT_TARGET = Path(os.environ.get("ADVOCACY_DBT_TARGET") or advocacy_home() / "dbt" / "target")
+DBT_LOGS = DBT_TARGET.parent / "logs"
+MANIFEST = DBT_TARGET / "manifest.json"
 # The vars the manifest was parsed with: which platforms' staging folders are enabled
 # decides which models exist, so a manifest parsed for other settings must not be used.
-MANIFEST_VARS = DBT_PROJECT / "target" / "manifest_vars.json"
+MANIFEST_VARS = DBT_TARGET / "manifest_vars.json"
+# Cosmos runs dbt in a temporary copy of the project; this publishes the run's
+# run_results.json and manifest.json beside the night's report (artifacts.py).
+DBT_ARTIFACTS_CALLBACK = "advocacy.artifacts.dbt_callback"
 
 
 def parse_vars(dbt_vars: dict) -> str:
@@ -146,6 +154,7 @@ def dbt_task_group(group_id: str, dbt_vars: dict, *, mode: str | None = None, **
                     "install_deps": False,
                     "emit_datasets": False,
                     "dbt_cmd_flags": NIGHTLY_DBT_FLAGS,
+                    "callback": DBT_ARTIFACTS_CALLBACK,
                 },
                 **DBT_RETRY_ARGS,
             )
@@ -171,7 +180,7 @@ def dbt_task_group(group_id: str, dbt_vars: dict, *, mode: str | None = None, **
             should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
-        operator_args={"install_deps": False},
+        operator_args={"install_deps": False, "callback": DBT_ARTIFACTS_CALLBACK},
         default_args=DBT_RETRY_ARGS,
         **kwargs,
     )

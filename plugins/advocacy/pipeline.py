@@ -380,19 +380,22 @@ def validate(as_of: str, run_id: str, marts_schema: str | None = None) -> dict:
     """Run the GX checkpoint on the night's build (``marts_build``; ``marts_schema="marts"``: on
     what BI reads); raises (failing the task) with every failed expectation named, after
     recording that the night's marts are held back."""
-    from advocacy import marts, quality
+    from advocacy import artifacts, marts, quality
 
     settings = load_settings()
     target = warehouse.resolve()
     schema = marts_schema or marts.BUILD
-    report = quality.run_validation(
-        target,
-        as_of=_day(as_of),
-        run_id=run_id,
-        marts_schema=schema,
-        gate=settings.gate,
-        settings_file=settings.source_file,
-    )
+    # on a throwaway copy of the GX project: its Data Docs are published beside the report
+    with artifacts.gx_workspace(as_of, run_id) as gx_root:
+        report = quality.run_validation(
+            target,
+            as_of=_day(as_of),
+            run_id=run_id,
+            marts_schema=schema,
+            gate=settings.gate,
+            settings_file=settings.source_file,
+            project_root=gx_root,
+        )
     if not report.success and schema == marts.BUILD:
         marts.hold_back(target, _day(as_of), run_id, "; ".join(report.failures)[:2000])
     quality.assert_valid(report)

@@ -19,7 +19,7 @@ import time
 
 log = logging.getLogger(__name__)
 
-GRACE = 20.0  # seconds between SIGTERM and SIGKILL to the group
+GRACE = 10.0  # seconds between SIGTERM and SIGKILL to the group
 
 
 def _signal_group(pgid: int, signum: int) -> None:

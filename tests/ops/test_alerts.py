@@ -11,7 +11,7 @@ import threading
 
 import pytest
 import yaml
-from advocacy import alerts, night
+from advocacy import alerts, artifacts, night
 from advocacy.quality.runner import ensure_audit_table
 from advocacy.settings import load_settings
 from e2e import harness
@@ -87,6 +87,10 @@ def test_the_alert_names_the_night_the_task_the_reasons_and_links_the_logs(
         {**context, "exception": RuntimeError("validation FAILED\npostgresql://bob:s3cret@db:5432/x")}
     )
 
+    docs = tmp_path / "reports" / "2026-11-22" / "artifacts" / artifacts.run_slug(RUN_ID) / "data_docs"
+    docs.mkdir(parents=True)
+    (docs / "index.html").write_text("<html>data docs</html>")  # what the gate published
+
     alerts.NightFailureNotifier()(context)
 
     (mail,) = smtp.wait_for(1)
@@ -102,6 +106,7 @@ def test_the_alert_names_the_night_the_task_the_reasons_and_links_the_logs(
     quoted = RUN_ID.replace(":", "%3A").replace("+", "%2B")
     assert f"/dags/advocacy_nightly/runs/{quoted}/tasks/validate" in body
     assert "s3cret" not in body and "bob:***@" in body
+    assert str(docs / "index.html") in body  # the failed run's Data Docs
     (posted,) = webhook
     assert posted["subject"] == mail["Subject"] and "source x: nothing landed" in posted["text"]
 
@@ -129,11 +134,14 @@ def test_an_undeliverable_alert_is_logged_not_raised(tmp_path, monkeypatch, capl
 
 def test_the_deadline_is_the_next_day_at_the_settings_hour(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVOCACY_SETTINGS", programme(tmp_path, deadline="07:30"))
+    monkeypatch.delenv(alerts.NO_DEADLINE_ENV, raising=False)  # set by `airflow dags test` runs
     settings = load_settings()
     delta = alerts.deadline_delta(settings)  # from the 03:00 UTC logical date to 07:30 Amsterdam
     assert dt.timedelta(hours=27) <= delta <= dt.timedelta(hours=28, minutes=30)
     deadline = alerts.deadline_alert(settings)
     assert deadline.interval == delta and deadline.callback.path == "advocacy.alerts.report_late"
+    monkeypatch.setenv(alerts.NO_DEADLINE_ENV, "1")  # no scheduler to evaluate it: none
+    assert alerts.deadline_alert(settings) is None
 
 
 def test_a_late_night_alerts_unless_its_report_is_published(tmp_path, monkeypatch, smtp):
