@@ -71,7 +71,7 @@ def test_each_failure_class_names_its_fix(deployment, tmp_path, monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_X_API")
     roster = Path(raw["inputs"]["roster"]["path"])
     lines = roster.read_text().splitlines()
-    lines.append(lines[1])  # a repeated employee: quarantined
+    lines.append("," + lines[1].split(",", 1)[1])  # a line without its key: quarantined
     roster.write_text("\n".join(lines) + "\n")
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -82,7 +82,7 @@ def test_each_failure_class_names_its_fix(deployment, tmp_path, monkeypatch):
     x = found["x: connection x_api"]
     assert x.level == "fail" and "AIRFLOW_CONN_X_API" in x.fix
     assert found["input roster"].level == "warn" and "would be quarantined" in found["input roster"].detail
-    assert "repeats line" in found["input roster"].detail
+    assert "employee_id' is empty" in found["input roster"].detail
     pub = found["publish location"]
     assert pub.level == "fail" and "not writable" in pub.detail and "inputs.publish" in pub.fix
 

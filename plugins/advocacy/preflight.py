@@ -156,11 +156,14 @@ def check_inputs(settings) -> list[Finding]:
             out.append(Finding("ok", what, f"{path}: {checked.ok} line(s), header and values valid"))
             continue
         first = rejected[0]
+        dropped = len(checked.dropped)
+        total = checked.ok + dropped  # a kept line (a bad cell fallen back) is in ok already
         detail = (
-            f"{len(rejected)} of {checked.ok + len(rejected)} line(s) would be quarantined; "
+            f"{len(rejected)} of {total} line(s) would be quarantined "
+            f"({dropped} left out, {len(rejected) - dropped} kept with the bad cell fallen back); "
             f"first: line {first.line_no} {first.field or ''}: {first.reason}"
         )
-        share = len(rejected) / max(1, checked.ok + len(rejected))
+        share = len(rejected) / max(1, total)
         limit = settings.input(name).max_invalid_share
         level = "fail" if share > limit else "warn"
         fix = (
