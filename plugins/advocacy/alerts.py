@@ -233,7 +233,7 @@ def _source_lines(conn, night: dt.date) -> list[str]:
     from advocacy import night as night_mod
 
     lines = []
-    for s in night_mod.for_night(conn, night):
+    for s in night_mod.for_night(conn, night).sources:
         if s.outcome == "ok":
             continue
         what = {"failed": "nothing landed", "refused": "file refused", "partial": "partly landed"}[s.outcome]

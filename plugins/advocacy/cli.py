@@ -179,7 +179,7 @@ def night_summary(day: dt.date) -> list[str]:
 
     try:
         with warehouse.resolve().connect() as conn:
-            runs = night.for_night(conn, day)
+            runs = night.for_night(conn, day).sources
     except Exception as exc:  # the summary must never hide the run's own result
         return [f"(no source summary: {exc})"]
     lines = []

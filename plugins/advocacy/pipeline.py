@@ -353,7 +353,7 @@ def assert_sources_extracted(results: dict[str, object], interval_start: str | N
         refused = []
         if interval_start is not None:
             with warehouse.resolve().connect() as conn:
-                runs = night.for_night(conn, _day(interval_start))
+                runs = night.for_night(conn, _day(interval_start)).sources
             refused = [f"{r.source}: {r.message}" for r in runs if r.outcome == "refused"]
         raise RuntimeError(
             f"extract task(s) {', '.join(failed)} failed for this interval; the other sources were "

@@ -105,7 +105,7 @@ def test_rejected_lines_are_quarantined_and_the_rest_loads(files, settings, ware
     assert "the last line of each is used" in caplog.text
     # the night's outcome per input, for the report's header and the CLI summary
     with warehouse.connect() as conn:
-        runs = {r.source: r for r in night.for_night(conn, DAY)}
+        runs = {r.source: r for r in night.for_night(conn, DAY).sources}
     assert {s: (r.outcome, r.rows_loaded, r.rows_quarantined) for s, r in runs.items()} == {
         "roster": ("partial", 3, 1),
         "sessions": ("partial", 2, 1),
@@ -142,7 +142,7 @@ def test_a_rerun_replaces_the_intervals_quarantine_and_never_duplicates(files, s
     ]
     assert _raw_keys(warehouse, "roster__employees", DAY) == [("E1",), ("E2",), ("E3",)]
     with warehouse.connect() as conn:
-        runs = {r.source: r for r in night.for_night(conn, DAY)}
+        runs = {r.source: r for r in night.for_night(conn, DAY).sources}
     assert (runs["roster"].outcome, runs["sessions"].outcome) == ("ok", "refused")
     assert "missing column(s) session_start" in runs["sessions"].message
 
