@@ -27,7 +27,7 @@ RESPONSES = {
 
 
 def load(name: str):
-    return json.loads((FIXTURES / name).read_text())
+    return json.loads((FIXTURES / name).read_text())["body"]  # the envelope: source, endpoint, ...
 
 
 @pytest.mark.parametrize("name", sorted(RESPONSES))
@@ -37,7 +37,7 @@ def test_fixture_matches_the_lexicon(name):
 
 
 def test_every_fixture_is_documented():
-    readme = (FIXTURES / "README.md").read_text()
+    readme = (FIXTURES / "PROVENANCE.md").read_text()
     assert all(p.name in readme for p in FIXTURES.glob("*.json"))
 
 
