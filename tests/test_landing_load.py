@@ -178,3 +178,59 @@ def test_hand_written_lines_load_and_bytes_that_are_not_utf8_are_named(tmp_path,
     with pytest.raises(load.LoadError, match=r"20260303T020000000000Z\.jsonl, line 2: .*UTF8"):
         load.load_file(warehouse, f, SPEC)
     assert _count(warehouse) == 2  # the earlier load stays
+
+
+def _slow(f, spec):
+    """The per-line path's COPY text for a whole file (every chunk refused by the fast path)."""
+    real = load._fast_chunk
+    load._fast_chunk = lambda *a: None
+    try:
+        return b"".join(block for block, _ in load._copy_blocks(f, spec, []))
+    finally:
+        load._fast_chunk = real
+
+
+def test_the_chunk_path_renders_what_the_line_path_renders(tmp_path):
+    """The loader's fast path (a chunk decoded by one call) gives byte for byte the COPY text of
+    the careful per-line path, and takes the chunks it should."""
+    recs = [
+        {"id": str(i), "created_at": f"2026-03-01T10:00:{i % 60:02d}.000Z", "text": t}
+        for i, t in enumerate(['a\\b "q"', "é ✓ 🙂", "line\nbreak", "", "x" * 5000] * 40)
+    ]
+    f = landing.write(str(tmp_path), "x", "tweets", D1, recs, _ts(0))
+    spec = load.StreamSpec(key="id", time="created_at")
+    batch = load._batch_decoder(spec)
+    [(first, lines)] = list(landing.read_chunks(f.path))
+    fast = load._fast_chunk(batch, spec, b"P", first, lines)
+    assert fast is not None
+    assert b"".join(b for b, _ in load._copy_blocks(f, spec, [])) == _slow(f, spec)
+    # a users-like stream without a time field, and one whose key is its time
+    for other in (load.StreamSpec("id"), load.StreamSpec("created_at", "created_at")):
+        assert load._fast_chunk(load._batch_decoder(other), other, b"P", first, lines) is not None
+        assert b"".join(b for b, _ in load._copy_blocks(f, other, [])) == _slow(f, other)
+    # what the fast path leaves to the per-line path: an int key, a time not in X's shape
+    for odd in (
+        {"id": 7, "created_at": "2026-03-01T10:00:00.000Z"},
+        {"id": "7", "created_at": 1614592800123},
+    ):
+        g = landing.write(str(tmp_path), "x", "tweets", D2, [*recs[:3], odd], _ts(len(str(odd))))
+        [(first, lines)] = list(landing.read_chunks(g.path))
+        assert load._fast_chunk(batch, spec, b"P", first, lines) is None
+        assert b"".join(b for b, _ in load._copy_blocks(g, spec, [])) == _slow(g, spec)
+
+
+def test_chunks_keep_line_numbers_across_their_edges(tmp_path):
+    f = landing.write(str(tmp_path), "x", "tweets", D1, _tweets(50), _ts(0))
+    small = [
+        (i, line)
+        for first, lines in landing.read_chunks(f.path, size=97)
+        for i, line in enumerate(lines, first)
+    ]
+    assert [(i, line.decode()) for i, line in small] == list(landing.open_lines(f.path))
+
+
+def test_a_time_in_x_shape_that_is_no_date_is_named(tmp_path, warehouse):
+    recs = [*_tweets(3), {"id": "9", "created_at": "2026-13-01T10:00:00.000Z"}]
+    f = landing.write(str(tmp_path), "x", "tweets", D1, recs, _ts(0))
+    with pytest.raises(load.LoadError, match=r"line 4: field 'created_at' is not a timestamp"):
+        load.load_file(warehouse, f, SPEC)

@@ -17,6 +17,7 @@ takes all three, so files landed before stay readable and replayable.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import io
@@ -206,23 +207,47 @@ def _reader(raw, path: str):
     return io.TextIOWrapper(raw, encoding="utf-8")
 
 
-def open_byte_lines(path: str):
-    """Iterate (line_no, line as UTF-8 bytes, without its newline) of a landed file: the
-    loader's path, which hands the bytes to COPY without decoding and encoding them again."""
+@contextlib.contextmanager
+def open_binary(path: str):
+    """A landed file's bytes, decompressed by its name's suffix (or not)."""
     raw = open(path, "rb") if "://" not in path else fsspec.open(path, "rb").open()  # noqa: SIM115
     with raw:
         if path.endswith(".zst"):
             import zstandard
 
-            fh = io.BufferedReader(
+            yield io.BufferedReader(
                 zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True), buffer_size=1 << 20
             )
         elif path.endswith(".gz"):
-            fh = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), buffer_size=1 << 20)
+            yield io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), buffer_size=1 << 20)
         else:
-            fh = raw
-        for i, line in enumerate(fh, start=1):
-            line = line.rstrip(b"\r\n")
+            yield raw
+
+
+def read_chunks(path: str, size: int = 1 << 22):
+    """(first line_no, lines as bytes without their newline) in chunks of about ``size`` bytes:
+    the loader decodes and copies a chunk at a time. Blank lines are included, as they are."""
+    with open_binary(path) as fh:
+        carry, line_no = b"", 1
+        while data := fh.read(size):
+            data = carry + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            lines = data[:cut].split(b"\n")
+            carry = data[cut + 1 :]
+            yield line_no, lines
+            line_no += len(lines)
+        if carry:
+            yield line_no, [carry]
+
+
+def open_byte_lines(path: str):
+    """Iterate (line_no, line as UTF-8 bytes, without its line ending) of a landed file."""
+    for first, lines in read_chunks(path):
+        for i, line in enumerate(lines, start=first):
+            line = line.rstrip(b"\r")
             if line.strip():
                 yield i, line
 
