@@ -19,6 +19,7 @@ from advocacy.sandbox.social import PLATFORMS, hashtag_id
 
 SOCIAL_NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)  # as in conftest.py
 NEW = set(PLATFORMS)
+ALL = {"x", "bluesky", *NEW}  # the sandbox company posts on every platform the demo enables
 TZ = ZoneInfo("Europe/Amsterdam")
 
 
@@ -46,7 +47,7 @@ def test_worlds_are_deterministic_per_seed():
 
 def test_truth_posts_of_every_platform(social_truth):
     posts = social_truth["posts"]
-    assert {p["platform"] for p in posts} == {"x", *NEW}
+    assert {p["platform"] for p in posts} == ALL
     assert all(_ts(p["created_at"]) <= SOCIAL_NOW for p in posts)
     employees = {e["employee_id"]: e for e in social_truth["employees"]}
     for p in posts:
@@ -93,7 +94,7 @@ def test_one_advocate_posts_on_several_platforms(social_truth):
     for p in social_truth["posts"]:
         if p["is_programme_post"]:
             platforms[p["employee_id"]].add(p["platform"])
-    assert max(len(v) for v in platforms.values()) == 4
+    assert max(len(v) for v in platforms.values()) == len(ALL)
     assert sum(1 for v in platforms.values() if len(v) >= 3) >= 10
 
 
@@ -104,9 +105,9 @@ def test_audiences_follow_the_benchmarks(social_truth):
             by[a["platform"]].append(a["audience"])
     mean = {p: sum(v) / len(v) for p, v in by.items()}
     assert 380 < mean["linkedin"] < 600 and 360 < mean["facebook"] < 520  # benchmarks: 459 / 433
-    assert set(mean) == {"x", *NEW}
+    assert set(mean) == ALL
     company = {a["platform"]: a for a in social_truth["audiences"] if a["role"] == "company"}
-    assert set(company) == {"x", *NEW} and all(a["observable"] for a in company.values())
+    assert set(company) == ALL and all(a["observable"] for a in company.values())
 
 
 def test_member_tokens_only_for_registered_advocates_who_granted(social_company, social_truth):
@@ -212,7 +213,7 @@ def test_self_reports_never_overlap_api_data(social_company, social_truth, tmp_p
 def test_demo_programme_names_the_sandbox_accounts(social_company):
     path = Path(__file__).resolve().parents[2] / "plugins" / "advocacy" / "sandbox" / "demo_programme.yml"
     platforms = yaml.safe_load(path.read_text(encoding="utf-8"))["platforms"]
-    assert set(platforms) == {"x", *NEW} and all(p["enabled"] for p in platforms.values())
+    assert set(platforms) == ALL and all(p["enabled"] for p in platforms.values())
     ids = social_company.social.ids()  # seed 42, the demo's
     assert platforms["facebook"]["company_handles"] == [ids["facebook_page_id"]]
     assert platforms["instagram"]["company_handles"] == [ids["instagram_user_id"]]
