@@ -160,7 +160,7 @@ def test_report_in_norwegian_and_italian(marts, tmp_path, language, texts):
     for english in ("Scorecard", "Data table", "Top contributors", "so far", "below benchmark"):
         assert english not in html, english
     # the CSVs are the BI interface: the marts' column names, untranslated
-    rows = list(csv.reader(io.StringIO((path.parent / "kpi_adoption_monthly.csv").read_text())))
+    rows = list(csv.reader(io.StringIO((path.parent / "kpi_adoption_monthly.csv").read_text(encoding="utf-8-sig"))))
     assert rows[0][:3] == ["month", "department", "invited"]
     index = (path.parent.parent / "index.html").read_text()
     assert f'lang="{language}"' in index and "15" in index
@@ -193,9 +193,9 @@ def test_the_completeness_check_sees_a_missing_translation(tmp_path, monkeypatch
 
 
 def test_an_unknown_language_is_refused_with_the_settings_key(marts, tmp_path):
-    settings = settings_for(tmp_path, "report:\n  language: fr\n")
-    with pytest.raises(ValueError, match=r"report.language 'fr' is not one of en, nb, it"):
-        build_report(marts, settings, as_of=MID_APRIL, validation=PASSED)
+    # the strict settings refuse it already, naming the file's line, the key and the choices
+    with pytest.raises(ValueError, match=r"programme.yml:\d+: report.language: 'fr' is not allowed"):
+        settings_for(tmp_path, "report:\n  language: fr\n")
 
 
 # -- the night -------------------------------------------------------------------------------
@@ -265,3 +265,14 @@ def test_a_complete_night_says_validation_passed_with_its_sources(marts, tmp_pat
         nights.record(marts, source, MID_APRIL, "ok", rows_loaded=5)
     html = Path(build_report(marts, settings_for(tmp_path), as_of=MID_APRIL, validation=PASSED)).read_text()
     assert "Validation passed · all 3 sources loaded" in html
+
+
+def test_the_nights_published_artifacts_are_linked_without_being_passed(marts, tmp_path):
+    """dbt's results and GX's Data Docs published beside the report (advocacy.artifacts) are
+    found and linked from the header when the caller passes no night."""
+    settings = settings_for(tmp_path)
+    run = Path(settings.publish_path) / MID_APRIL.isoformat() / "artifacts" / "scheduled__night"
+    (run / "dbt" / "build").mkdir(parents=True)
+    (run / "dbt" / "build" / "run_results.json").write_text("{}")
+    html = Path(build_report(marts, settings, as_of=MID_APRIL, validation=PASSED)).read_text()
+    assert 'href="artifacts/scheduled__night/dbt/build/run_results.json"' in html

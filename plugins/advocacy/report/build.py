@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -88,6 +89,7 @@ def build_report(
         status = validation_status(validation, reader)
         if night is None:
             night = _recorded_night(conn, as_of)
+        night = _with_artifacts(night, publish_root or settings.publish_path, as_of)
         if status.state == "failed" and not force:
             raise ValidationNotPassed(
                 f"validation of {as_of} failed ({status.detail}): the report is not published"
@@ -157,6 +159,24 @@ def build_report(
     url = publisher.url(folder, "index.html")
     log.info("report for %s published: %s (%s CSVs, %s)", as_of, url, len(csvs), status.label)
     return url
+
+
+def _with_artifacts(night, publish_root: str, as_of: dt.date):
+    """The night's dbt results and Data Docs published beside the report (``advocacy.artifacts``),
+    linked from its header; a listing that fails never stops the report."""
+    from advocacy import artifacts
+    from advocacy import night as nights
+
+    if night is not None and night.artifacts:
+        return night
+    try:
+        links = artifacts.links(publish_root, as_of)
+    except Exception as exc:  # noqa: BLE001 - a missing link is not worth a missing report
+        log.warning("artifacts of %s not listed: %s", as_of, exc)
+        return night
+    if not links:
+        return night
+    return dataclasses.replace(night or nights.NightStatus(as_of), artifacts=links)
 
 
 def _recorded_night(conn, as_of: dt.date):
