@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from advocacy import warehouse, warehouse_guard
+from advocacy.settings import DEMO_SETTINGS
 from e2e import harness
 
 
@@ -103,7 +104,11 @@ def test_a_wrong_password_is_one_line_at_the_cli(pg_server, tmp_path):
 
 def test_a_night_against_a_dead_warehouse_stops_at_once_naming_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN", "ADVOCACY"))}
-    env.update(ADVOCACY_HOME=str(tmp_path), ADVOCACY_WAREHOUSE_URL="postgresql://etl:pw@127.0.0.1:9/advocacy")
+    env.update(
+        ADVOCACY_HOME=str(tmp_path),
+        ADVOCACY_WAREHOUSE_URL="postgresql://etl:pw@127.0.0.1:9/advocacy",
+        ADVOCACY_SETTINGS=str(DEMO_SETTINGS),  # nightly needs a programme (never the demo by default)
+    )
     exe = Path(sys.executable).with_name("advocacy")
     started = time.monotonic()
     out = subprocess.run([str(exe), "nightly", "--date", "2026-11-22"], env=env, capture_output=True,
