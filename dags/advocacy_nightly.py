@@ -79,10 +79,10 @@ def advocacy_nightly():
 
     @task(retries=0)  # a failed expectation will fail again: stop at once, publish nothing
     def validate(ds=None, run_id=None) -> dict:
-        """Great Expectations checkpoint on raw and marts; fails naming each failed expectation."""
-        from advocacy import pipeline
+        """Great Expectations checkpoint on raw and marts_build; fails naming each failed expectation."""
+        from advocacy import marts, pipeline
 
-        return pipeline.validate(ds, run_id)
+        return pipeline.validate(ds, run_id, marts_schema=marts.BUILD)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def publish_marts(ds=None, run_id=None, ti=None) -> dict:

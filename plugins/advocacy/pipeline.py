@@ -277,14 +277,14 @@ def dbt_vars(as_of: str, settings: Settings | None = None) -> dict:
 
 
 def validate(as_of: str, run_id: str, marts_schema: str | None = None) -> dict:
-    """Run the GX checkpoint on the night's build (``marts_build``; ``marts_schema="marts"``: on
-    what BI reads); raises (failing the task) with every failed expectation named, after
-    recording that the night's marts are held back."""
+    """Run the GX checkpoint on the marts BI reads, or on a night's build (``marts_schema=
+    "marts_build"``, the DAG); raises (failing the task) with every failed expectation named,
+    after recording, for a night's build, that its marts are held back."""
     from advocacy import marts, quality
 
     settings = load_settings()
     target = warehouse.resolve()
-    schema = marts_schema or marts.BUILD
+    schema = marts_schema or marts.PUBLISHED
     report = quality.run_validation(
         target,
         as_of=_day(as_of),
