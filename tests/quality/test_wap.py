@@ -177,6 +177,20 @@ def test_locks_never_granted_hold_the_night_back(warehouse):
     assert marts.publish(warehouse, N2, "night-2").marts == "current"
 
 
+def test_a_view_built_on_a_mart_holds_the_night_back_naming_it(warehouse):
+    build(warehouse, 1, 10)
+    marts.publish(warehouse, N1, "night-1")
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute("create schema bi_own")
+        conn.execute("create view bi_own.big_a as select * from marts.kpi_a where id > 5")
+    build(warehouse, 2, 12)
+    with pytest.raises(marts.MartsNotPublished, match="view bi_own.big_a depends on table marts.kpi_a"):
+        marts.publish(warehouse, N2, "night-2")
+    with warehouse.connect() as conn:
+        assert seen(conn) == (10, 1, 10, 1)
+        assert night.for_night(conn, N2).marts == "held_back"
+
+
 SCORECARD = (
     "create table {}.kpi_programme_scorecard_monthly (month date, invited int, active int,"
     " programme_posts int, interactions bigint, referral_sessions int)"
