@@ -128,9 +128,7 @@ def _embedded() -> WarehouseTarget:
     target = parse_url(server.get_uri(), origin="embedded")
     target = WarehouseTarget(**{**target.__dict__, "dbname": "postgres"})
     with target.connect(autocommit=True) as conn:
-        exists = conn.execute(
-            "select 1 from pg_database where datname = %s", (DATABASE,)
-        ).fetchone()
+        exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
         if not exists:
             from psycopg import sql
 
