@@ -294,7 +294,7 @@ def validate(as_of: str, run_id: str, marts_schema: str | None = None) -> dict:
         settings_file=settings.source_file,
     )
     if not report.success and schema == marts.BUILD:
-        marts.hold_back(target, _day(as_of), run_id, "; ".join(report.failures)[:2000])
+        marts.hold_back(target, _day(as_of), run_id, "; ".join(report.failures)[:20000])
     quality.assert_valid(report)
     return report.to_dict()
 

@@ -125,9 +125,9 @@ def test_a_failed_night_keeps_yesterdays_marts_and_says_so(nights):
 def test_the_gate_names_the_closed_month_kpi_it_would_shrink_and_how_to_accept_it(nights):
     message = nights["message_bad"]
     assert (
-        "closed month 2026-10: referral sessions would shrink from" in message and "to 0 (-100.0%" in message
+        "closed month 2026-01: referral sessions would shrink from" in message and "to 0 (-100.0%" in message
     )
-    assert "add '2026-10' to gate.accept_shrink_months in" in message
+    assert "add '2026-01' to gate.accept_shrink_months in" in message and "closed month 2026-10" in message
 
 
 def test_the_fixed_night_replaces_them(nights):
