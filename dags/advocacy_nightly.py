@@ -93,10 +93,10 @@ def advocacy_nightly():
     # a failed expectation will fail again: stop at once, publish nothing
     @task(retries=0, execution_timeout=TIMEOUTS["validate"])
     def validate(ds=None, run_id=None) -> dict:
-        """Great Expectations checkpoint on raw and marts; fails naming each failed expectation."""
-        from advocacy import pipeline
+        """Great Expectations checkpoint on raw and marts_build; fails naming each failed expectation."""
+        from advocacy import marts, pipeline
 
-        return pipeline.validate(ds, run_id)
+        return pipeline.validate(ds, run_id, marts_schema=marts.BUILD)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=TIMEOUTS["publish_marts"])
     def publish_marts(ds=None, run_id=None, ti=None) -> dict:

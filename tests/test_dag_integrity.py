@@ -46,7 +46,7 @@ def test_nightly_shape(dagbag):
     dag = dagbag.dags["advocacy_nightly"]
     ids = set(dag.task_ids)
     steps = {"prepare_warehouse", "extract_files", "extract_x", "load_raw", "validate"}
-    steps |= {"publish_report", "sources_complete"}
+    steps |= {"publish_marts", "publish_report", "sources_complete"}
     assert steps <= ids
     for t in dag.tasks:  # each platform's API budget is one pool, shared by every worker
         if t.task_id.startswith("extract_") and t.task_id != "extract_files":
@@ -60,6 +60,12 @@ def test_nightly_shape(dagbag):
     assert "validate" in publish.upstream_task_ids
     validate = dag.get_task("validate")
     assert all(u.startswith("dbt.") for u in validate.upstream_task_ids)
+    # write, audit, publish: BI's marts are replaced only after the gate, and a failed night
+    # is still recorded as held back
+    swap = dag.get_task("publish_marts")
+    assert swap.upstream_task_ids == {"validate"} and swap.trigger_rule == "all_done"
+    assert "publish_marts" in publish.upstream_task_ids
+    assert dag.get_task("dbt.build").vars["marts_schema"] == "marts_build"
 
 
 @pytest.mark.parametrize("path", sorted(DAGS.glob("*.py")), ids=lambda p: p.name)

@@ -326,7 +326,7 @@ def cmd_report(args) -> int:
 
     use_warehouse()
     for day in report_days(args):
-        validation = pipeline.validate(day.isoformat(), f"report__{day}", marts_schema="marts")
+        validation = pipeline.validate(day.isoformat(), f"report__{day}")
         print(pipeline.publish(day.isoformat(), validation))
     return 0
 

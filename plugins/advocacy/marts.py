@@ -281,6 +281,15 @@ def publish(
                 )
                 if attempt < attempts:
                     time.sleep(pause)
+            except psycopg.errors.DependentObjectsStillExist as exc:
+                # e.g. a BI view built on a mart: replacing the table would drop it
+                detail = (exc.diag.message_detail or str(exc)).splitlines()[0]
+                message = (
+                    f"a mart cannot be replaced: {detail}. Drop what is built on the marts (a BI"
+                    f" tool's own views), then clear publish_marts; BI keeps the marts of {shown}"
+                )
+                _record_night(conn, as_of, "held_back", shown, run_id, message)
+                raise MartsNotPublished(message) from exc
         else:
             message = (
                 f"BI queries held the marts through {attempts} attempts ({lock_timeout} lock wait each);"

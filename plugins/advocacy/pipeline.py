@@ -377,14 +377,14 @@ def dbt_vars(as_of: str, settings: Settings | None = None) -> dict:
 
 
 def validate(as_of: str, run_id: str, marts_schema: str | None = None) -> dict:
-    """Run the GX checkpoint on the night's build (``marts_build``; ``marts_schema="marts"``: on
-    what BI reads); raises (failing the task) with every failed expectation named, after
-    recording that the night's marts are held back."""
+    """Run the GX checkpoint on the marts BI reads, or on a night's build (``marts_schema=
+    "marts_build"``, the DAG); raises (failing the task) with every failed expectation named,
+    after recording, for a night's build, that its marts are held back."""
     from advocacy import artifacts, marts, quality
 
     settings = load_settings()
     target = warehouse.resolve()
-    schema = marts_schema or marts.BUILD
+    schema = marts_schema or marts.PUBLISHED
     # on a throwaway copy of the GX project: its Data Docs are published beside the report
     with artifacts.gx_workspace(as_of, run_id) as gx_root:
         report = quality.run_validation(
@@ -397,7 +397,7 @@ def validate(as_of: str, run_id: str, marts_schema: str | None = None) -> dict:
             project_root=gx_root,
         )
     if not report.success and schema == marts.BUILD:
-        marts.hold_back(target, _day(as_of), run_id, "; ".join(report.failures)[:2000])
+        marts.hold_back(target, _day(as_of), run_id, "; ".join(report.failures)[:20000])
     quality.assert_valid(report)
     return report.to_dict()
 

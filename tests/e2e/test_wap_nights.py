@@ -1,25 +1,27 @@
 """Write, audit, publish with real nights: real Airflow (``cli.run_dag``), dbt, GX, PostgreSQL.
 
-Night N passes and is what BI reads. Night N+1 is broken (a ``start_date`` in the future
-empties every KPI mart): the gate refuses it, also because it would shrink the closed
-months, and BI keeps reading night N's marts, which the night's status says. Night N+1,
+Night N passes and is what BI reads. Night N+1 gets a sessions export holding only this
+month (an export run with the wrong date range): the gate refuses it because it would
+shrink the closed months' referral sessions, and BI keeps reading night N's marts, which
+the night's status says. Night N+1,
 fixed and rerun, replaces them. A rerun of night N then reloads N's raw data but does not
 take BI back to N.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 import pytest
-import yaml
 from advocacy import cli, night
 from advocacy.sandbox.server import airflow_connections, running_sandbox
 from advocacy.settings import load_settings
 
 from . import harness
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# four whole nights through Airflow: longer than one test's default budget
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(3000)]
 
 N = dt.date(2026, 11, 22)
 N1 = N + dt.timedelta(days=1)
@@ -64,9 +66,6 @@ def nights(pg_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wap")
     target = harness.fresh_database(pg_server, "wap")
     settings_file = harness.demo_programme(tmp)
-    good = settings_file.read_text()
-    future = yaml.safe_load(good)
-    future["programme"]["start_date"] = "2027-01-04"  # a typo: every KPI mart comes out empty
     mp = pytest.MonkeyPatch()
     mp.setenv("ADVOCACY_SETTINGS", str(settings_file))
     mp.setenv("ADVOCACY_WAREHOUSE_URL", target.url)
@@ -83,13 +82,20 @@ def nights(pg_server, tmp_path_factory):
 
         sandbox.set_now(CLOCK + dt.timedelta(days=1))
         cli.write_demo_files(sandbox.company, load_settings(), CLOCK + dt.timedelta(days=1))
-        settings_file.write_text(yaml.safe_dump(future))
+        sessions = tmp / "sessions.csv"
+        full = sessions.read_text()
+        with sessions.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        with sessions.open("w", newline="") as f:  # only November's sessions: valid lines, fewer
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(r for r in rows if r["session_start"] >= "2026-11-01")
         seen["rc_bad"] = cli.run_dag(N1)
         seen["bi_bad"], seen["status_bad"] = bi_sees(target), status(target, N1)
         seen["message_bad"] = marts_message(target, N1)
         seen["index_bad"] = (tmp / "reports" / "index.html").read_bytes()
 
-        settings_file.write_text(good)
+        sessions.write_text(full)  # the right export
         seen["rc_fixed"] = cli.run_dag(N1)
         seen["bi_fixed"], seen["status_fixed"] = bi_sees(target), status(target, N1)
 
@@ -118,8 +124,10 @@ def test_a_failed_night_keeps_yesterdays_marts_and_says_so(nights):
 
 def test_the_gate_names_the_closed_month_kpi_it_would_shrink_and_how_to_accept_it(nights):
     message = nights["message_bad"]
-    assert "closed month 2026-10: invited would shrink from" in message and "to 0 (-100.0%" in message
-    assert "add '2026-10' to gate.accept_shrink_months in" in message
+    assert (
+        "closed month 2026-01: referral sessions would shrink from" in message and "to 0 (-100.0%" in message
+    )
+    assert "add '2026-01' to gate.accept_shrink_months in" in message and "closed month 2026-10" in message
 
 
 def test_the_fixed_night_replaces_them(nights):

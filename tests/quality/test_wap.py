@@ -177,6 +177,20 @@ def test_locks_never_granted_hold_the_night_back(warehouse):
     assert marts.publish(warehouse, N2, "night-2").marts == "current"
 
 
+def test_a_view_built_on_a_mart_holds_the_night_back_naming_it(warehouse):
+    build(warehouse, 1, 10)
+    marts.publish(warehouse, N1, "night-1")
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute("create schema bi_own")
+        conn.execute("create view bi_own.big_a as select * from marts.kpi_a where id > 5")
+    build(warehouse, 2, 12)
+    with pytest.raises(marts.MartsNotPublished, match="view bi_own.big_a depends on table marts.kpi_a"):
+        marts.publish(warehouse, N2, "night-2")
+    with warehouse.connect() as conn:
+        assert seen(conn) == (10, 1, 10, 1)
+        assert night.for_night(conn, N2).marts == "held_back"
+
+
 SCORECARD = (
     "create table {}.kpi_programme_scorecard_monthly (month date, invited int, active int,"
     " programme_posts int, interactions bigint, referral_sessions int)"
@@ -238,3 +252,45 @@ def test_the_gate_refuses_a_night_that_shrinks_a_closed_month(warehouse):
             "2026-04: invited would shrink from 221 to 0" in f
             for f in closed_month_shrinks(conn, dt.date(2026, 11, 22), gate=gate)
         )
+
+
+def test_the_gate_reads_the_nights_build_not_what_bi_reads(warehouse, gx_root):
+    """Real GX: the committed assets name marts; a night's run validates marts_build."""
+    from advocacy.quality import run_validation
+    from gate_data import create_good_marts
+
+    create_good_marts(warehouse)
+    with warehouse.connect(autocommit=True) as conn:
+        for (t,) in conn.execute("select tablename from pg_tables where schemaname = 'marts'").fetchall():
+            conn.execute(f"alter table marts.{t} set schema marts_build")
+    as_of = dt.date(2026, 4, 30)
+    report = run_validation(
+        warehouse,
+        as_of=as_of,
+        run_id="night",
+        project_root=gx_root,
+        data_docs=False,
+        marts_schema="marts_build",
+    )
+    assert report.success, report.summary()
+    assert report.row_counts["marts.kpi_adoption_monthly"] == 20  # the catalog's names, the build's rows
+    # the same run on what BI reads (empty) does not pass
+    empty = run_validation(warehouse, as_of=as_of, run_id="bi", project_root=gx_root, data_docs=False)
+    assert empty.failures == ["marts: no mart table exists yet (has dbt built the marts?)"]
+    with warehouse.connect() as conn:  # the cross-table consent check reads the build's dim_employee too
+        conn.execute(
+            "update marts_build.kpi_top_contributors_monthly set display_name = 'Bob Secret'"
+            " where rank = 2 and month = '2026-04-01'"
+        )
+        conn.commit()
+    bad = run_validation(
+        warehouse,
+        as_of=as_of,
+        run_id="night-2",
+        project_root=gx_root,
+        data_docs=False,
+        marts_schema="marts_build",
+    )
+    text = "\n".join(bad.failures)
+    assert "marts.kpi_top_contributors_monthly: display_name is set only for employees with consent" in text
+    assert "display_name='Bob Secret'" in text and "could not be checked" not in text

@@ -123,10 +123,12 @@ def test_one_csv_per_kpi_mart_with_its_columns(marts, settings, tmp_path):
     kpis = [m for m in MARTS if m.table.startswith("kpi_") and m.table != absent]
     assert sorted(p.name for p in path.parent.glob("*.csv")) == sorted(f"{m.table}.csv" for m in kpis)
     for mart in kpis:
-        rows = list(csv.reader(io.StringIO((path.parent / f"{mart.table}.csv").read_text(encoding="utf-8-sig"))))
+        text = (path.parent / f"{mart.table}.csv").read_text(encoding="utf-8-sig")  # Excel's BOM
+        rows = list(csv.reader(io.StringIO(text)))
         assert tuple(rows[0][: len(mart.columns)]) == mart.columns, mart.table  # then any extras
         assert len(rows) > 1
-    adoption = list(csv.DictReader(io.StringIO((path.parent / "kpi_adoption_monthly.csv").read_text(encoding="utf-8-sig"))))
+    text = (path.parent / "kpi_adoption_monthly.csv").read_text(encoding="utf-8-sig")
+    adoption = list(csv.DictReader(io.StringIO(text)))
     assert len(adoption) == 15 and max(r["month"] for r in adoption) == "2026-04-01"
     # the mart that does not exist yet is named, not a crash
     html = path.read_text()

@@ -131,7 +131,9 @@ def _named_only_with_consent() -> RowsCheck:
         description="display_name is set only for employees with consent_public (marts.dim_employee)",
         query=(
             "select t.employee_id, t.display_name from {batch} t "
-            "left join marts.dim_employee d on d.employee_id = t.employee_id "
+            # unqualified: the gate reads the marts where they are (marts, or a night's
+            # marts_build) with search_path set to that schema (runner.run_validation)
+            "left join dim_employee d on d.employee_id = t.employee_id "
             "where t.display_name is not null and d.consent_public is not true"
         ),
     )

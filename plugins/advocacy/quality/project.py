@@ -49,10 +49,16 @@ def quiet_gx() -> None:
 
 
 @contextlib.contextmanager
-def warehouse_env(target: WarehouseTarget) -> Iterator[None]:
-    """Point the data source placeholder at ``target`` for the duration of a run."""
+def warehouse_env(target: WarehouseTarget, search_path: str | None = None) -> Iterator[None]:
+    """Point the data source placeholder at ``target`` for the duration of a run; ``search_path``:
+    the schema unqualified names in SQL checks resolve to (the marts being validated)."""
+    from urllib.parse import quote
+
     before = os.environ.get(URL_ENV)
-    os.environ[URL_ENV] = target.sqlalchemy_url
+    url = target.sqlalchemy_url
+    if search_path:
+        url += ("&" if "?" in url else "?") + "options=" + quote(f"-c search_path={search_path}", safe="")
+    os.environ[URL_ENV] = url
     try:
         yield
     finally:

@@ -179,7 +179,10 @@ def run_validation(
             if t.qualified in present and t.row_count_trend
         }
 
-    with warehouse_env(target), warnings.catch_warnings():
+    # unqualified names in the SQL checks (dim_employee) are the marts being validated
+    search_path = f"{marts_schema},public"  # no space: libpq splits options on spaces
+    checked = _SearchPath(target, search_path)
+    with warehouse_env(target, search_path), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx = open_context(project_root)
         from great_expectations.core.run_identifier import RunIdentifier
@@ -223,7 +226,7 @@ def run_validation(
                     batch_identifier=result.batch_id,
                 )
             )
-            results.append(_table_result(target, spec, vd.name, result, prev))
+            results.append(_table_result(checked, spec, vd.name, result, prev))
 
         docs = None
         if data_docs and result_ids:
@@ -249,6 +252,16 @@ def run_validation(
     _record(target, report)
     log.info("%s (%.1f s)", report.summary(), report.seconds)
     return report
+
+
+class _SearchPath:
+    """``target`` whose connections resolve unqualified names in ``search_path`` first."""
+
+    def __init__(self, target: WarehouseTarget, search_path: str):
+        self.target, self.search_path = target, search_path
+
+    def connect(self, **kwargs):
+        return self.target.connect(options=f"-c search_path={self.search_path}", **kwargs)
 
 
 def _in_schema(spec: catalog.Table, schema: str) -> catalog.Table:
