@@ -106,12 +106,14 @@ def advocacy_nightly():
         passed = ti.xcom_pull(task_ids="validate") is not None
         return pipeline.publish_marts(ds, run_id, passed=passed)
 
-    @task(execution_timeout=TIMEOUTS["publish_report"])
-    def publish_report(validation: dict, published: dict, ds=None) -> str:
+    # also after a held-back night: its report says so (and the task then fails the run)
+    @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=TIMEOUTS["publish_report"])
+    def publish_report(ds=None, ti=None) -> str:
         """Write the HTML report and KPI CSVs to the publish location."""
         from advocacy import pipeline
 
-        return pipeline.publish_night(ds, validation, published)
+        validation = ti.xcom_pull(task_ids="validate")
+        return pipeline.publish_night(ds, validation, ti.xcom_pull(task_ids="publish_marts"))
 
     ready = prepare_warehouse()
     preflight() >> ready
@@ -125,7 +127,7 @@ def advocacy_nightly():
     loaded >> transform >> checked
     published = publish_marts()
     checked >> published
-    publish_report(checked, published)
+    published >> publish_report()
 
 
 advocacy_nightly()

@@ -425,13 +425,29 @@ def publish(as_of: str, validation: dict | None = None, settings: Settings | Non
 
 
 def publish_night(as_of: str, validation: dict | None, published: dict | None) -> str:
-    """The night's report, when the night's marts are what BI reads (``publish_marts``'s result).
+    """The night's report (``publish_marts``'s result says which marts BI reads).
 
-    A rerun of an earlier night leaves BI on a later night's marts: its report is not
-    rewritten from them (the report of that night stays as it was published).
+    A passing night: its report. A night held back (dbt or the gate failed): a report from
+    the marts BI still reads, its header saying the night was held back and which night BI
+    shows; then the task fails, so the run is failed and alerts fire. A rerun of an earlier
+    night leaves BI on a later night's marts: that night's report is not rewritten.
     """
-    if not published or published.get("marts") != "current":
-        shown = (published or {}).get("marts_as_of")
+    from advocacy import report
+
+    if not published:
+        raise RuntimeError(f"publish_marts recorded nothing for {as_of}: no report (see its log)")
+    if published.get("marts") == "current":
+        return publish(as_of, validation)
+    shown = published.get("marts_as_of")
+    if shown and dt.date.fromisoformat(str(shown)) > _day(as_of):
         log.info("report for %s not republished: the marts BI reads are as of %s", as_of, shown)
         return ""
-    return publish(as_of, validation)
+    settings = load_settings()
+    path = report.build_report(warehouse.resolve(), settings, as_of=_day(as_of), force=True)
+    raise _permanent(
+        RuntimeError(
+            f"night {as_of} held back: BI keeps the marts of {shown or 'no earlier night'}; "
+            f"the report published at {path} says so. Fix the cause named by the failed task "
+            "(dbt or validate), then clear the run."
+        )
+    )

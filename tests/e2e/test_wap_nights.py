@@ -94,6 +94,7 @@ def nights(pg_server, tmp_path_factory):
         seen["bi_bad"], seen["status_bad"] = bi_sees(target), status(target, N1)
         seen["message_bad"] = marts_message(target, N1)
         seen["index_bad"] = (tmp / "reports" / "index.html").read_bytes()
+        seen["report_bad"] = (tmp / "reports" / N1.isoformat() / "index.html").read_text()
 
         sessions.write_text(full)  # the right export
         seen["rc_fixed"] = cli.run_dag(N1)
@@ -119,7 +120,9 @@ def test_a_failed_night_keeps_yesterdays_marts_and_says_so(nights):
     assert nights["bi_bad"] == nights["bi_n"]  # BI never saw the empty marts
     s = nights["status_bad"]
     assert (s.marts, s.marts_as_of) == ("held_back", N) and not s.complete
-    assert nights["index_bad"] == nights["index_n"]  # no report for the refused night
+    # the refused night's report is built from the marts BI still reads, and says so
+    assert nights["index_bad"] != nights["index_n"]
+    assert "Held back: BI shows the night of" in nights["report_bad"]
 
 
 def test_the_gate_names_the_closed_month_kpi_it_would_shrink_and_how_to_accept_it(nights):
