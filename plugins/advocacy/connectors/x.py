@@ -33,15 +33,15 @@ hashtags, ``@company`` mentions and ``url:"domain"`` (split into queries of at
 most 512 characters), restricted to the last 7 days X allows; (4) a metric
 refresh of ``lookback_ids`` not fetched yet in this run, 100 ids per request.
 
-Rate limits: with ``wait_on_rate_limit`` (default true, from the connection's
-extra) tweepy sleeps until ``x-rate-limit-reset``; a 429 without that header
-gets ``Retry-After`` or a fallback wait (``rate_limit_fallback_wait``, 60 s)
-and at most ``max_rate_limit_retries`` (5) consecutive retries. Connection
-extra keys: ``timeout`` (s, 30), ``wait_on_rate_limit``, ``retries`` (5xx and
-connection errors at the HTTP level, 3), ``rate_limit_fallback_wait``,
-``max_rate_limit_retries``, ``transient_retries`` (3) and ``transient_backoff``
-(s, 1.0, doubling): what is left of a 5xx, a reset connection, a read timeout
-or a body cut short after the HTTP-level retries is tried again that often.
+Rate limits and retries follow the shared
+:class:`~advocacy.connectors.base.RetryPolicy`: with ``wait_on_rate_limit``
+(default true) tweepy sleeps until ``x-rate-limit-reset`` (at most
+``max_rate_limit_wait``); a 429 without that header gets ``Retry-After`` or the
+policy's capped exponential backoff, at most ``max_rate_limit_retries`` times
+in a row. A 5xx, a reset connection, a read timeout or a body cut short is
+tried again ``transient_retries`` times (one layer: a permanently failing call
+costs 4 requests). Connection extra keys: ``timeout`` (s, 30) and the policy's
+(connectors/README.md).
 
 Paging follows ``meta.next_token`` itself (not tweepy's ``Paginator``): a page
 that comes back with a token already followed (a repeated page) is asked for
@@ -69,25 +69,22 @@ import requests
 import tweepy
 
 from advocacy.connectors.base import (
-    TRANSIENT_EXCEPTIONS,
     AuthError,
     Checkpoint,
     ConnectorError,
     CursorRepeats,
     RateLimitError,
+    RetryPolicy,
     RewritingAdapter,
     Stream,
     TokenExpiredError,
-    as_bool,
     as_float,
-    backoff_wait,
     base_url,
     chunks,
     conn_id_of,
     extra_of,
     install_redaction,
     safe_url,
-    sleep,
 )
 
 log = logging.getLogger(__name__)
@@ -348,11 +345,7 @@ class XClient:
             )
         self.host = base_url(getattr(conn, "host", None), API_HOST)
         self.timeout = float(extra.get("timeout", 30))
-        self.wait_on_rate_limit = as_bool(extra.get("wait_on_rate_limit"), True)
-        self.fallback_wait = float(extra.get("rate_limit_fallback_wait", 60))
-        self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
-        self.transient_retries = int(extra.get("transient_retries", 3))
-        self.transient_backoff = as_float(extra.get("transient_backoff"), 1.0)
+        self.policy = RetryPolicy.from_extra(extra)
         self.checkpoint = checkpoint
         self.stats = ExtractStats()
         self.phase = "setup"
@@ -362,13 +355,12 @@ class XClient:
         self._last_429: float | None = None
         install_redaction("tweepy.client")  # tweepy logs headers (the token) at DEBUG
         self.client = tweepy.Client(
-            bearer_token=token, return_type=dict, wait_on_rate_limit=self.wait_on_rate_limit
+            bearer_token=token, return_type=dict, wait_on_rate_limit=self.policy.wait_on_rate_limit
         )
         adapter = RewritingAdapter(
             API_HOST,
             self.host,
             timeout=self.timeout,
-            retries=int(extra.get("retries", 3)),
             on_send=self._on_send,
             on_response=self._on_response,
             checkpoint=checkpoint,
@@ -394,26 +386,30 @@ class XClient:
         self.stats.rate_limited += 1
         self._consecutive_429 += 1
         self._last_429 = time.monotonic()
-        if "x-rate-limit-reset" not in response.headers:
-            if self._consecutive_429 > self.max_rate_limit_retries:
-                raise RateLimitError(
-                    f"X API connection '{self.conn_id}' ({safe_url(self.host)}): {endpoint} "
-                    f"still rate limited after {self.max_rate_limit_retries} retries "
-                    "(429 without x-rate-limit-reset)"
-                )
-            wait = _retry_after(response) or self.fallback_wait * 2 ** (self._consecutive_429 - 1)
-            # tweepy only knows x-rate-limit-reset: give it one so it waits instead of
-            # retrying at once, recursively
-            response.headers["x-rate-limit-reset"] = str(math.ceil(time.time() + wait))
-            log.warning(
-                "X %s: 429 without a reset header; waiting %.0f s (retry %s/%s)",
-                endpoint,
-                wait,
-                self._consecutive_429,
-                self.max_rate_limit_retries,
+        policy = self.policy
+        if self._consecutive_429 > policy.max_rate_limit_retries:
+            error = RateLimitError(
+                f"X API connection '{self.conn_id}' ({safe_url(self.host)}): {endpoint} "
+                f"still rate limited after {policy.max_rate_limit_retries} retries",
+                status=429,
+                conn_id=self.conn_id,
             )
-        else:
-            log.warning("X %s: rate limited until %s", endpoint, response.headers["x-rate-limit-reset"])
+            error.final = True  # tweepy already waited and retried: the policy must not again
+            raise error
+        reset = response.headers.get("x-rate-limit-reset", "")
+        hint = float(reset) - time.time() if reset.strip().isdigit() else _retry_after(response)
+        wait = policy.rate_limit_wait(self._consecutive_429, hint)
+        # tweepy only knows x-rate-limit-reset (and sleeps until it, then retries the request):
+        # give it the policy's wait, so a 429 without that header backs off (capped) instead of
+        # retrying at once, and one with a far reset waits no longer than max_rate_limit_wait
+        response.headers["x-rate-limit-reset"] = str(math.ceil(time.time() + wait))
+        log.warning(
+            "X %s: 429; waiting %.1f s (retry %s/%s)",
+            endpoint,
+            wait,
+            self._consecutive_429,
+            policy.max_rate_limit_retries,
+        )
 
     def _read_server_clock(self, response: requests.Response) -> None:
         parsed = parse_http_date(response.headers.get("date"))
@@ -472,29 +468,16 @@ class XClient:
 
     def call(self, what: str, method: Callable[..., dict], **params) -> dict:
         """One request; 5xx, resets, timeouts and cut bodies are tried again with backoff."""
-        attempt = 0
-        while True:
+
+        def attempt() -> dict:
             try:
                 return method(**params)
             except tweepy.BadRequest:
                 raise
-            except (tweepy.TwitterServerError, *TRANSIENT_EXCEPTIONS) as exc:
-                if attempt >= self.transient_retries:
-                    raise self._wrap(exc, what) from exc
-                attempt += 1
-                self.stats.retries += 1
-                wait = backoff_wait(attempt, self.transient_backoff, 30.0)
-                log.warning(
-                    "X %s: %s; retry %s/%s in %.1f s",
-                    what,
-                    type(exc).__name__,
-                    attempt,
-                    self.transient_retries,
-                    wait,
-                )
-                sleep(wait)
             except (tweepy.TweepyException, requests.RequestException) as exc:
                 raise self._wrap(exc, what) from exc
+
+        return self.policy.run(attempt, label=f"X {what}", stats=self.stats)
 
     def pages(self, what: str, method: Callable[..., dict], token_param: str, **params) -> Iterator[dict]:
         """Every page of a listing, following ``meta.next_token`` through ``token_param``
