@@ -15,8 +15,9 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -298,6 +299,18 @@ def _replayed_response(request: requests.PreparedRequest, entry: dict) -> reques
     return response
 
 
+def utc(value: datetime) -> datetime:
+    """A window bound as an aware UTC datetime; a naive one is refused (its zone is unknown)."""
+    if value.tzinfo is None:
+        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
+    return value.astimezone(UTC)
+
+
+def distinct(values: Iterable[str]) -> list[str]:
+    """Non-blank values, stripped, each once, in order."""
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
 def chunks(items: Sequence, size: int) -> Iterator[Sequence]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -470,6 +483,28 @@ class ExtractResult(dict):
     """``{stream: records}`` (every stream of the connector's ``STREAMS``) with ``stats``."""
 
     stats: ExtractStats
+
+
+def finish_extract(
+    result: ExtractResult, stats: ExtractStats, checkpoint: Checkpoint | None, platform: str, started: float
+) -> ExtractResult:
+    """Attach ``stats`` (with what the checkpoint replayed) to ``result`` and log the run's cost."""
+    if checkpoint is not None:
+        stats.replayed = checkpoint.replayed
+    result.stats = stats
+    log.info(
+        "%s extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited, %s retried, "
+        "%s replayed from the checkpoint",
+        platform,
+        time.monotonic() - started,
+        ", ".join(f"{k} {v}" for k, v in stats.records.items()),
+        stats.requests,
+        stats.min_requests,
+        stats.rate_limited,
+        stats.retries,
+        stats.replayed,
+    )
+    return result
 
 
 def member_tokens_of(conn: Any) -> dict[str, str]:

@@ -87,9 +87,11 @@ from advocacy.connectors.base import (
     CursorRepeats,
     ExtractResult,
     Stream,
+    finish_extract,
     hashtags_in,
     safe_url,
     urls_in,
+    utc,
 )
 from advocacy.connectors.facebook import parse_graph_time
 from advocacy.connectors.graph import GraphClient, GraphError
@@ -327,12 +329,6 @@ class _Run:
         )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
-
-
 def _distinct(values: Iterable[str]) -> list[str]:
     seen: dict[str, str] = {}
     for v in values:
@@ -356,7 +352,7 @@ def extract(
     checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from Instagram (see the module docstring for streams and phases)."""
-    window_start, window_end = _utc(window_start), _utc(window_end)
+    window_start, window_end = utc(window_start), utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     gc = GraphClient(conn, "Instagram", checkpoint)
@@ -418,18 +414,7 @@ def extract(
             f"hashtags beyond Instagram's {MAX_HASHTAGS} unique per 7 days not searched: "
             + ", ".join(skipped_tags)
         )
-    if checkpoint is not None:
-        gc.stats.replayed = checkpoint.replayed
-    result.stats = gc.stats
-    log.info(
-        "instagram extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited",
-        time.monotonic() - started,
-        ", ".join(f"{k} {v}" for k, v in gc.stats.records.items()),
-        gc.stats.requests,
-        gc.stats.min_requests,
-        gc.stats.rate_limited,
-    )
-    return result
+    return finish_extract(result, gc.stats, checkpoint, "instagram", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

@@ -140,11 +140,14 @@ from advocacy.connectors.base import (
     base_url,
     chunks,
     conn_id_of,
+    distinct,
     extra_of,
+    finish_extract,
     hashtags_in,
     member_tokens_of,
     safe_url,
     urls_in,
+    utc,
 )
 
 log = logging.getLogger(__name__)
@@ -928,16 +931,6 @@ class _Run:
             )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
-
-
-def _distinct(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-
-
 def extract(
     conn: Any,
     *,
@@ -958,13 +951,13 @@ def extract(
     and each member's listings then reach back to it, so their counters are refreshed with
     the token allowed to read them (the batch lookup only gets the rest).
     """
-    window_start, window_end = _utc(window_start), _utc(window_end)
-    since = _utc(lookback_start) if lookback_start is not None else None
+    window_start, window_end = utc(window_start), utc(window_end)
+    since = utc(lookback_start) if lookback_start is not None else None
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     lc = LinkedInClient(conn, checkpoint)
     tokens = member_tokens_of(conn)
-    orgs = _distinct(company_handles)
+    orgs = distinct(company_handles)
     bad = [o for o in orgs if not o.startswith("urn:li:organization:")]
     if bad:
         raise LinkedInError(
@@ -972,7 +965,7 @@ def extract(
             f"(urn:li:organization:N), got {bad}",
             conn_id=lc.conn_id,
         )
-    advocates = [a for a in _distinct(advocate_usernames) if a not in orgs]
+    advocates = [a for a in distinct(advocate_usernames) if a not in orgs]
     run = _Run(lc, progress, orgs, advocates, tokens)
     run.lookback = {str(i) for i in lookback_ids or []}
     started = time.monotonic()
@@ -1017,18 +1010,7 @@ def extract(
         )
     if run.not_published:
         lc.stats.notes.append(f"{run.not_published} posts not PUBLISHED (drafts, pending, failed) skipped")
-    if checkpoint is not None:
-        lc.stats.replayed = checkpoint.replayed
-    result.stats = lc.stats
-    log.info(
-        "linkedin extract done in %.1f s: %s; %s requests (minimum %s), %s throttled",
-        time.monotonic() - started,
-        ", ".join(f"{k} {v}" for k, v in lc.stats.records.items()),
-        lc.stats.requests,
-        lc.stats.min_requests,
-        lc.stats.rate_limited,
-    )
-    return result
+    return finish_extract(result, lc.stats, checkpoint, "linkedin", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

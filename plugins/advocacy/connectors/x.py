@@ -60,9 +60,8 @@ import logging
 import math
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -73,6 +72,7 @@ from advocacy.connectors.base import (
     Checkpoint,
     ConnectorError,
     CursorRepeats,
+    ExtractResult,
     RateLimitError,
     RetryPolicy,
     RewritingAdapter,
@@ -83,9 +83,12 @@ from advocacy.connectors.base import (
     chunks,
     conn_id_of,
     extra_of,
+    finish_extract,
     install_redaction,
     safe_url,
+    utc,
 )
+from advocacy.connectors.base import ExtractStats as BaseExtractStats
 
 log = logging.getLogger(__name__)
 
@@ -256,57 +259,13 @@ def allowed_start_from_error(messages: Iterable[str]) -> dt.datetime | None:
 
 # --------------------------------------------------------------------------- stats
 @dataclass
-class ExtractStats:
-    """Request accounting of one run.
+class ExtractStats(BaseExtractStats):
+    """The shared request accounting (``base.ExtractStats``) plus where search could start."""
 
-    ``requests``: HTTP exchanges that were not 429s; ``min_requests``: what the
-    records needed at least (one page per timeline/query/batch, plus one per
-    further 100 records); ``efficiency`` = requests / min_requests (1.0 is
-    perfect). ``rate_limited``: 429s received; ``rate_limit_wait_seconds``:
-    time spent between a 429 and the retry; ``retries``: transient failures
-    tried again; ``replayed``: responses answered from the checkpoint.
-    """
-
-    requests: int = 0
-    min_requests: int = 0
-    rate_limited: int = 0
-    rate_limit_wait_seconds: float = 0.0
-    retries: int = 0
-    replayed: int = 0
-    by_endpoint: Counter = field(default_factory=Counter)
-    by_phase: dict[str, dict[str, int]] = field(default_factory=dict)
-    records: dict[str, int] = field(default_factory=dict)
     search_start: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def efficiency(self) -> float | None:
-        return None if not self.min_requests else self.requests / self.min_requests
-
-    def phase(self, name: str) -> dict[str, int]:
-        return self.by_phase.setdefault(name, {"requests": 0, "min_requests": 0, "records": 0})
 
     def as_dict(self) -> dict:
-        return {
-            "requests": self.requests,
-            "min_requests": self.min_requests,
-            "efficiency": None if self.efficiency is None else round(self.efficiency, 3),
-            "rate_limited": self.rate_limited,
-            "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 1),
-            "retries": self.retries,
-            "replayed": self.replayed,
-            "by_endpoint": dict(self.by_endpoint),
-            "by_phase": self.by_phase,
-            "records": self.records,
-            "search_start": self.search_start,
-            "notes": list(self.notes),
-        }
-
-
-class ExtractResult(dict):
-    """``{stream: records}`` (every stream of ``STREAMS``) with the run's ``stats``."""
-
-    stats: ExtractStats
+        return {**super().as_dict(), "search_start": self.search_start}
 
 
 # --------------------------------------------------------------------------- client
@@ -734,12 +693,6 @@ class _Run:
         )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
-
-
 def _handles(values: Iterable[str]) -> list[str]:
     seen: dict[str, str] = {}
     for v in values:
@@ -775,7 +728,7 @@ def extract(
     :class:`~advocacy.connectors.base.ConnectorError`, each naming the connection.
     ``checkpoint``: see :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
-    window_start, window_end = _utc(window_start), _utc(window_end)
+    window_start, window_end = utc(window_start), utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     xc = from_connection(conn, checkpoint)
@@ -823,21 +776,7 @@ def extract(
         user_errors=run.user_errors,
     )
     xc.stats.records = {k: len(v) for k, v in result.items()}
-    if checkpoint is not None:
-        xc.stats.replayed = checkpoint.replayed
-    result.stats = xc.stats
-    log.info(
-        "x extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited, %s retried, "
-        "%s replayed from the checkpoint",
-        time.monotonic() - started,
-        ", ".join(f"{k} {v}" for k, v in xc.stats.records.items()),
-        xc.stats.requests,
-        xc.stats.min_requests,
-        xc.stats.rate_limited,
-        xc.stats.retries,
-        xc.stats.replayed,
-    )
-    return result
+    return finish_extract(result, xc.stats, checkpoint, "x", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
