@@ -311,6 +311,16 @@ def distinct(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
 
 
+def distinct_handles(values: Iterable[str]) -> list[str]:
+    """Account handles, stripped and without ``@``, each once whatever its case (first spelling kept)."""
+    seen: dict[str, str] = {}
+    for v in values:
+        h = (v or "").strip().lstrip("@")
+        if h and h.lower() not in seen:
+            seen[h.lower()] = h
+    return list(seen.values())
+
+
 def chunks(items: Sequence, size: int) -> Iterator[Sequence]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

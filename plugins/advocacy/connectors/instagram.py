@@ -79,7 +79,7 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from advocacy.connectors.base import (
@@ -87,6 +87,7 @@ from advocacy.connectors.base import (
     CursorRepeats,
     ExtractResult,
     Stream,
+    distinct_handles,
     finish_extract,
     hashtags_in,
     safe_url,
@@ -329,15 +330,6 @@ class _Run:
         )
 
 
-def _distinct(values: Iterable[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for v in values:
-        v = (v or "").strip().lstrip("@")
-        if v and v.lower() not in seen:
-            seen[v.lower()] = v
-    return list(seen.values())
-
-
 def extract(
     conn: Any,
     *,
@@ -360,16 +352,16 @@ def extract(
     horizon = min(window_start, window_end - dt.timedelta(days=lookback_days))
     recent_limit = max(1, min(MAX_RECENT, int(gc.extra.get("recent_media_limit", MAX_RECENT))))
     page_limit = max(1, min(MAX_MEDIA, int(gc.extra.get("media_page_limit", MAX_MEDIA))))
-    accounts = _distinct(company_handles)
+    accounts = distinct_handles(company_handles)
     if not accounts:
         raise GraphError(
             f"Instagram connection '{gc.conn_id}': company_handles must name the business account id",
             conn_id=gc.conn_id,
         )
     run = _Run(gc, progress)
-    advocates = _distinct(advocate_usernames)
+    advocates = distinct_handles(advocate_usernames)
     run.advocates = {a.lower(): a for a in advocates}
-    tags = _distinct(h.lstrip("#") for h in hashtags or [])
+    tags = distinct_handles(h.lstrip("#") for h in hashtags or [])
     # Instagram allows 30 unique hashtags per business account per 7 days (ig-hashtag-search
     # reference): asking for more fails once the quota is spent, so search the first 30 only
     tags, skipped_tags = tags[:MAX_HASHTAGS], tags[MAX_HASHTAGS:]
@@ -433,7 +425,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
         "instagram_basic, instagram_manage_insights, pages_read_engagement and "
         "Instagram Public Content Access",
     )
-    tags = _distinct(str(h).lstrip("#") for h in getattr(settings, "hashtags", None) or [])
+    tags = distinct_handles(str(h).lstrip("#") for h in getattr(settings, "hashtags", None) or [])
     findings.append(
         Finding(
             "warn" if len(tags) > MAX_HASHTAGS else "ok",

@@ -82,6 +82,7 @@ from advocacy.connectors.base import (
     base_url,
     chunks,
     conn_id_of,
+    distinct_handles,
     extra_of,
     finish_extract,
     install_redaction,
@@ -693,15 +694,6 @@ class _Run:
         )
 
 
-def _handles(values: Iterable[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for v in values:
-        h = (v or "").strip().lstrip("@")
-        if h and h.lower() not in seen:
-            seen[h.lower()] = h
-    return list(seen.values())
-
-
 def extract(
     conn: Any,
     *,
@@ -734,9 +726,9 @@ def extract(
     xc = from_connection(conn, checkpoint)
     run = _Run(xc, progress)
     started = time.monotonic()
-    company = _handles(company_handles)
+    company = distinct_handles(company_handles)
     roles = {h.lower(): "company" for h in company}
-    advocates = [h for h in _handles(advocate_usernames) if h.lower() not in roles]
+    advocates = [h for h in distinct_handles(advocate_usernames) if h.lower() not in roles]
     roles = {**{h.lower(): "advocate" for h in advocates}, **roles}
     log.info(
         "x extract via %s: %s advocates, %s company handles, window %s .. %s, %s lookback ids",
