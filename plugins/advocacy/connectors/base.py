@@ -69,6 +69,16 @@ class Stream(NamedTuple):
     time: str | None
 
 
+def declared_streams(platform: str) -> tuple[dict[str, Stream], str, str]:
+    """A connector's ``STREAMS``, ``POSTS_STREAM`` and ``ROSTER_HANDLE_COLUMN``, read from its
+    entry in the platform registry (advocacy/platforms.py), where they are stated once."""
+    from advocacy import platforms
+
+    entry = platforms.get(platform)
+    streams = {name: Stream(key=f.key, time=f.time) for name, f in entry.streams.items()}
+    return streams, entry.posts_stream, entry.roster_column
+
+
 class ConnectorError(RuntimeError):
     """A connector could not do its job; the message names the connection, never a secret.
 

@@ -94,9 +94,9 @@ from typing import Any
 from advocacy.connectors.base import (
     Checkpoint,
     ExtractResult,
-    Stream,
     as_list,
     chunks,
+    declared_streams,
     distinct,
     finish_extract,
     hashtags_in,
@@ -116,15 +116,8 @@ from advocacy.connectors.graph import (
 
 log = logging.getLogger(__name__)
 
-STREAMS = {
-    "pages": Stream(key="id", time=None),
-    "users": Stream(key="id", time=None),
-    "posts": Stream(key="id", time="created_time"),
-    "post_errors": Stream(key="id", time=None),
-    "member_errors": Stream(key="member", time=None),
-}
-POSTS_STREAM = "posts"
-ROSTER_HANDLE_COLUMN = "facebook_user_id"
+# stated once, in the platform registry (advocacy/platforms.py)
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("facebook")
 
 PAGE = 100
 POST_FIELDS = (

@@ -86,7 +86,7 @@ from advocacy.connectors.base import (
     Checkpoint,
     CursorRepeats,
     ExtractResult,
-    Stream,
+    declared_streams,
     distinct_handles,
     finish_extract,
     hashtags_in,
@@ -99,14 +99,8 @@ from advocacy.connectors.graph import GraphClient, GraphError
 
 log = logging.getLogger(__name__)
 
-STREAMS = {
-    "accounts": Stream(key="id", time=None),
-    "media": Stream(key="id", time="timestamp"),
-    "hashtags": Stream(key="id", time=None),
-    "account_errors": Stream(key="username", time=None),
-}
-POSTS_STREAM = "media"
-ROSTER_HANDLE_COLUMN = "instagram_username"
+# stated once, in the platform registry (advocacy/platforms.py)
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("instagram")
 
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,comments_count,like_count,permalink,timestamp"
 ACCOUNT_FIELDS = "id,username,name,followers_count,follows_count,media_count"

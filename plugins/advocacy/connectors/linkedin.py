@@ -133,13 +133,13 @@ from advocacy.connectors.base import (
     RateLimitError,
     RetryPolicy,
     RewritingAdapter,
-    Stream,
     TokenExpiredError,
     as_float,
     as_list,
     base_url,
     chunks,
     conn_id_of,
+    declared_streams,
     distinct,
     extra_of,
     finish_extract,
@@ -154,14 +154,8 @@ log = logging.getLogger(__name__)
 
 API_HOST = "https://api.linkedin.com"
 DEFAULT_VERSION = "202601"
-STREAMS = {
-    "network_sizes": Stream(key="_urn", time=None),
-    "posts": Stream(key="id", time="createdAt"),
-    "post_errors": Stream(key="id", time=None),
-    "member_errors": Stream(key="member", time=None),
-}
-POSTS_STREAM = "posts"
-ROSTER_HANDLE_COLUMN = "linkedin_member_urn"
+# stated once, in the platform registry (advocacy/platforms.py)
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("linkedin")
 PAGE = 100
 BATCH = 50
 DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")

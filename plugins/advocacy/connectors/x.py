@@ -76,12 +76,12 @@ from advocacy.connectors.base import (
     RateLimitError,
     RetryPolicy,
     RewritingAdapter,
-    Stream,
     TokenExpiredError,
     as_float,
     base_url,
     chunks,
     conn_id_of,
+    declared_streams,
     distinct_handles,
     extra_of,
     finish_extract,
@@ -94,14 +94,8 @@ from advocacy.connectors.base import ExtractStats as BaseExtractStats
 log = logging.getLogger(__name__)
 
 API_HOST = "https://api.twitter.com"  # hard-coded in tweepy
-STREAMS = {
-    "users": Stream(key="id", time=None),
-    "tweets": Stream(key="id", time="created_at"),
-    "tweet_errors": Stream(key="resource_id", time=None),
-    "user_errors": Stream(key="resource_id", time=None),
-}
-POSTS_STREAM = "tweets"  # the stream whose keys the pipeline passes back as lookback_ids
-ROSTER_HANDLE_COLUMN = "x_username"
+# stated once, in the platform registry (advocacy/platforms.py)
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("x")
 
 TWEET_FIELDS = [
     "public_metrics",
