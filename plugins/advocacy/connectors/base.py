@@ -756,6 +756,18 @@ def probe_get(url: str, *, headers: dict | None = None, params: dict | None = No
         return None, type(exc).__name__
 
 
+def unreachable_finding(what: str, host: str, failure: str | None):
+    """The ``fail`` finding of a probe whose one request got no answer."""
+    from advocacy.preflight import Finding
+
+    return Finding(
+        "fail",
+        what,
+        f"{safe_url(host)} unreachable ({failure})",
+        "check the connection's host and the network",
+    )
+
+
 def headroom_finding(what: str, used_pct: float | None, detail_none: str, fix: str):
     """ok below 75 % of a rate budget used, warn from there; ok with a note when unknown."""
     from advocacy.preflight import Finding

@@ -442,7 +442,7 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
     headroom (``x-app-usage`` / ``x-business-use-case-usage``)."""
     import datetime as dt
 
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, label)
@@ -519,12 +519,7 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
     if response is None:
         return [
             *findings,
-            Finding(
-                "fail",
-                what,
-                f"{safe_url(host)} unreachable ({failure})",
-                "check the connection's host and the network",
-            ),
+            unreachable_finding(what, host, failure),
         ]
     try:
         body = response.json()

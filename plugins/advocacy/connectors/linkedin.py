@@ -1013,7 +1013,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
     its ``rw_organization_admin`` permission and the ``LinkedIn-Version``; the version's age
     says how long until LinkedIn sunsets it; LinkedIn sends no rate-limit headers (daily
     limits), so headroom is only reported. Member tokens are counted, not called."""
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, "LinkedIn")
@@ -1083,14 +1083,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
     )
     what = f"{conn_id}: organisation token"
     if response is None:
-        findings.append(
-            Finding(
-                "fail",
-                what,
-                f"{safe_url(host)} unreachable ({failure})",
-                "check the connection's host and the network",
-            )
-        )
+        findings.append(unreachable_finding(what, host, failure))
         return findings
     try:
         body = response.json()

@@ -770,7 +770,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
     with the app's bearer token checks the token (401), the app's access (403: not attached to a
     project / access level), and the endpoint's rate-limit headroom
     (``x-rate-limit-limit`` / ``-remaining``). X API v2 has no dated versions."""
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, "X")
@@ -810,12 +810,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
     if response is None:
         return [
             *findings,
-            Finding(
-                "fail",
-                what,
-                f"{safe_url(host)} unreachable ({failure})",
-                "check the connection's host and the network",
-            ),
+            unreachable_finding(what, host, failure),
         ]
     findings.append(Finding("ok", f"{conn_id}: API version", "X API v2 (no dated versions)"))
     status = response.status_code
