@@ -32,17 +32,13 @@ from collections.abc import Iterable, Mapping
 from typing import IO, Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
+from advocacy import platforms
+
 DEFAULT_MEDIUM = "employee_advocacy"
 DEFAULT_PLATFORM = "linkedin"
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "utm_id")
-#: Accepted spellings of a platform -> the utm_source written.
-PLATFORM_SOURCES = {
-    "x": "x",
-    "twitter": "x",
-    "linkedin": "linkedin",
-    "facebook": "facebook",
-    "instagram": "instagram",
-}
+#: Accepted spellings of a platform -> the utm_source written (from the registry, advocacy/platforms.py).
+PLATFORM_SOURCES = platforms.utm_sources()
 LINK_COLUMNS = ("employee_id", "full_name", "department", "utm_code", "platform", "campaign", "link")
 _SET_BY_US = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 _SAFE = "-._~"  # RFC 3986 unreserved: everything else in a value is percent-encoded

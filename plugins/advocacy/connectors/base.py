@@ -15,15 +15,16 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import tenacity
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,16 @@ class Stream(NamedTuple):
 
     key: str
     time: str | None
+
+
+def declared_streams(platform: str) -> tuple[dict[str, Stream], str, str]:
+    """A connector's ``STREAMS``, ``POSTS_STREAM`` and ``ROSTER_HANDLE_COLUMN``, read from its
+    entry in the platform registry (advocacy/platforms.py), where they are stated once."""
+    from advocacy import platforms
+
+    entry = platforms.get(platform)
+    streams = {name: Stream(key=f.key, time=f.time) for name, f in entry.streams.items()}
+    return streams, entry.posts_stream, entry.roster_column
 
 
 class ConnectorError(RuntimeError):
@@ -298,6 +309,28 @@ def _replayed_response(request: requests.PreparedRequest, entry: dict) -> reques
     return response
 
 
+def utc(value: datetime) -> datetime:
+    """A window bound as an aware UTC datetime; a naive one is refused (its zone is unknown)."""
+    if value.tzinfo is None:
+        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
+    return value.astimezone(UTC)
+
+
+def distinct(values: Iterable[str]) -> list[str]:
+    """Non-blank values, stripped, each once, in order."""
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def distinct_handles(values: Iterable[str]) -> list[str]:
+    """Account handles, stripped and without ``@``, each once whatever its case (first spelling kept)."""
+    seen: dict[str, str] = {}
+    for v in values:
+        h = (v or "").strip().lstrip("@")
+        if h and h.lower() not in seen:
+            seen[h.lower()] = h
+    return list(seen.values())
+
+
 def chunks(items: Sequence, size: int) -> Iterator[Sequence]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -307,9 +340,10 @@ class RewritingAdapter(HTTPAdapter):
     """Sends requests meant for ``source`` (a library's hard-coded host) to ``target``.
 
     Mount it on the library's ``requests.Session`` for ``source``. It also sets a
-    default timeout, retries connection errors and 5xx on GET with backoff, and
-    calls ``on_send(request)`` / ``on_response(response)`` hooks (counting,
-    rate-limit handling). When the target is the source itself, only the extras apply.
+    default timeout and calls ``on_send(request)`` / ``on_response(response)`` hooks
+    (counting, rate-limit handling). It never retries: every retry is the connector's
+    :class:`RetryPolicy`, one layer, so a failing endpoint costs a known number of requests.
+    When the target is the source itself, only the extras apply.
     With a :class:`Checkpoint`, requests an earlier attempt completed are answered from it
     (``on_replay(response)`` is called instead of the other hooks: nothing went over the wire)
     and every new complete 200 JSON answer is journaled.
@@ -321,24 +355,12 @@ class RewritingAdapter(HTTPAdapter):
         target: str,
         *,
         timeout: float | None = 30.0,
-        retries: int = 3,
         on_send: Callable[[requests.PreparedRequest], None] | None = None,
         on_response: Callable[[requests.Response], None] | None = None,
         checkpoint: Checkpoint | None = None,
         on_replay: Callable[[requests.Response], None] | None = None,
     ):
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            backoff_factor=0.5,
-            status_forcelist=(500, 502, 503, 504),
-            allowed_methods=frozenset({"GET"}),
-            raise_on_status=False,
-            respect_retry_after_header=True,
-        )
-        super().__init__(max_retries=retry)
+        super().__init__(max_retries=0)  # no hidden retry layer under the RetryPolicy
         self.source = source.rstrip("/")
         self.target = target.rstrip("/")
         self.timeout = timeout
@@ -483,6 +505,28 @@ class ExtractResult(dict):
     stats: ExtractStats
 
 
+def finish_extract(
+    result: ExtractResult, stats: ExtractStats, checkpoint: Checkpoint | None, platform: str, started: float
+) -> ExtractResult:
+    """Attach ``stats`` (with what the checkpoint replayed) to ``result`` and log the run's cost."""
+    if checkpoint is not None:
+        stats.replayed = checkpoint.replayed
+    result.stats = stats
+    log.info(
+        "%s extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited, %s retried, "
+        "%s replayed from the checkpoint",
+        platform,
+        time.monotonic() - started,
+        ", ".join(f"{k} {v}" for k, v in stats.records.items()),
+        stats.requests,
+        stats.min_requests,
+        stats.rate_limited,
+        stats.retries,
+        stats.replayed,
+    )
+    return result
+
+
 def member_tokens_of(conn: Any) -> dict[str, str]:
     """Per-advocate tokens from the connection's extra ``member_tokens``.
 
@@ -552,6 +596,131 @@ def backoff_wait(attempt: int, base: float, cap: float) -> float:
     return max(0.0, min(cap, base * 2 ** max(0, attempt - 1)))
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The one retry / backoff / rate-limit policy of every connector (see connectors/README.md).
+
+    A logical call (one request a connector means to make) is tried at most
+    ``1 + transient_retries`` times for transient failures (5xx, connection reset, timeout, a
+    body cut short or not whole JSON, the platform's "transient" error codes), waiting
+    ``transient_backoff * 2**(n-1)`` s capped at ``backoff_cap``; nothing below it retries (the
+    HTTP adapter has no retries), so a permanently failing endpoint costs exactly
+    ``1 + transient_retries`` requests (4 by default) on every platform. A rate-limit refusal
+    waits what the platform said (reset header, ``Retry-After``, Graph's usage header), at
+    most ``max_rate_limit_wait``; without a hint it backs off ``rate_limit_fallback_wait *
+    2**(n-1)`` capped at ``rate_limit_backoff_cap``, at most ``max_rate_limit_retries`` times in a
+    row. Errors no retry can fix (auth, permission, 4xx) are raised at once.
+
+    Connection extras (all optional): ``transient_retries`` (3), ``transient_backoff`` (s, 1.0),
+    ``backoff_cap`` (s, 30), ``wait_on_rate_limit`` (true), ``rate_limit_fallback_wait`` (s, 1),
+    ``rate_limit_backoff_cap`` (s, 60), ``max_rate_limit_wait`` (s, 900),
+    ``max_rate_limit_retries`` (5).
+    """
+
+    transient_retries: int = 3
+    transient_backoff: float = 1.0
+    backoff_cap: float = 30.0
+    wait_on_rate_limit: bool = True
+    rate_limit_fallback_wait: float = 1.0
+    rate_limit_backoff_cap: float = 60.0
+    max_rate_limit_wait: float = 900.0
+    max_rate_limit_retries: int = 5
+
+    @classmethod
+    def from_extra(cls, extra: dict[str, Any]) -> RetryPolicy:
+        d = cls()
+        return cls(
+            transient_retries=max(0, int(extra.get("transient_retries", d.transient_retries))),
+            transient_backoff=as_float(extra.get("transient_backoff"), d.transient_backoff),
+            backoff_cap=as_float(extra.get("backoff_cap"), d.backoff_cap),
+            wait_on_rate_limit=as_bool(extra.get("wait_on_rate_limit"), d.wait_on_rate_limit),
+            rate_limit_fallback_wait=as_float(
+                extra.get("rate_limit_fallback_wait"), d.rate_limit_fallback_wait
+            ),
+            rate_limit_backoff_cap=as_float(extra.get("rate_limit_backoff_cap"), d.rate_limit_backoff_cap),
+            max_rate_limit_wait=as_float(extra.get("max_rate_limit_wait"), d.max_rate_limit_wait),
+            max_rate_limit_retries=max(0, int(extra.get("max_rate_limit_retries", d.max_rate_limit_retries))),
+        )
+
+    @property
+    def max_requests(self) -> int:
+        """Requests a permanently failing (transient-looking) endpoint costs per logical call."""
+        return 1 + self.transient_retries
+
+    def transient_wait(self, attempt: int) -> float:
+        return backoff_wait(attempt, self.transient_backoff, self.backoff_cap)
+
+    def rate_limit_wait(self, attempt: int, hint: float | None = None) -> float:
+        """What to wait before retry ``attempt`` of a refusal: the platform's ``hint`` (s) if it
+        gave one (at most ``max_rate_limit_wait``), else the capped exponential backoff."""
+        if hint is not None and hint >= 0:
+            return min(self.max_rate_limit_wait, hint)
+        return backoff_wait(
+            attempt, self.rate_limit_fallback_wait, min(self.rate_limit_backoff_cap, self.max_rate_limit_wait)
+        )
+
+    def run(
+        self,
+        attempt: Callable[[], Any],
+        *,
+        label: str,
+        stats: ExtractStats | None = None,
+        wait_hint: Callable[[RateLimitError], float | None] | None = None,
+    ) -> Any:
+        """``attempt()`` until it returns, retrying :class:`ConnectorError` s by this policy.
+
+        ``attempt`` raises a :class:`RateLimitError` for a refusal (``wait_hint(error)`` gives
+        the platform's wait, if any), a ``transient`` :class:`ConnectorError` for a failure a
+        retry may cure, anything else to stop at once. ``stats`` counts retries and waits.
+        """
+        counts = {"rate": 0, "transient": 0}
+
+        def kind(exc: BaseException | None) -> str | None:
+            if getattr(exc, "final", False):  # a lower layer already retried it (tweepy's 429 wait)
+                return None
+            if isinstance(exc, RateLimitError):
+                return "rate" if self.wait_on_rate_limit else None
+            if isinstance(exc, ConnectorError) and exc.transient:
+                return "transient"
+            return None
+
+        def retry(state: tenacity.RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            which = kind(exc)
+            if which is None:
+                return False
+            counts[which] += 1
+            limit = self.max_rate_limit_retries if which == "rate" else self.transient_retries
+            return counts[which] <= limit
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimitError):
+                hint = wait_hint(exc) if wait_hint is not None else None
+                seconds = self.rate_limit_wait(counts["rate"], hint)
+                if stats is not None:
+                    stats.rate_limit_wait_seconds += seconds
+                log.warning("%s: rate limited; waiting %.1f s (retry %s)", label, seconds, counts["rate"])
+                return seconds
+            seconds = self.transient_wait(counts["transient"])
+            if stats is not None:
+                stats.retries += 1
+            log.warning(
+                "%s: %s; retry %s/%s in %.1f s",
+                label,
+                exc,
+                counts["transient"],
+                self.transient_retries,
+                seconds,
+            )
+            return seconds
+
+        retrying = tenacity.Retrying(
+            retry=retry, wait=wait, stop=tenacity.stop_never, sleep=sleep, reraise=True
+        )
+        return retrying(attempt)
+
+
 def sleep(seconds: float) -> None:
     """``time.sleep`` (one place, so waits are easy to see in profiles)."""
     if seconds > 0:
@@ -585,6 +754,18 @@ def probe_get(url: str, *, headers: dict | None = None, params: dict | None = No
         return requests.get(url, headers=headers, params=params, timeout=timeout), None
     except requests.RequestException as exc:
         return None, type(exc).__name__
+
+
+def unreachable_finding(what: str, host: str, failure: str | None):
+    """The ``fail`` finding of a probe whose one request got no answer."""
+    from advocacy.preflight import Finding
+
+    return Finding(
+        "fail",
+        what,
+        f"{safe_url(host)} unreachable ({failure})",
+        "check the connection's host and the network",
+    )
 
 
 def headroom_finding(what: str, used_pct: float | None, detail_none: str, fix: str):

@@ -94,13 +94,16 @@ from typing import Any
 from advocacy.connectors.base import (
     Checkpoint,
     ExtractResult,
-    Stream,
     as_list,
     chunks,
+    declared_streams,
+    distinct,
+    finish_extract,
     hashtags_in,
     member_tokens_of,
     safe_url,
     urls_in,
+    utc,
 )
 from advocacy.connectors.graph import (
     MAX_IDS,
@@ -113,15 +116,8 @@ from advocacy.connectors.graph import (
 
 log = logging.getLogger(__name__)
 
-STREAMS = {
-    "pages": Stream(key="id", time=None),
-    "users": Stream(key="id", time=None),
-    "posts": Stream(key="id", time="created_time"),
-    "post_errors": Stream(key="id", time=None),
-    "member_errors": Stream(key="member", time=None),
-}
-POSTS_STREAM = "posts"
-ROSTER_HANDLE_COLUMN = "facebook_user_id"
+# stated once, in the platform registry (advocacy/platforms.py)
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("facebook")
 
 PAGE = 100
 POST_FIELDS = (
@@ -549,16 +545,6 @@ class _Run:
         )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
-
-
-def _distinct(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-
-
 def extract(
     conn: Any,
     *,
@@ -580,13 +566,13 @@ def extract(
     :class:`~advocacy.connectors.graph.GraphError`, each naming the connection
     and carrying the Graph error code.
     """
-    window_start, window_end = _utc(window_start), _utc(window_end)
+    window_start, window_end = utc(window_start), utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     gc = GraphClient(conn, "Facebook", checkpoint)
     tokens = member_tokens_of(conn)
-    pages = _distinct(company_handles)
-    advocates = [h for h in _distinct(advocate_usernames) if h not in pages]
+    pages = distinct(company_handles)
+    advocates = [h for h in distinct(advocate_usernames) if h not in pages]
     run = _Run(gc, progress, set(pages), set(advocates))
     started = time.monotonic()
     log.info(
@@ -634,18 +620,7 @@ def extract(
     refused = sum(1 for e in run.post_errors if e["_error_kind"] != "not_found")
     if refused:
         gc.stats.gaps.append(f"{refused} known posts could not be refreshed; they keep their last counters")
-    if checkpoint is not None:
-        gc.stats.replayed = checkpoint.replayed
-    result.stats = gc.stats
-    log.info(
-        "facebook extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited",
-        time.monotonic() - started,
-        ", ".join(f"{k} {v}" for k, v in gc.stats.records.items()),
-        gc.stats.requests,
-        gc.stats.min_requests,
-        gc.stats.rate_limited,
-    )
-    return result
+    return finish_extract(result, gc.stats, checkpoint, "facebook", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

@@ -17,12 +17,13 @@ What the client survives (docs/platforms/facebook.md, tests/fixtures/api/faceboo
   10, 200-299 and 100 "missing permission" -> :class:`GraphPermissionError`;
   4/17/32/613/80001-80009 (rate limits, ``is_transient``) ->
   :class:`GraphRateLimitError`, retried after ``estimated_time_to_regain_access``
-  (usage header, minutes) or an exponential backoff, at most
-  ``max_rate_limit_retries`` times; 1/2 and other ``is_transient`` errors are
-  retried ``transient_retries`` times.
+  (usage header, minutes) or the capped exponential backoff; 1/2 and other
+  ``is_transient`` errors are transient. Both are retried by the shared
+  :class:`~advocacy.connectors.base.RetryPolicy` (one layer: a permanently
+  failing call costs ``1 + transient_retries`` = 4 requests).
 * facebook-sdk quirks: an HTML 502 (``GraphAPIError`` with ``code=None``) is
   retried as transient; a response without ``Content-Type`` (``KeyError`` in
-  the library) is retried once, then reported; a 404 (or any >= 400) whose
+  the library) is retried as transient, then reported; a 404 (or any >= 400) whose
   JSON has no ``error`` key, which the library returns as a success, is
   turned into a :class:`GraphError` naming the host to check.
 * Paging: :meth:`GraphClient.pages` follows ``paging.next`` as given (its path
@@ -46,10 +47,7 @@ The token travels in the query string: URLs never reach logs or messages
 
 Connection: ``host`` (default ``https://graph.facebook.com``), ``password`` =
 the Page / system-user access token; extra ``api_version`` ("21.0"),
-``timeout`` (s, 30), ``retries`` (5xx and connection errors at the HTTP
-level, 3), ``wait_on_rate_limit`` (true), ``rate_limit_fallback_wait`` (s,
-60), ``max_rate_limit_wait`` (s, 900), ``max_rate_limit_retries`` (5),
-``transient_retries`` (3), ``transient_backoff`` (s, 0.5, doubling),
+``timeout`` (s, 30), the retry policy's extras (connectors/README.md),
 ``member_tokens`` (see each connector).
 """
 
@@ -74,17 +72,15 @@ from advocacy.connectors.base import (
     ExtractStats,
     PermissionDeniedError,
     RateLimitError,
+    RetryPolicy,
     RewritingAdapter,
     TokenExpiredError,
-    as_bool,
     as_float,
-    backoff_wait,
     base_url,
     conn_id_of,
     extra_of,
     install_redaction,
     safe_url,
-    sleep,
 )
 
 log = logging.getLogger(__name__)
@@ -216,12 +212,7 @@ class GraphClient:
         self.host = base_url(getattr(conn, "host", None), GRAPH_HOST)
         self.version = api_version(extra)
         self.timeout = as_float(extra.get("timeout"), 30.0)
-        self.wait_on_rate_limit = as_bool(extra.get("wait_on_rate_limit"), True)
-        self.fallback_wait = as_float(extra.get("rate_limit_fallback_wait"), 60.0)
-        self.max_wait = as_float(extra.get("max_rate_limit_wait"), 900.0)
-        self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
-        self.transient_retries = int(extra.get("transient_retries", 3))
-        self.transient_backoff = as_float(extra.get("transient_backoff"), 0.5)
+        self.policy = RetryPolicy.from_extra(extra)
         self.stats = ExtractStats()
         self.phase = "setup"
         self._last_status: int | None = None
@@ -234,7 +225,6 @@ class GraphClient:
             GRAPH_HOST,
             self.host,
             timeout=self.timeout,
-            retries=int(extra.get("retries", 3)),
             on_response=self._on_response,
             checkpoint=checkpoint,
         )
@@ -333,8 +323,8 @@ class GraphClient:
         """One Graph call with retries; ``path`` without the version unless ``versioned``."""
         full = path if versioned else f"v{self.version}/{path.lstrip('/')}"
         graph = self.api(token)
-        rate_attempts = transient_attempts = 0
-        while True:
+
+        def attempt() -> dict:
             self._last_status = None
             self._last_endpoint = endpoint
             try:
@@ -367,36 +357,14 @@ class GraphClient:
                     error = GraphError(f"{self.where}: {what}: unexpected response", conn_id=self.conn_id)
                 else:
                     return result
-            if isinstance(error, GraphRateLimitError):
-                rate_attempts += 1
-                if not self.wait_on_rate_limit or rate_attempts > self.max_rate_limit_retries:
-                    raise error
-                if self._regain_minutes > 0:
-                    wait = min(self.max_wait, self._regain_minutes * 60)
-                else:
-                    wait = backoff_wait(rate_attempts, self.fallback_wait, self.max_wait)
-                log.warning(
-                    "%s %s: rate limited (code %s); waiting %.1f s (retry %s/%s)",
-                    self.label,
-                    endpoint,
-                    error.code,
-                    wait,
-                    rate_attempts,
-                    self.max_rate_limit_retries,
-                )
-                sleep(wait)
-                self.stats.rate_limit_wait_seconds += wait
-                continue
-            if error.transient and transient_attempts < self.transient_retries:
-                transient_attempts += 1
-                self.stats.retries += 1
-                wait = backoff_wait(transient_attempts, self.transient_backoff, 30.0)
-                log.warning(
-                    "%s %s: transient error (%s); retrying in %.1f s", self.label, endpoint, error.code, wait
-                )
-                sleep(wait)
-                continue
             raise error
+
+        return self.policy.run(
+            attempt,
+            label=f"{self.label} {endpoint}",
+            stats=self.stats,
+            wait_hint=lambda _error: self._regain_minutes * 60 if self._regain_minutes > 0 else None,
+        )
 
     def pages(
         self,
@@ -474,7 +442,7 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
     headroom (``x-app-usage`` / ``x-business-use-case-usage``)."""
     import datetime as dt
 
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, label)
@@ -551,12 +519,7 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
     if response is None:
         return [
             *findings,
-            Finding(
-                "fail",
-                what,
-                f"{safe_url(host)} unreachable ({failure})",
-                "check the connection's host and the network",
-            ),
+            unreachable_finding(what, host, failure),
         ]
     try:
         body = response.json()

@@ -79,31 +79,28 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from advocacy.connectors.base import (
     Checkpoint,
     CursorRepeats,
     ExtractResult,
-    Stream,
+    declared_streams,
+    distinct_handles,
+    finish_extract,
     hashtags_in,
     safe_url,
     urls_in,
+    utc,
 )
 from advocacy.connectors.facebook import parse_graph_time
 from advocacy.connectors.graph import GraphClient, GraphError
 
 log = logging.getLogger(__name__)
 
-STREAMS = {
-    "accounts": Stream(key="id", time=None),
-    "media": Stream(key="id", time="timestamp"),
-    "hashtags": Stream(key="id", time=None),
-    "account_errors": Stream(key="username", time=None),
-}
-POSTS_STREAM = "media"
-ROSTER_HANDLE_COLUMN = "instagram_username"
+# stated once, in the platform registry (advocacy/platforms.py)
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("instagram")
 
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,comments_count,like_count,permalink,timestamp"
 ACCOUNT_FIELDS = "id,username,name,followers_count,follows_count,media_count"
@@ -327,21 +324,6 @@ class _Run:
         )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
-
-
-def _distinct(values: Iterable[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for v in values:
-        v = (v or "").strip().lstrip("@")
-        if v and v.lower() not in seen:
-            seen[v.lower()] = v
-    return list(seen.values())
-
-
 def extract(
     conn: Any,
     *,
@@ -356,7 +338,7 @@ def extract(
     checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from Instagram (see the module docstring for streams and phases)."""
-    window_start, window_end = _utc(window_start), _utc(window_end)
+    window_start, window_end = utc(window_start), utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     gc = GraphClient(conn, "Instagram", checkpoint)
@@ -364,16 +346,16 @@ def extract(
     horizon = min(window_start, window_end - dt.timedelta(days=lookback_days))
     recent_limit = max(1, min(MAX_RECENT, int(gc.extra.get("recent_media_limit", MAX_RECENT))))
     page_limit = max(1, min(MAX_MEDIA, int(gc.extra.get("media_page_limit", MAX_MEDIA))))
-    accounts = _distinct(company_handles)
+    accounts = distinct_handles(company_handles)
     if not accounts:
         raise GraphError(
             f"Instagram connection '{gc.conn_id}': company_handles must name the business account id",
             conn_id=gc.conn_id,
         )
     run = _Run(gc, progress)
-    advocates = _distinct(advocate_usernames)
+    advocates = distinct_handles(advocate_usernames)
     run.advocates = {a.lower(): a for a in advocates}
-    tags = _distinct(h.lstrip("#") for h in hashtags or [])
+    tags = distinct_handles(h.lstrip("#") for h in hashtags or [])
     # Instagram allows 30 unique hashtags per business account per 7 days (ig-hashtag-search
     # reference): asking for more fails once the quota is spent, so search the first 30 only
     tags, skipped_tags = tags[:MAX_HASHTAGS], tags[MAX_HASHTAGS:]
@@ -418,18 +400,7 @@ def extract(
             f"hashtags beyond Instagram's {MAX_HASHTAGS} unique per 7 days not searched: "
             + ", ".join(skipped_tags)
         )
-    if checkpoint is not None:
-        gc.stats.replayed = checkpoint.replayed
-    result.stats = gc.stats
-    log.info(
-        "instagram extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited",
-        time.monotonic() - started,
-        ", ".join(f"{k} {v}" for k, v in gc.stats.records.items()),
-        gc.stats.requests,
-        gc.stats.min_requests,
-        gc.stats.rate_limited,
-    )
-    return result
+    return finish_extract(result, gc.stats, checkpoint, "instagram", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
@@ -448,7 +419,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
         "instagram_basic, instagram_manage_insights, pages_read_engagement and "
         "Instagram Public Content Access",
     )
-    tags = _distinct(str(h).lstrip("#") for h in getattr(settings, "hashtags", None) or [])
+    tags = distinct_handles(str(h).lstrip("#") for h in getattr(settings, "hashtags", None) or [])
     findings.append(
         Finding(
             "warn" if len(tags) > MAX_HASHTAGS else "ok",

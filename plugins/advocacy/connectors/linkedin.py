@@ -82,11 +82,10 @@ and metric, with the author's token.
 Every call sends ``Authorization: Bearer``, ``LinkedIn-Version`` (extra
 ``api_version``, ``YYYYMM``) and ``X-Restli-Protocol-Version: 2.0.0``; URNs are
 URL-encoded in paths and inside ``List(...)``. 429s (LinkedIn's limits are
-daily, without reset headers) are retried after ``Retry-After`` or an
-exponential backoff (``rate_limit_fallback_wait``), ``max_rate_limit_retries``
-times. 5xx answers, reset connections, read timeouts, bodies cut short and 200s
-whose JSON is incomplete are tried again ``transient_retries`` (3) times with a
-doubling ``transient_backoff`` (s, 1.0). Finder paging takes the next ``start``
+daily, without reset headers), 5xx answers, reset connections, read timeouts,
+bodies cut short and 200s whose JSON is incomplete are retried by the shared
+:class:`~advocacy.connectors.base.RetryPolicy` (one layer: a permanently failing
+call costs ``1 + transient_retries`` = 4 requests). Finder paging takes the next ``start``
 from the response (the ``rel: next`` link, else ``paging.start`` + elements),
 so a short page loses nothing and a repeated page is asked for again (at most
 ``MAX_CURSOR_REPEATS`` times in a row, then the listing stops with a warning).
@@ -105,8 +104,7 @@ LinkedIn sunsets versions after a year: keep it recent), ``member_tokens``
 ``r_member_social`` and optionally ``r_member_postAnalytics`` and
 ``r_1st_connections_size``; tokens live 60 days), ``member_analytics_metrics``
 (default ``["IMPRESSION", "MEMBERS_REACHED", "RESHARE"]``), ``page_size``
-(100), ``timeout``, ``retries``, ``rate_limit_fallback_wait`` (s, 60),
-``max_rate_limit_wait`` (s, 900), ``max_rate_limit_retries`` (5).
+(100), ``timeout``, and the retry policy's extras (connectors/README.md).
 """
 
 from __future__ import annotations
@@ -133,35 +131,31 @@ from advocacy.connectors.base import (
     ExtractStats,
     PermissionDeniedError,
     RateLimitError,
+    RetryPolicy,
     RewritingAdapter,
-    Stream,
     TokenExpiredError,
     as_float,
     as_list,
-    backoff_wait,
     base_url,
     chunks,
     conn_id_of,
+    declared_streams,
+    distinct,
     extra_of,
+    finish_extract,
     hashtags_in,
     member_tokens_of,
     safe_url,
-    sleep,
     urls_in,
+    utc,
 )
 
 log = logging.getLogger(__name__)
 
 API_HOST = "https://api.linkedin.com"
 DEFAULT_VERSION = "202601"
-STREAMS = {
-    "network_sizes": Stream(key="_urn", time=None),
-    "posts": Stream(key="id", time="createdAt"),
-    "post_errors": Stream(key="id", time=None),
-    "member_errors": Stream(key="member", time=None),
-}
-POSTS_STREAM = "posts"
-ROSTER_HANDLE_COLUMN = "linkedin_member_urn"
+# stated once, in the platform registry (advocacy/platforms.py)
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("linkedin")
 PAGE = 100
 BATCH = 50
 DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")
@@ -300,11 +294,7 @@ class LinkedInClient:
                 conn_id=self.conn_id,
             )
         self.timeout = as_float(extra.get("timeout"), 30.0)
-        self.fallback_wait = as_float(extra.get("rate_limit_fallback_wait"), 60.0)
-        self.max_wait = as_float(extra.get("max_rate_limit_wait"), 900.0)
-        self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
-        self.transient_retries = int(extra.get("transient_retries", 3))
-        self.transient_backoff = as_float(extra.get("transient_backoff"), 1.0)
+        self.policy = RetryPolicy.from_extra(extra)
         self.stats = ExtractStats()
         self.phase = "setup"
         self.session = requests.Session()
@@ -319,7 +309,6 @@ class LinkedInClient:
             self.host,
             self.host,
             timeout=self.timeout,
-            retries=int(extra.get("retries", 3)),
             checkpoint=checkpoint,
         )
         self.session.mount(self.host + "/", adapter)
@@ -371,7 +360,9 @@ class LinkedInClient:
                 **kwargs,
             )
         if status == 429:
-            return LinkedInRateLimitError(f"{base}: throttled ({message})", transient=True, **kwargs)
+            error = LinkedInRateLimitError(f"{base}: throttled ({message})", transient=True, **kwargs)
+            error.headers = dict(response.headers)
+            return error
         if status == 404:
             return LinkedInError(
                 f"{base}: LinkedIn does not serve this resource ({code}: {message}); the path is not (or "
@@ -391,6 +382,7 @@ class LinkedInClient:
         who: str | None = None,
         allow: tuple[int, ...] = (),
         unversioned: bool = False,
+        parse_json: bool = False,
     ) -> requests.Response:
         """GET ``host + path + ?query`` (query already encoded: Rest.li syntax is not form encoding).
 
@@ -400,57 +392,43 @@ class LinkedInClient:
         headers: dict[str, str | None] = {"Authorization": f"Bearer {token or self.token}"}
         if unversioned:
             headers.update({"LinkedIn-Version": None, "X-Restli-Protocol-Version": None})
-        attempts = transient = 0
-        while True:
+
+        def attempt() -> requests.Response:
             try:
                 response = self.session.get(url, headers=headers, timeout=self.timeout)
-                failure: str | None = None
-                if response.status_code >= 500 and response.status_code not in allow:
-                    failure = f"HTTP {response.status_code}"
             except TRANSIENT_EXCEPTIONS as exc:
-                failure = type(exc).__name__
+                raise LinkedInError(
+                    f"{self.where} unreachable during {what}: {type(exc).__name__}",
+                    transient=True,
+                    conn_id=self.conn_id,
+                ) from None
             except requests.RequestException as exc:
                 raise LinkedInError(
                     f"{self.where} unreachable during {what}: {type(exc).__name__}", conn_id=self.conn_id
                 ) from None
-            if failure is not None:
-                if transient >= self.transient_retries:
-                    if failure.startswith("HTTP"):
-                        self._count(endpoint)
-                        raise self.error(response, what, who)
-                    raise LinkedInError(
-                        f"{self.where} unreachable during {what}: {failure} "
-                        f"(after {self.transient_retries} retries)",
-                        transient=True,
-                        conn_id=self.conn_id,
-                    ) from None
-                transient += 1
-                self.stats.retries += 1
-                wait = backoff_wait(transient, self.transient_backoff, 30.0)
-                log.warning("linkedin %s: %s; retry %s in %.1f s", endpoint, failure, transient, wait)
-                sleep(wait)
-                continue
             if response.status_code == 429:
                 self.stats.rate_limited += 1
-                attempts += 1
-                if attempts > self.max_rate_limit_retries:
-                    raise self.error(response, what, who)
-                retry_after = response.headers.get("Retry-After", "")
-                wait = (
-                    min(self.max_wait, float(retry_after))
-                    if retry_after.strip().isdigit()
-                    else backoff_wait(attempts, self.fallback_wait, self.max_wait)
-                )
-                log.warning(
-                    "linkedin %s: throttled (429); waiting %.1f s (retry %s)", endpoint, wait, attempts
-                )
-                sleep(wait)
-                self.stats.rate_limit_wait_seconds += wait
-                continue
+                raise self.error(response, what, who)
             self._count(endpoint)
             if response.status_code >= 400 and response.status_code not in allow:
                 raise self.error(response, what, who)
+            if parse_json:
+                try:
+                    response.json()
+                except ValueError:
+                    raise _NotJson(
+                        f"{self.where}: {what}: HTTP {response.status_code} is not JSON "
+                        f"(Content-Type {response.headers.get('Content-Type')!r}); "
+                        "check the connection's host",
+                        status=response.status_code,
+                        transient=True,
+                        conn_id=self.conn_id,
+                    ) from None
             return response
+
+        return self.policy.run(
+            attempt, label=f"linkedin {endpoint}", stats=self.stats, wait_hint=_retry_after_of
+        )
 
     def _count(self, endpoint: str) -> None:
         self.stats.requests += 1
@@ -462,30 +440,24 @@ class LinkedInClient:
 
         ``again``: go to the API even if the checkpoint has this request (a repeated page).
         """
-        for attempt in range(self.transient_retries + 1):
-            with self.checkpoint.bypass(again) if self.checkpoint else contextlib.nullcontext():
-                response = self.get(*args, **kwargs)
+        with self.checkpoint.bypass(again) if self.checkpoint else contextlib.nullcontext():
             try:
-                body = response.json()
-            except ValueError:
-                if attempt < self.transient_retries:
-                    self.stats.retries += 1
-                    wait = backoff_wait(attempt + 1, self.transient_backoff, 30.0)
-                    log.warning(
-                        "linkedin %s: a body that is not whole JSON; retry in %.1f s",
-                        kwargs.get("what"),
-                        wait,
-                    )
-                    sleep(wait)
-                    continue
-                raise LinkedInError(
-                    f"{self.where}: {kwargs.get('what')}: HTTP {response.status_code} is not JSON "
-                    f"(Content-Type {response.headers.get('Content-Type')!r}); check the connection's host",
-                    status=response.status_code,
-                    conn_id=self.conn_id,
-                ) from None
-            return body if isinstance(body, dict) else {}
-        return {}
+                response = self.get(*args, parse_json=True, **kwargs)
+            except _NotJson as exc:
+                # still not JSON after the policy's retries: the host is not LinkedIn's API
+                raise LinkedInError(str(exc), status=exc.status, conn_id=self.conn_id) from None
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+
+
+class _NotJson(LinkedInError):
+    """A whole answer whose body is not JSON (retried: a body can come cut short)."""
+
+
+def _retry_after_of(error: RateLimitError) -> float | None:
+    """LinkedIn's ``Retry-After`` (seconds) of a throttled answer, if it sent one."""
+    value = str((getattr(error, "headers", None) or {}).get("Retry-After", "")).strip()
+    return float(value) if value.isdigit() else None
 
 
 def next_start(body: dict, start: int, page_size: int) -> int | None:
@@ -953,16 +925,6 @@ class _Run:
             )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
-
-
-def _distinct(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-
-
 def extract(
     conn: Any,
     *,
@@ -983,13 +945,13 @@ def extract(
     and each member's listings then reach back to it, so their counters are refreshed with
     the token allowed to read them (the batch lookup only gets the rest).
     """
-    window_start, window_end = _utc(window_start), _utc(window_end)
-    since = _utc(lookback_start) if lookback_start is not None else None
+    window_start, window_end = utc(window_start), utc(window_end)
+    since = utc(lookback_start) if lookback_start is not None else None
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     lc = LinkedInClient(conn, checkpoint)
     tokens = member_tokens_of(conn)
-    orgs = _distinct(company_handles)
+    orgs = distinct(company_handles)
     bad = [o for o in orgs if not o.startswith("urn:li:organization:")]
     if bad:
         raise LinkedInError(
@@ -997,7 +959,7 @@ def extract(
             f"(urn:li:organization:N), got {bad}",
             conn_id=lc.conn_id,
         )
-    advocates = [a for a in _distinct(advocate_usernames) if a not in orgs]
+    advocates = [a for a in distinct(advocate_usernames) if a not in orgs]
     run = _Run(lc, progress, orgs, advocates, tokens)
     run.lookback = {str(i) for i in lookback_ids or []}
     started = time.monotonic()
@@ -1042,18 +1004,7 @@ def extract(
         )
     if run.not_published:
         lc.stats.notes.append(f"{run.not_published} posts not PUBLISHED (drafts, pending, failed) skipped")
-    if checkpoint is not None:
-        lc.stats.replayed = checkpoint.replayed
-    result.stats = lc.stats
-    log.info(
-        "linkedin extract done in %.1f s: %s; %s requests (minimum %s), %s throttled",
-        time.monotonic() - started,
-        ", ".join(f"{k} {v}" for k, v in lc.stats.records.items()),
-        lc.stats.requests,
-        lc.stats.min_requests,
-        lc.stats.rate_limited,
-    )
-    return result
+    return finish_extract(result, lc.stats, checkpoint, "linkedin", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
@@ -1062,7 +1013,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
     its ``rw_organization_admin`` permission and the ``LinkedIn-Version``; the version's age
     says how long until LinkedIn sunsets it; LinkedIn sends no rate-limit headers (daily
     limits), so headroom is only reported. Member tokens are counted, not called."""
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, "LinkedIn")
@@ -1132,14 +1083,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
     )
     what = f"{conn_id}: organisation token"
     if response is None:
-        findings.append(
-            Finding(
-                "fail",
-                what,
-                f"{safe_url(host)} unreachable ({failure})",
-                "check the connection's host and the network",
-            )
-        )
+        findings.append(unreachable_finding(what, host, failure))
         return findings
     try:
         body = response.json()

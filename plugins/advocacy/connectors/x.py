@@ -33,15 +33,15 @@ hashtags, ``@company`` mentions and ``url:"domain"`` (split into queries of at
 most 512 characters), restricted to the last 7 days X allows; (4) a metric
 refresh of ``lookback_ids`` not fetched yet in this run, 100 ids per request.
 
-Rate limits: with ``wait_on_rate_limit`` (default true, from the connection's
-extra) tweepy sleeps until ``x-rate-limit-reset``; a 429 without that header
-gets ``Retry-After`` or a fallback wait (``rate_limit_fallback_wait``, 60 s)
-and at most ``max_rate_limit_retries`` (5) consecutive retries. Connection
-extra keys: ``timeout`` (s, 30), ``wait_on_rate_limit``, ``retries`` (5xx and
-connection errors at the HTTP level, 3), ``rate_limit_fallback_wait``,
-``max_rate_limit_retries``, ``transient_retries`` (3) and ``transient_backoff``
-(s, 1.0, doubling): what is left of a 5xx, a reset connection, a read timeout
-or a body cut short after the HTTP-level retries is tried again that often.
+Rate limits and retries follow the shared
+:class:`~advocacy.connectors.base.RetryPolicy`: with ``wait_on_rate_limit``
+(default true) tweepy sleeps until ``x-rate-limit-reset`` (at most
+``max_rate_limit_wait``); a 429 without that header gets ``Retry-After`` or the
+policy's capped exponential backoff, at most ``max_rate_limit_retries`` times
+in a row. A 5xx, a reset connection, a read timeout or a body cut short is
+tried again ``transient_retries`` times (one layer: a permanently failing call
+costs 4 requests). Connection extra keys: ``timeout`` (s, 30) and the policy's
+(connectors/README.md).
 
 Paging follows ``meta.next_token`` itself (not tweepy's ``Paginator``): a page
 that comes back with a token already followed (a repeated page) is asked for
@@ -60,47 +60,42 @@ import logging
 import math
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 import tweepy
 
 from advocacy.connectors.base import (
-    TRANSIENT_EXCEPTIONS,
     AuthError,
     Checkpoint,
     ConnectorError,
     CursorRepeats,
+    ExtractResult,
     RateLimitError,
+    RetryPolicy,
     RewritingAdapter,
-    Stream,
     TokenExpiredError,
-    as_bool,
     as_float,
-    backoff_wait,
     base_url,
     chunks,
     conn_id_of,
+    declared_streams,
+    distinct_handles,
     extra_of,
+    finish_extract,
     install_redaction,
     safe_url,
-    sleep,
+    utc,
 )
+from advocacy.connectors.base import ExtractStats as BaseExtractStats
 
 log = logging.getLogger(__name__)
 
 API_HOST = "https://api.twitter.com"  # hard-coded in tweepy
-STREAMS = {
-    "users": Stream(key="id", time=None),
-    "tweets": Stream(key="id", time="created_at"),
-    "tweet_errors": Stream(key="resource_id", time=None),
-    "user_errors": Stream(key="resource_id", time=None),
-}
-POSTS_STREAM = "tweets"  # the stream whose keys the pipeline passes back as lookback_ids
-ROSTER_HANDLE_COLUMN = "x_username"
+# stated once, in the platform registry (advocacy/platforms.py)
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("x")
 
 TWEET_FIELDS = [
     "public_metrics",
@@ -259,57 +254,13 @@ def allowed_start_from_error(messages: Iterable[str]) -> dt.datetime | None:
 
 # --------------------------------------------------------------------------- stats
 @dataclass
-class ExtractStats:
-    """Request accounting of one run.
+class ExtractStats(BaseExtractStats):
+    """The shared request accounting (``base.ExtractStats``) plus where search could start."""
 
-    ``requests``: HTTP exchanges that were not 429s; ``min_requests``: what the
-    records needed at least (one page per timeline/query/batch, plus one per
-    further 100 records); ``efficiency`` = requests / min_requests (1.0 is
-    perfect). ``rate_limited``: 429s received; ``rate_limit_wait_seconds``:
-    time spent between a 429 and the retry; ``retries``: transient failures
-    tried again; ``replayed``: responses answered from the checkpoint.
-    """
-
-    requests: int = 0
-    min_requests: int = 0
-    rate_limited: int = 0
-    rate_limit_wait_seconds: float = 0.0
-    retries: int = 0
-    replayed: int = 0
-    by_endpoint: Counter = field(default_factory=Counter)
-    by_phase: dict[str, dict[str, int]] = field(default_factory=dict)
-    records: dict[str, int] = field(default_factory=dict)
     search_start: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def efficiency(self) -> float | None:
-        return None if not self.min_requests else self.requests / self.min_requests
-
-    def phase(self, name: str) -> dict[str, int]:
-        return self.by_phase.setdefault(name, {"requests": 0, "min_requests": 0, "records": 0})
 
     def as_dict(self) -> dict:
-        return {
-            "requests": self.requests,
-            "min_requests": self.min_requests,
-            "efficiency": None if self.efficiency is None else round(self.efficiency, 3),
-            "rate_limited": self.rate_limited,
-            "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 1),
-            "retries": self.retries,
-            "replayed": self.replayed,
-            "by_endpoint": dict(self.by_endpoint),
-            "by_phase": self.by_phase,
-            "records": self.records,
-            "search_start": self.search_start,
-            "notes": list(self.notes),
-        }
-
-
-class ExtractResult(dict):
-    """``{stream: records}`` (every stream of ``STREAMS``) with the run's ``stats``."""
-
-    stats: ExtractStats
+        return {**super().as_dict(), "search_start": self.search_start}
 
 
 # --------------------------------------------------------------------------- client
@@ -348,11 +299,7 @@ class XClient:
             )
         self.host = base_url(getattr(conn, "host", None), API_HOST)
         self.timeout = float(extra.get("timeout", 30))
-        self.wait_on_rate_limit = as_bool(extra.get("wait_on_rate_limit"), True)
-        self.fallback_wait = float(extra.get("rate_limit_fallback_wait", 60))
-        self.max_rate_limit_retries = int(extra.get("max_rate_limit_retries", 5))
-        self.transient_retries = int(extra.get("transient_retries", 3))
-        self.transient_backoff = as_float(extra.get("transient_backoff"), 1.0)
+        self.policy = RetryPolicy.from_extra(extra)
         self.checkpoint = checkpoint
         self.stats = ExtractStats()
         self.phase = "setup"
@@ -362,13 +309,12 @@ class XClient:
         self._last_429: float | None = None
         install_redaction("tweepy.client")  # tweepy logs headers (the token) at DEBUG
         self.client = tweepy.Client(
-            bearer_token=token, return_type=dict, wait_on_rate_limit=self.wait_on_rate_limit
+            bearer_token=token, return_type=dict, wait_on_rate_limit=self.policy.wait_on_rate_limit
         )
         adapter = RewritingAdapter(
             API_HOST,
             self.host,
             timeout=self.timeout,
-            retries=int(extra.get("retries", 3)),
             on_send=self._on_send,
             on_response=self._on_response,
             checkpoint=checkpoint,
@@ -394,26 +340,30 @@ class XClient:
         self.stats.rate_limited += 1
         self._consecutive_429 += 1
         self._last_429 = time.monotonic()
-        if "x-rate-limit-reset" not in response.headers:
-            if self._consecutive_429 > self.max_rate_limit_retries:
-                raise RateLimitError(
-                    f"X API connection '{self.conn_id}' ({safe_url(self.host)}): {endpoint} "
-                    f"still rate limited after {self.max_rate_limit_retries} retries "
-                    "(429 without x-rate-limit-reset)"
-                )
-            wait = _retry_after(response) or self.fallback_wait * 2 ** (self._consecutive_429 - 1)
-            # tweepy only knows x-rate-limit-reset: give it one so it waits instead of
-            # retrying at once, recursively
-            response.headers["x-rate-limit-reset"] = str(math.ceil(time.time() + wait))
-            log.warning(
-                "X %s: 429 without a reset header; waiting %.0f s (retry %s/%s)",
-                endpoint,
-                wait,
-                self._consecutive_429,
-                self.max_rate_limit_retries,
+        policy = self.policy
+        if self._consecutive_429 > policy.max_rate_limit_retries:
+            error = RateLimitError(
+                f"X API connection '{self.conn_id}' ({safe_url(self.host)}): {endpoint} "
+                f"still rate limited after {policy.max_rate_limit_retries} retries",
+                status=429,
+                conn_id=self.conn_id,
             )
-        else:
-            log.warning("X %s: rate limited until %s", endpoint, response.headers["x-rate-limit-reset"])
+            error.final = True  # tweepy already waited and retried: the policy must not again
+            raise error
+        reset = response.headers.get("x-rate-limit-reset", "")
+        hint = float(reset) - time.time() if reset.strip().isdigit() else _retry_after(response)
+        wait = policy.rate_limit_wait(self._consecutive_429, hint)
+        # tweepy only knows x-rate-limit-reset (and sleeps until it, then retries the request):
+        # give it the policy's wait, so a 429 without that header backs off (capped) instead of
+        # retrying at once, and one with a far reset waits no longer than max_rate_limit_wait
+        response.headers["x-rate-limit-reset"] = str(math.ceil(time.time() + wait))
+        log.warning(
+            "X %s: 429; waiting %.1f s (retry %s/%s)",
+            endpoint,
+            wait,
+            self._consecutive_429,
+            policy.max_rate_limit_retries,
+        )
 
     def _read_server_clock(self, response: requests.Response) -> None:
         parsed = parse_http_date(response.headers.get("date"))
@@ -472,29 +422,16 @@ class XClient:
 
     def call(self, what: str, method: Callable[..., dict], **params) -> dict:
         """One request; 5xx, resets, timeouts and cut bodies are tried again with backoff."""
-        attempt = 0
-        while True:
+
+        def attempt() -> dict:
             try:
                 return method(**params)
             except tweepy.BadRequest:
                 raise
-            except (tweepy.TwitterServerError, *TRANSIENT_EXCEPTIONS) as exc:
-                if attempt >= self.transient_retries:
-                    raise self._wrap(exc, what) from exc
-                attempt += 1
-                self.stats.retries += 1
-                wait = backoff_wait(attempt, self.transient_backoff, 30.0)
-                log.warning(
-                    "X %s: %s; retry %s/%s in %.1f s",
-                    what,
-                    type(exc).__name__,
-                    attempt,
-                    self.transient_retries,
-                    wait,
-                )
-                sleep(wait)
             except (tweepy.TweepyException, requests.RequestException) as exc:
                 raise self._wrap(exc, what) from exc
+
+        return self.policy.run(attempt, label=f"X {what}", stats=self.stats)
 
     def pages(self, what: str, method: Callable[..., dict], token_param: str, **params) -> Iterator[dict]:
         """Every page of a listing, following ``meta.next_token`` through ``token_param``
@@ -751,21 +688,6 @@ class _Run:
         )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
-
-
-def _handles(values: Iterable[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for v in values:
-        h = (v or "").strip().lstrip("@")
-        if h and h.lower() not in seen:
-            seen[h.lower()] = h
-    return list(seen.values())
-
-
 def extract(
     conn: Any,
     *,
@@ -792,15 +714,15 @@ def extract(
     :class:`~advocacy.connectors.base.ConnectorError`, each naming the connection.
     ``checkpoint``: see :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
-    window_start, window_end = _utc(window_start), _utc(window_end)
+    window_start, window_end = utc(window_start), utc(window_end)
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     xc = from_connection(conn, checkpoint)
     run = _Run(xc, progress)
     started = time.monotonic()
-    company = _handles(company_handles)
+    company = distinct_handles(company_handles)
     roles = {h.lower(): "company" for h in company}
-    advocates = [h for h in _handles(advocate_usernames) if h.lower() not in roles]
+    advocates = [h for h in distinct_handles(advocate_usernames) if h.lower() not in roles]
     roles = {**{h.lower(): "advocate" for h in advocates}, **roles}
     log.info(
         "x extract via %s: %s advocates, %s company handles, window %s .. %s, %s lookback ids",
@@ -840,21 +762,7 @@ def extract(
         user_errors=run.user_errors,
     )
     xc.stats.records = {k: len(v) for k, v in result.items()}
-    if checkpoint is not None:
-        xc.stats.replayed = checkpoint.replayed
-    result.stats = xc.stats
-    log.info(
-        "x extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited, %s retried, "
-        "%s replayed from the checkpoint",
-        time.monotonic() - started,
-        ", ".join(f"{k} {v}" for k, v in xc.stats.records.items()),
-        xc.stats.requests,
-        xc.stats.min_requests,
-        xc.stats.rate_limited,
-        xc.stats.retries,
-        xc.stats.replayed,
-    )
-    return result
+    return finish_extract(result, xc.stats, checkpoint, "x", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
@@ -862,7 +770,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
     with the app's bearer token checks the token (401), the app's access (403: not attached to a
     project / access level), and the endpoint's rate-limit headroom
     (``x-rate-limit-limit`` / ``-remaining``). X API v2 has no dated versions."""
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get
+    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, "X")
@@ -902,12 +810,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
     if response is None:
         return [
             *findings,
-            Finding(
-                "fail",
-                what,
-                f"{safe_url(host)} unreachable ({failure})",
-                "check the connection's host and the network",
-            ),
+            unreachable_finding(what, host, failure),
         ]
     findings.append(Finding("ok", f"{conn_id}: API version", "X API v2 (no dated versions)"))
     status = response.status_code

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import pkgutil
 import re
 import time
 import warnings
@@ -39,8 +38,6 @@ from advocacy.warehouse import WarehouseTarget
 
 log = logging.getLogger(__name__)
 
-# The platforms docs/metrics.md names; connector modules found in advocacy.connectors add to them.
-BASE_PLATFORMS = ("facebook", "instagram", "linkedin", "x")
 ALL = "ALL"
 OTHER = "other"  # web sessions whose utm_source is no known platform
 
@@ -118,11 +115,10 @@ def assert_valid(report: ValidationReport) -> None:
 
 
 def known_platforms() -> list[str]:
-    """the platforms of docs/metrics.md plus every connector module (a new platform needs no suite edit)."""
-    import advocacy.connectors as connectors
+    """Every platform of the registry (advocacy/platforms.py): a new platform needs no suite edit."""
+    from advocacy import platforms
 
-    found = {m.name for m in pkgutil.iter_modules(connectors.__path__) if m.name != "base"}
-    return sorted(found | set(BASE_PLATFORMS))
+    return sorted(platforms.names())
 
 
 def ensure_audit_table(target: WarehouseTarget) -> None:

@@ -16,15 +16,12 @@ from babel import Locale
 from babel import dates as bdates
 from babel import numbers as bnumbers
 
+from advocacy import platforms
+
 MISSING = "–"
 
-PLATFORM_NAMES = {
-    "x": "X",
-    "linkedin": "LinkedIn",
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "bluesky": "Bluesky",
-}
+#: platform code -> the name printed (from the registry, advocacy/platforms.py)
+PLATFORM_NAMES = platforms.display_names()
 
 
 def _num(value) -> float | None:
