@@ -160,7 +160,9 @@ def test_report_in_norwegian_and_italian(marts, tmp_path, language, texts):
     for english in ("Scorecard", "Data table", "Top contributors", "so far", "below benchmark"):
         assert english not in html, english
     # the CSVs are the BI interface: the marts' column names, untranslated
-    rows = list(csv.reader(io.StringIO((path.parent / "kpi_adoption_monthly.csv").read_text(encoding="utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO((path.parent / "kpi_adoption_monthly.csv").read_text(encoding="utf-8-sig")))
+    )
     assert rows[0][:3] == ["month", "department", "invited"]
     index = (path.parent.parent / "index.html").read_text()
     assert f'lang="{language}"' in index and "15" in index
