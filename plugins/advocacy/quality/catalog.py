@@ -594,7 +594,7 @@ RAW: tuple[Table, ...] = (
         title="X posts",
         keys=("_record_key",),  # the same post may be found twice in a day (timeline + search)
         unique=False,
-        **_RAW_COMMON,
+        **{**_RAW_COMMON, "not_null": ()},  # a repeated snapshot's record is null (advocacy.load)
     ),
 )
 

@@ -7,7 +7,8 @@ with
 
 source as (
 
-    select * from {{ source('x', 'tweets') }}
+    -- a repeated snapshot is stored once (advocacy.load.REPEAT_STREAMS); each row reads as landed
+    {{ raw_records(source('x', 'tweets')) }}
 
 ),
 
