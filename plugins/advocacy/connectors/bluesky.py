@@ -94,6 +94,7 @@ from advocacy.connectors.base import (
     chunks,
     conn_id_of,
     extra_of,
+    finish_extract,
     safe_url,
     sleep,
 )
@@ -734,13 +735,7 @@ def extract(
         actor_errors=run.actor_errors,
     )
     bc.stats.records = {k: len(v) for k, v in result.items()}
-    result.stats = bc.stats
-    log.info(
-        "bluesky extract done in %.1f s: %s; %s requests (minimum %s), %s rate-limited, %s retried",
-        time.monotonic() - started, ", ".join(f"{k} {v}" for k, v in bc.stats.records.items()),
-        bc.stats.requests, bc.stats.min_requests, bc.stats.rate_limited, bc.stats.retries,
-    )  # fmt: skip
-    return result
+    return finish_extract(result, bc.stats, None, "bluesky", started)
 
 
 # --------------------------------------------------------------------------- probe
