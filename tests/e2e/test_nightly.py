@@ -7,6 +7,7 @@ Expected KPI values are computed from the sandbox's ground truth
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -168,28 +169,36 @@ def test_rerun_of_the_same_day_changes_no_mart(run):
 
 
 def test_corrupted_mart_fails_validation_and_blocks_publishing(run, capfd):
+    """Write, audit, publish: a corrupted build fails the gate, BI keeps the marts it reads,
+    and the night's report says the night was held back; the run fails."""
     target = run["target"]
+    bad = (
+        " set adoption_rate = 1.7 where department = 'ALL' and month = %s",
+        (dt.date(2026, 11, 1),),
+    )
     with target.connect() as conn:
-        conn.execute(
-            "update marts.kpi_adoption_monthly set adoption_rate = 1.7"
-            " where department = 'ALL' and month = %s",
-            (dt.date(2026, 11, 1),),
-        )
+        conn.execute("update marts_build.kpi_adoption_monthly" + bad[0], bad[1])
     report_dir = Path(run["tmp"]) / "reports" / DAY.isoformat()
-    for f in report_dir.iterdir():
-        f.unlink()
-    report_dir.rmdir()
+    shutil.rmtree(report_dir)  # the report and the night's artifacts beside it
 
     from airflow.dag_processing.dagbag import DagBag
 
     dag = DagBag(dag_folder=str(cli.REPO / "dags")).get_dag("advocacy_nightly")
-    gate = dag.partial_subset(task_ids=["validate", "publish_report"], include_upstream=False)
+    gate = dag.partial_subset(
+        task_ids=["validate", "publish_marts", "publish_report"], include_upstream=False
+    )
     dagrun = gate.test(logical_date=dt.datetime.combine(DAY, dt.time(), dt.UTC))
     states = {ti.task_id: ti.state for ti in dagrun.get_task_instances()}
     assert dagrun.state == "failed"
-    assert states["validate"] == "failed"
-    assert states["publish_report"] in ("upstream_failed", None)
-    assert not report_dir.exists()
+    assert (states["validate"], states["publish_marts"], states["publish_report"]) == (
+        "failed",
+        "success",
+        "failed",
+    )
+    published = q(target, "select max(adoption_rate) as r from marts.kpi_adoption_monthly")
+    assert published[0]["r"] <= 1  # BI never saw the corrupted build
+    page = (report_dir / "index.html").read_text()
+    assert "Held back: BI shows the night of" in page
     out = capfd.readouterr()
     assert "adoption_rate" in out.out + out.err
 
