@@ -19,6 +19,7 @@ WINDOW_END = dt.datetime(2026, 11, 21, 23, 0, tzinfo=dt.UTC)
 PROGRAMME_START = dt.datetime(2026, 1, 4, 23, 0, tzinfo=dt.UTC)
 CLIENT_TIMEOUT = 0.6  # the sandbox's read_timeout fault sleeps longer (READ_TIMEOUT)
 READ_TIMEOUT = 1.2
+#: the platforms with a small paging extract here (Bluesky has no checkpoint to resume from yet)
 MODULES = {"x": x, "facebook": facebook, "instagram": instagram, "linkedin": linkedin}
 #: fast waits: rate-limit faults reset in 1 s (X) or fall back to these (Graph, LinkedIn)
 FAST = {

@@ -14,9 +14,9 @@ import logging
 import pytest
 from advocacy.connectors.base import AuthError, ConnectorError, TokenExpiredError
 from advocacy.sandbox.server import TRANSIENT_FAULTS, running_sandbox
-from conftest import NOW, PAGED, READ_TIMEOUT, connection, post_stream, small_extract
+from conftest import MODULES, NOW, PAGED, READ_TIMEOUT, connection, post_stream, small_extract
 
-PLATFORMS = ("x", "facebook", "instagram", "linkedin")
+PLATFORMS = tuple(MODULES)  # Bluesky: its fault battery is tests/connectors/test_bluesky_connector.py
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from advocacy import pipeline
+from advocacy import platforms as registry
 from advocacy.connections import get_connection
 from advocacy.sandbox.server import TRANSIENT_FAULTS, airflow_connections, running_sandbox
 from advocacy.settings import DEMO_SETTINGS, load_settings
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
 WINDOW_END = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 WINDOW_START = WINDOW_END - dt.timedelta(days=90)
-PLATFORMS = ("x", "facebook", "instagram", "linkedin")
+PLATFORMS = registry.names()
 #: the README's extras for a flaky platform (connectors/README.md, "Faults, retries and resuming")
 FLAKY_EXTRA = {
     "timeout": 2,

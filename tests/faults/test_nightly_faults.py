@@ -18,6 +18,7 @@ import time
 import pytest
 import yaml
 from advocacy import cli, pipeline
+from advocacy import platforms as registry
 from advocacy.connections import get_connection
 from advocacy.sandbox.server import TRANSIENT_FAULTS, airflow_connections, running_sandbox
 from advocacy.settings import load_settings
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DAY = dt.date(2026, 11, 22)
 CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
 WINDOW_END = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
-PLATFORMS = ("x", "facebook", "instagram", "linkedin")
+PLATFORMS = registry.names()
 FAULT_RATE = 0.05  # one request in twenty fails in some way: a bad night, not a dead API
 FAULT_SEED = 7
 # listing pages are a tenth of the requests (LinkedIn's analytics calls are most of them): the

@@ -15,9 +15,9 @@ import pytest
 from advocacy import checkpoint as store
 from advocacy.connectors.base import Checkpoint, ConnectorError
 from advocacy.sandbox.server import running_sandbox
-from conftest import NOW, PAGED, READ_TIMEOUT, WINDOW_END, post_stream, small_extract
+from conftest import MODULES, NOW, PAGED, READ_TIMEOUT, WINDOW_END, post_stream, small_extract
 
-PLATFORMS = ("x", "facebook", "instagram", "linkedin")
+PLATFORMS = tuple(MODULES)  # Bluesky: its fault battery is tests/connectors/test_bluesky_connector.py
 QUICK = {"retries": 0, "transient_retries": 1}  # attempt 1 gives up after two tries
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import pytest
 import yaml
 from advocacy import checkpoint, pipeline
+from advocacy import platforms as registry
 from advocacy.sandbox.server import running_sandbox
 from advocacy.settings import DEMO_SETTINGS
 
@@ -43,7 +44,7 @@ def test_checkpoint_journal_holds_no_token(warehouse, tmp_path, monkeypatch):
         for env, value in connections.items():
             monkeypatch.setenv(env, value)
         pipeline.prepare()
-        for platform in ("x", "facebook", "instagram", "linkedin"):
+        for platform in registry.names():
             pipeline.extract_platform(platform, DAY.isoformat())
     member_tokens = set()
     for value in connections.values():
@@ -55,6 +56,6 @@ def test_checkpoint_journal_holds_no_token(warehouse, tmp_path, monkeypatch):
         journal = conn.execute(
             "select coalesce(string_agg(t::text, E'\\n'), '') from audit.extract_checkpoints t"
         ).fetchone()[0]
-    assert {s for s, _ in rows} == {"x", "facebook", "instagram", "linkedin"}  # every extract journaled
+    assert {s for s, _ in rows} == set(registry.names())  # every extract journaled
     found = checks.leaks(journal, [*checks.TOKENS.values(), *member_tokens])
     assert found == [], f"{len(found)} credentials in audit.extract_checkpoints, e.g. {found[:2]}"

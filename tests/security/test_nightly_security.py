@@ -1,4 +1,4 @@
-"""Security and privacy of one whole nightly DAG run (all four platforms, real Airflow, dbt, GX).
+"""Security and privacy of one whole nightly DAG run (every platform, real Airflow, dbt, GX).
 
 The sandbox is started with recognisable fake tokens; after the run they must
 appear in no Airflow task log, landing file, warehouse table or report file.
@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from advocacy import cli
+from advocacy import platforms as registry
 from advocacy.sandbox.server import running_sandbox
 from advocacy.settings import load_settings
 from e2e import harness
@@ -31,7 +32,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DAY = dt.date(2026, 11, 22)
 CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
-PLATFORMS = {"x", "facebook", "instagram", "linkedin"}  # all enabled in the demo programme
+PLATFORMS = set(registry.names())  # every platform of the registry is enabled in the demo programme
 TOKENS = checks.TOKENS
 
 
