@@ -218,9 +218,9 @@ def test_header_and_index_say_which_source_is_missing_or_partial(marts, tmp_path
         MID_APRIL,
         "partial",
         rows_loaded=210,
-        rows_quarantined=2,
-        message="2 lines quarantined",
-        reasons=[f"roster.csv line {n}: email <x> is not an e-mail address" for n in (4, 9, 12, 15)],
+        rows_quarantined=5,
+        message="roster.csv line 4: email <x> is not an e-mail address",
+        reasons=[f"roster.csv line {n}: email <x> is not an e-mail address" for n in (4, 9, 12, 15, 20)],
     )
     settings = settings_for(tmp_path)
     path = Path(build_report(marts, settings, as_of=MID_APRIL, validation=PASSED))
@@ -230,9 +230,11 @@ def test_header_and_index_say_which_source_is_missing_or_partial(marts, tmp_path
     assert "Incomplete night: LinkedIn failed, HR roster partly loaded" in header
     assert "renew the connection linkedin_default" in header
     assert "roster.csv line 4: email &lt;x&gt; is not an e-mail address" in header  # escaped
-    assert "line 12" in header and "line 15" not in header and "and 1 more" in header
-    assert ">1,520<" in header and ">210<" in header and ">2<" in header
-    assert "Validation: Validation passed" in header
+    # the message is the first reason: said once, then the next three and "1 more"
+    assert header.count("roster.csv line 4:") == 1
+    assert "line 15" in header and "line 20" not in header and "and 1 more" in header
+    assert ">1,520<" in header and ">210<" in header and ">5<" in header
+    assert header.count("Validation passed") == 1  # said once, in the night's note
     index = (path.parent.parent / "index.html").read_text()
     assert "Incomplete night: LinkedIn failed, HR roster partly loaded" in index
 
@@ -267,6 +269,7 @@ def test_a_complete_night_says_validation_passed_with_its_sources(marts, tmp_pat
         nights.record(marts, source, MID_APRIL, "ok", rows_loaded=5)
     html = Path(build_report(marts, settings_for(tmp_path), as_of=MID_APRIL, validation=PASSED)).read_text()
     assert "Validation passed · all 3 sources loaded" in html
+    assert html.count("Validation passed") == 1  # the badge; the night's note does not repeat it
 
 
 def test_the_nights_published_artifacts_are_linked_without_being_passed(marts, tmp_path):

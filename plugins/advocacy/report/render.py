@@ -448,8 +448,8 @@ def night_view(v: View, night, status: Status) -> dict:
             "loaded": v.f.integer(s.rows_loaded),
             "quarantined": v.f.integer(s.rows_quarantined),
             "message": s.message or "",
-            "reasons": list(s.reasons[:MAX_REASONS_SHOWN]),
-            "more": max(len(s.reasons) - MAX_REASONS_SHOWN, 0),
+            "reasons": _reasons(s)[:MAX_REASONS_SHOWN],
+            "more": max(len(_reasons(s)) - MAX_REASONS_SHOWN, 0),
         }
         for s in night.sources
     ]
@@ -485,8 +485,15 @@ def night_view(v: View, night, status: Status) -> dict:
             (name, href if _relative(href) else None)
             for name, href in sorted(dict(night.artifacts or {}).items())
         ],
-        "validation": v._(status.label),
+        # the passed badge already says "Validation passed": the note would only repeat it
+        "validation": None if state == "passed" else v._(status.label),
     }
+
+
+def _reasons(source) -> list[str]:
+    """A source's reasons without the one its message already says (a partial load's message
+    is often its first reason)."""
+    return [r for r in source.reasons if r != (source.message or "")]
 
 
 def _relative(href) -> bool:
