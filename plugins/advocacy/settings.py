@@ -116,6 +116,14 @@ class GateSettings:
     max_closed_month_shrink: float = 0.02
     # Accept a shrink on purpose: months (YYYY-MM) whose shrink is allowed tonight.
     accept_shrink_months: tuple[str, ...] = ()
+    # The night's raw checks read only tonight's interval; whole raw tables are checked on
+    # this weekday's night (or every night).
+    whole_raw_checks: str = "sunday"
+
+    def checks_whole_raw(self, interval: dt.date) -> bool:
+        """Whether the night of ``interval`` checks the whole raw tables (else only its rows)."""
+        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        return self.whole_raw_checks in ("every_night", days[interval.weekday()])  # not %A: locale
 
 
 @dataclass(frozen=True)
@@ -344,6 +352,13 @@ class GateSection(_Section):
     max_closed_month_shrink: Share = 0.02
     accept_shrink_months: list[Annotated[StrictStr, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]] = Field(
         default_factory=list, description="Months (YYYY-MM) whose shrink is accepted tonight."
+    )
+    whole_raw_checks: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "every_night"
+    ] = Field(
+        "sunday",
+        description="The night whose gate checks the whole raw tables; the other nights check"
+        " only the rows their own interval loaded (and every mart whole).",
     )
 
 
@@ -732,6 +747,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         gate=GateSettings(
             max_closed_month_shrink=f.gate.max_closed_month_shrink,
             accept_shrink_months=tuple(f.gate.accept_shrink_months),
+            whole_raw_checks=f.gate.whole_raw_checks,
         ),
         report=ReportSettings(**f.report.model_dump()),
         alerts=AlertSettings(**{**f.alerts.model_dump(), "email": tuple(f.alerts.email)}),

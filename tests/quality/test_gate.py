@@ -244,3 +244,45 @@ def test_a_table_loaded_twice_fails_with_one_summary_row_and_a_readable_message(
     with warehouse.connect() as conn:
         rows = conn.execute(query).fetchall()
     assert rows == [(total, 2 * total)]  # duplicated keys, rows sharing them: one row whatever the size
+
+
+def test_a_night_checks_only_its_own_raw_rows_and_the_weekly_night_the_whole_tables(warehouse, gx_root):
+    """A duplicate left in an earlier day's roster does not fail tonight's gate, which reads only
+    tonight's raw rows (the marts whole); the whole-table night finds it; nothing is left behind."""
+    create_good_marts(warehouse)
+    earlier = dt.date(2026, 4, 29)
+    with warehouse.connect() as conn:
+        conn.execute(  # an older night's roster with one employee twice
+            "insert into raw.roster__employees select %s, _extracted_at, _landing_file, _line_no,"
+            " _record_key, _record_time, record from raw.roster__employees"
+            " union all select %s, _extracted_at, _landing_file, _line_no, _record_key, _record_time,"
+            " record from raw.roster__employees where _record_key = 'E002'",
+            (earlier, earlier),
+        )
+        conn.commit()
+    tonight = validate(warehouse, gx_root, run_id="night-1", data_docs=False, raw_interval=AS_OF)
+    assert tonight.success, tonight.summary()
+    assert tonight.row_counts["raw.roster__employees"] == 6  # tonight's rows, not the 13 of the table
+    assert "raw: the rows of 2026-04-30" in tonight.summary()
+
+    whole = validate(warehouse, gx_root, run_id="week-1", data_docs=False)
+    assert [f for f in whole.failures if f.startswith("raw.roster__employees")] == [
+        "raw.roster__employees: (_interval_start, _record_key) unique together — 2 of 13 rows failed, "
+        "e.g. (2026-04-29, 'E002')"
+    ]
+
+    # an earlier day's night reads that day's rows: it finds its own duplicate
+    that_night = validate(warehouse, gx_root, run_id="night-0", data_docs=False, raw_interval=earlier)
+    assert any("2 of 7 rows failed, e.g. (2026-04-29, 'E002')" in f for f in that_night.failures)
+    with warehouse.connect() as conn:
+        left = conn.execute("select nspname from pg_namespace where nspname like 'gate_scope%'").fetchall()
+    assert left == []  # the scratch views are dropped
+
+
+def test_the_whole_raw_tables_are_checked_on_the_configured_night():
+    from advocacy.settings import GateSettings
+
+    sunday, monday = dt.date(2026, 11, 22), dt.date(2026, 11, 23)
+    assert GateSettings().checks_whole_raw(sunday) and not GateSettings().checks_whole_raw(monday)
+    assert GateSettings(whole_raw_checks="monday").checks_whole_raw(monday)
+    assert GateSettings(whole_raw_checks="every_night").checks_whole_raw(monday)

@@ -14,6 +14,11 @@ write-audit-publish, ``advocacy.marts``): the committed GX assets name
 ``marts``, and the run points them at the build schema in memory. The gate also refuses
 a build that would shrink a closed month's headline KPIs against what BI reads
 (``closed_month_shrinks``).
+
+A night's raw tables are checked on the rows of its own interval only
+(``raw_interval``: views in a throwaway schema ``gate_scope_<day>``), so the gate's cost
+follows a night's volume, not the history's; the marts are checked whole every night, and
+the whole raw tables on one night a week (``gate.whole_raw_checks``).
 """
 
 from __future__ import annotations
@@ -84,6 +89,7 @@ class ValidationReport:
     data_docs_path: str | None
     tables: list[TableResult]
     seconds: float = 0.0
+    scope: str = ""  # which rows were checked (raw: tonight's or whole tables)
 
     def summary(self) -> str:
         checked = len(self.tables)
@@ -93,6 +99,8 @@ class ValidationReport:
             f"(run {self.run_id}): {checked} tables, {expectations} expectations"
         )
         lines = [head]
+        if self.scope:
+            lines.append(f"  checked: {self.scope}")
         if self.failures:
             lines.append(f"{len(self.failures)} failed:")
             lines += [f"  - {f}" for f in self.failures]
@@ -149,11 +157,13 @@ def run_validation(
     marts_schema: str = marts.PUBLISHED,
     gate: GateSettings | None = None,
     settings_file: str | None = None,
+    raw_interval: dt.date | None = None,
 ) -> ValidationReport:
     """Validate raw and the marts in ``marts_schema`` for one run; see the module docstring.
 
     The nightly passes ``marts_schema="marts_build"`` (``pipeline.validate``); the default
-    validates what BI reads.
+    validates what BI reads. ``raw_interval``: check only the raw rows of that run day
+    (None: the whole raw tables).
 
     ``gate``: the closed-month shrink limits (default: ``GateSettings()``); ``settings_file``
     is named in the message saying how to accept a shrink on purpose.
@@ -178,6 +188,82 @@ def run_validation(
     # unqualified names in the SQL checks (dim_employee) are the marts being validated
     search_path = f"{marts_schema},public"  # no space: libpq splits options on spaces
     checked = _SearchPath(target, search_path)
+    raw_schema = _scope_raw(target, raw_interval, present) if raw_interval else None
+    try:
+        results, skipped, docs = _run_checkpoint(
+            target, checked, search_path, present, previous, platform_list,
+            run_id=run_id, marts_schema=marts_schema, raw_schema=raw_schema,
+            data_docs=data_docs, project_root=project_root,
+        )  # fmt: skip
+    finally:
+        if raw_schema:
+            _drop_scope(target, raw_schema)
+    scope = (
+        f"raw: the rows of {raw_interval} (whole tables: gate.whole_raw_checks ="
+        f" {(gate or GateSettings()).whole_raw_checks}); marts: whole"
+        if raw_interval
+        else "raw and marts: whole tables"
+    )
+
+    failures = shrinks + [f for r in results for f in r.failures]
+    if not any(r.table.startswith("marts.") for r in results):
+        # Nothing to vouch for is not a pass: no report may be published from empty marts.
+        where = "" if marts_schema == marts.PUBLISHED else f" in {marts_schema}"
+        failures.append(f"marts: no mart table exists yet{where} (has dbt built the marts?)")
+    report = ValidationReport(
+        run_id=run_id,
+        as_of=as_of,
+        success=not failures,
+        failures=failures,
+        row_counts={r.table: r.row_count for r in results if r.row_count is not None},
+        skipped=skipped,
+        data_docs_path=docs,
+        tables=results,
+        seconds=round(time.perf_counter() - started, 2),
+        scope=scope,
+    )
+    _record(target, report)
+    log.info("%s (%.1f s)", report.summary(), report.seconds)
+    return report
+
+
+def _scope_raw(target: WarehouseTarget, day: dt.date, present: set[str]) -> str:
+    """A throwaway schema of views, one per raw table of the catalog, holding only ``day``'s
+    rows (the name carries the day: nights of different days never share it)."""
+    from psycopg import sql
+
+    schema = f"gate_scope_{day:%Y%m%d}"
+    with target.connect() as conn:
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
+        for t in catalog.TABLES:
+            if t.schema == "raw" and t.qualified in present:
+                conn.execute(
+                    sql.SQL("create view {} as select * from {} where _interval_start = {}").format(
+                        sql.Identifier(schema, t.table), sql.Identifier(t.schema, t.table), sql.Literal(day)
+                    )
+                )
+        conn.commit()
+    return schema
+
+
+def _drop_scope(target: WarehouseTarget, schema: str) -> None:
+    from psycopg import sql
+
+    try:
+        with target.connect() as conn:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+            conn.commit()
+    except Exception as exc:  # the next night of that day drops it first anyway
+        log.warning("could not drop the gate's scratch schema %s: %s", schema, exc)
+
+
+def _run_checkpoint(
+    target, checked, search_path, present, previous, platform_list, *,
+    run_id, marts_schema, raw_schema, data_docs, project_root,
+):  # fmt: skip
+    """Run every validation definition of the checkpoint whose table exists: (results,
+    skipped, Data Docs path)."""
     with warehouse_env(target, search_path), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx = open_context(project_root)
@@ -197,13 +283,19 @@ def run_validation(
                 skipped.append(f"{vd.name}: table does not exist yet")
                 continue
             spec = catalog.by_name(vd.name)
+            floor = spec.min_rows
             if spec.schema == marts.PUBLISHED and marts_schema != marts.PUBLISHED:
                 # the committed asset names marts: read the night's build instead (in memory only)
                 vd.data.data_asset.schema_name = marts_schema
                 spec = _in_schema(spec, marts_schema)
+            elif spec.schema == "raw" and raw_schema:
+                # tonight's rows only; a night may load none of a file (the whole-table night
+                # keeps the floor)
+                vd.data.data_asset.schema_name = raw_schema
+                spec, floor = _in_schema(spec, raw_schema), 0
             prev = previous.get(vd.name)
             params = {
-                **suites.row_count_bounds(prev, spec.min_rows),
+                **suites.row_count_bounds(prev, floor),
                 "platforms": platform_list,
                 "platforms_or_all": [*platform_list, ALL],
                 "platforms_or_other": [*platform_list, OTHER],
@@ -228,26 +320,7 @@ def run_validation(
         if data_docs and result_ids:
             urls = ctx.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=result_ids)
             docs = _local_path(urls.get(DATA_DOCS_SITE))
-
-    failures = shrinks + [f for r in results for f in r.failures]
-    if not any(r.table.startswith("marts.") for r in results):
-        # Nothing to vouch for is not a pass: no report may be published from empty marts.
-        where = "" if marts_schema == marts.PUBLISHED else f" in {marts_schema}"
-        failures.append(f"marts: no mart table exists yet{where} (has dbt built the marts?)")
-    report = ValidationReport(
-        run_id=run_id,
-        as_of=as_of,
-        success=not failures,
-        failures=failures,
-        row_counts={r.table: r.row_count for r in results if r.row_count is not None},
-        skipped=skipped,
-        data_docs_path=docs,
-        tables=results,
-        seconds=round(time.perf_counter() - started, 2),
-    )
-    _record(target, report)
-    log.info("%s (%.1f s)", report.summary(), report.seconds)
-    return report
+    return results, skipped, docs
 
 
 class _SearchPath:
