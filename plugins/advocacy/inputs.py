@@ -85,7 +85,7 @@ SELF_REPORT_PLATFORMS = platforms.self_report_names() | {
 # Counts land in PostgreSQL integer columns (staging casts them): a larger value would fail dbt.
 MAX_COUNT = 2_147_483_647
 # Yes / no in the words exports use (English, Norwegian/Danish/Swedish, German, Dutch,
-# Italian, French, Spanish, 1/0); empty means no.
+# Italian, French, Spanish, 1/0, x for a ticked box); empty means no.
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "ja", "j", "si", "sì", "oui", "wahr", "x"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "nei", "nein", "nee", "nej", "non", "falsch"})
 DATE_FORMATS = ("yyyy-mm-dd", "dd.mm.yyyy", "dd/mm/yyyy", "dd-mm-yyyy", "mm/dd/yyyy", "yyyy/mm/dd")

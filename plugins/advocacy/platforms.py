@@ -77,6 +77,10 @@ class Platform:
         return f"{self.name}_api"
 
 
+#: the platform a tracked link is for when ``advocacy utm`` is given none (``--platform``)
+UTM_DEFAULT_PLATFORM = "linkedin"
+
+
 def _streams(**streams: StreamFacts) -> MappingProxyType:
     return MappingProxyType(dict(streams))
 

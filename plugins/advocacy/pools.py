@@ -4,8 +4,8 @@ A platform's rate limit is one budget per app token, however many workers run
 its extract tasks. Each platform's extract task runs in the pool named in the
 settings (``platforms.<name>.pool``, default ``<name>_api``) whose slot count
 (``pool_slots``, default 1) is the number of extracts allowed to call that API at
-once across the whole deployment. Platforms that share a token (Facebook and
-Instagram on one Graph app) can share a pool by naming the same one.
+once across the whole deployment. Platforms that share a token (two
+on one Graph app) can share a pool by naming the same one.
 
 ``ensure_pools`` creates or updates those pools in the metadata database: the
 CLI calls it before a run, the docker stack's init service runs

@@ -156,8 +156,8 @@
 
 {#
     A free-text platform name (utm_source, a self-reported platform) as one of
-    the social platforms (the registry's utm_aliases -> utm_source, e.g.
-    twitter / t.co -> x), else the lowercased text itself.
+    the social platforms (the registry's utm_aliases -> utm_source: an old
+    name, a short-link domain), else the lowercased text itself.
 #}
 {% macro social_platform(expr) -%}
     case
