@@ -36,8 +36,10 @@ present as (
         md5(cast(row(
             roster.email, roster.full_name, roster.department, roster.country,
             roster.hired_at, roster.left_at, roster.invited_at, roster.registered_at,
-            roster.consent_public, roster.utm_code
-            {%- for column in roster_handle_columns() %}, roster.{{ column }}{% endfor %}
+            roster.consent_public, roster.utm_code,
+            {%- for column in roster_handle_columns() %}
+                roster.{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
         ) as text)) as attributes_hash
     from {{ ref('stg_roster__employees') }} as roster
     inner join copies on roster.snapshot_day = copies.roster_day
@@ -116,7 +118,7 @@ final as (
         numbered.consent_public,
         numbered.utm_code,
         {%- for column in roster_handle_columns() %}
-        numbered.{{ column }},
+            numbered.{{ column }},
         {%- endfor %}
         numbered.snapshot_day as valid_from,
         bounded.next_copy_day as valid_to,

@@ -35,7 +35,7 @@ final as (
         case when consent_public then full_name end as display_name,
         utm_code,
         {%- for column in roster_handle_columns() %}
-        {{ column }},
+            {{ column }},
         {%- endfor %}
         removed_on as removed_from_roster_on,
         last_seen_on as roster_day

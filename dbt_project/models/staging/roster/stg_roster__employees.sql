@@ -37,9 +37,9 @@ renamed as (
         {%- for p, cfg in platform_registry().items() %}
             {%- set column = cfg['roster_handle_column'] %}
             {%- if cfg['author_key'] == 'username' %}
-        nullif(lower(ltrim(btrim(record ->> '{{ column }}'), '@')), '') as {{ column }},
+                nullif(lower(ltrim(btrim(record ->> '{{ column }}'), '@')), '') as {{ column }},
             {%- else %}
-        nullif(btrim(record ->> '{{ column }}'), '') as {{ column }},
+                nullif(btrim(record ->> '{{ column }}'), '') as {{ column }},
             {%- endif %}
         {%- endfor %}
 
