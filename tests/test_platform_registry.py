@@ -72,16 +72,19 @@ def test_dbt_vars_carry_the_registry():
 
 
 def _platform_words() -> re.Pattern:
-    words = set()
+    words, prefixes = set(), set()
     for p in platforms.REGISTRY.values():
         if len(p.name) > 2:
             words |= {p.name, p.display_name}
         else:  # a one-letter name only where it cannot be anything else
-            words |= {f"'{p.name}'", f'"{p.name}"', f"raw.{p.name}__", f"{p.name}__"}
+            words |= {f"'{p.name}'", f'"{p.name}"'}
+        prefixes |= {f"{p.name}__", f"{p.name}_api"}  # raw tables, staging models, connections
         words |= {p.roster_column, *(f.staging_model for f in p.streams.values() if f.staging_model)}
         words |= {a for a in p.utm_aliases if len(a) > 3}
-    alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True)
-    return re.compile(r"(?<![\w.])(?:" + "|".join(alternatives) + r")(?![\w])", re.I)
+    word = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    prefix = "|".join(sorted((re.escape(w) for w in prefixes), key=len, reverse=True))
+    # a word between non-alphanumerics (AIRFLOW_CONN_FACEBOOK_GRAPH names it too), a prefix before anything
+    return re.compile(rf"(?<![a-z0-9])(?:(?:{word})(?![a-z0-9])|(?:{prefix}))", re.I)
 
 
 # Each platform's own places, prose, tests and examples: they name platforms by nature.
@@ -94,6 +97,7 @@ _OWN_PLACES = (
     "tests/",
     "docs/",  # prose (docs/platforms/<name>.md, metrics.md rendered from the marts' docs)
     "docker/.env.example",  # a settings example (the platforms' API credentials)
+    "uv.lock",  # package names
 )
 _PROSE = ("README.md", "__unit_tests.yml")  # prose; dbt unit tests (tests: rows on some platform)
 
@@ -108,6 +112,12 @@ ALLOWED = {
     "plugins/advocacy/bench.py": "the benchmark measures one platform's night on purpose: the X "
     "sandbox's year of history through the X connector",
     "pyproject.toml": "a dependency's distribution name (facebook-sdk)",
+    "docker/compose.yaml": "a deployment example: one Airflow connection variable per platform "
+    "(compose files cannot loop; docker/.env.example beside it is the settings example)",
+    "plugins/advocacy/quality/catalog.py": "the gate's raw checks cover the first platform's two raw "
+    "tables only; deriving them from the registry would add every platform's raw tables to the "
+    "gate, a change of the gate of its own (follow-up)",
+    "expectations/gx/": "the GX project generated from quality/catalog.py (quality.project sync)",
 }
 
 # Single lines whose text only looks like a platform: (path, a piece of the line) -> why.
@@ -125,7 +135,7 @@ def _offenders() -> dict[str, list[str]]:
     ).stdout.split("\0")
     found: dict[str, list[str]] = {}
     for rel in filter(None, files):
-        if rel.startswith(_OWN_PLACES) or rel.endswith(_PROSE) or rel in ALLOWED or rel == "uv.lock":
+        if rel.startswith(_OWN_PLACES) or rel.endswith(_PROSE) or rel.startswith(tuple(ALLOWED)):
             continue
         path = ROOT / rel
         try:
@@ -160,4 +170,5 @@ def test_no_other_file_names_a_platform():
 def test_the_allow_list_is_needed():
     pattern = _platform_words()
     for rel in ALLOWED:
-        assert pattern.search((ROOT / rel).read_text(encoding="utf-8")), f"{rel} no longer names a platform"
+        paths = sorted((ROOT / rel).rglob("*.*")) if rel.endswith("/") else [ROOT / rel]
+        assert any(pattern.search(p.read_text(encoding="utf-8")) for p in paths), f"{rel} names no platform"
