@@ -8,16 +8,17 @@ timestamps, the benchmark audience per advocate (None: no published benchmark),
 the Airflow pool its extract runs in by default, and its streams with the
 field keying and the field dating each record.
 
-The facts of the four first platforms were read off the code that still
-carries them (issue 13, item 1: those files derive from here one by one):
-``inputs.ROSTER_COLUMNS`` and ``int_employees.sql`` (roster columns),
-``utm.PLATFORM_SOURCES`` and dbt's ``social_platform()`` (aliases),
-``report/formatting.PLATFORM_NAMES`` (display names),
-``report/render.AUDIENCE_BENCHMARKS`` and the ``benchmark_audience`` seed,
-``load.parse_time`` (timestamp formats), ``pools.pool_name`` (default pool),
-each connector's ``STREAMS`` and ``macros/platforms/platform_registry.sql``
-(streams, author key). ``tests/test_platforms.py`` holds the registry and those
-places to the same facts until they read it.
+Everything else reads these facts from here (issue 13, item 1: a platform is
+described once): ``inputs`` (roster columns, self-reported names), ``load``
+(repeat streams), ``utm``, ``report``, ``quality``, ``settings`` (the names a
+typo may mean), the connectors' ``STREAMS``, and dbt through the var
+``platform_registry`` (``dbt_registry()``, passed by ``settings.dbt_vars()``),
+whose default and dbt_project.yml's staging switches are generated from here::
+
+    uv run python -m advocacy.platforms --write   # after editing the registry
+
+``tests/test_platform_registry.py`` fails when a generated file is stale and on any
+tracked file naming a platform outside the registry and each platform's own places.
 """
 
 from __future__ import annotations
