@@ -195,6 +195,12 @@ def get(name: str) -> Platform:
         raise KeyError(f"no platform '{name}' in {where}: one of {known}") from None
 
 
+def default_pool(name: str) -> str:
+    """The Airflow pool of ``name``'s extract unless the settings name another (a connector
+    without a registry entry yet gets the same ``<name>_api``)."""
+    return REGISTRY[name].default_pool if name in REGISTRY else f"{name}_api"
+
+
 def names() -> tuple[str, ...]:
     return tuple(REGISTRY)
 

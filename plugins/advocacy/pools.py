@@ -19,6 +19,7 @@ import json
 import sys
 from dataclasses import dataclass
 
+from advocacy import platforms
 from advocacy.settings import Settings, load_settings
 
 
@@ -34,7 +35,7 @@ class PoolSpec:
 
 
 def pool_name(settings: Settings, platform: str) -> str:
-    return getattr(settings.platforms[platform], "pool", "") or f"{platform}_api"
+    return getattr(settings.platforms[platform], "pool", "") or platforms.default_pool(platform)
 
 
 def pool_specs(settings: Settings) -> list[PoolSpec]:

@@ -714,7 +714,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             enabled=p.enabled,
             connection_id=p.connection_id or f"{name}_api",
             company_handles=tuple(h.lstrip("@") for h in p.company_handles),
-            pool=p.pool or f"{name}_api",
+            pool=p.pool or platforms_registry.default_pool(name),
             pool_slots=p.pool_slots,
         )
     return Settings(
