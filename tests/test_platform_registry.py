@@ -95,6 +95,7 @@ _OWN_PLACES = (
     "plugins/advocacy/sandbox/",  # each platform's sandbox API, the demo company and demo settings
     *(f"dbt_project/models/staging/{p}/" for p in platforms.names()),  # each platform's staging
     "dbt_project/macros/platforms/platform_registry_generated.sql",  # generated from the registry
+    "dbt_project/seeds/benchmark_audience.csv",  # generated from the registry
     "tests/",
     "docs/",  # prose (docs/platforms/<name>.md, metrics.md rendered from the marts' docs)
     "docker/.env.example",  # a settings example (the platforms' API credentials)
@@ -106,10 +107,9 @@ _PROSE = ("README.md", "__unit_tests.yml")  # prose; dbt unit tests (tests: rows
 ALLOWED = {
     "dbt_project/dbt_project.yml": "the vars' defaults are the demo programme's settings "
     "(enabled_platforms, company_handles); the staging switches are generated",
-    "dbt_project/seeds/benchmark_audience.csv": "seed data: a row per benchmarked platform "
-    "(tests/test_platforms.py holds it to the registry's benchmark_audience)",
-    "dbt_project/seeds/media_rates.csv": "seed data: the CPM/CPC media rates per platform",
-    "dbt_project/seeds/_seeds.yml": "the seeds' column docs",
+    "dbt_project/seeds/media_rates.csv": "programme data, not a platform fact: the EXAMPLE CPM/CPC "
+    "rates a programme replaces with its own",
+    "dbt_project/seeds/_seeds.yml": "media_rates' description quotes its example rates",
     "plugins/advocacy/bench.py": "the benchmark measures one platform's night on purpose: the X "
     "sandbox's year of history through the X connector",
     "pyproject.toml": "a dependency's distribution name (facebook-sdk)",
