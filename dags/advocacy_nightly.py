@@ -15,7 +15,7 @@ night keeps yesterday's and is recorded as held back) -> `publish_report`.
 `sources_complete` fails the run when any extract failed, naming it.
 
 Programme settings: the YAML file at `ADVOCACY_SETTINGS`. Credentials: the
-Airflow connections named there (`x_api`, ...) and `advocacy_warehouse`.
+Airflow connections named there (`<platform>_api`, ...) and `advocacy_warehouse`.
 Catchup is off; backfill a range with `airflow backfill create`.
 """
 

@@ -2,7 +2,12 @@ import pytest
 from advocacy import inputs
 from advocacy.settings import DEMO_SETTINGS, SettingsError, load_settings
 
-HEADER = ",".join(inputs.ROSTER_COLUMNS)
+# an HR export's header in its own order (the check reads columns by name)
+HEADER = (
+    "employee_id,email,full_name,department,country,hired_at,left_at,invited_at,registered_at,"
+    "consent_public,x_username,linkedin_member_urn,facebook_user_id,instagram_username,utm_code"
+)
+assert set(HEADER.split(",")) == set(inputs.ROSTER_COLUMNS)
 
 
 def test_demo_settings_load_and_feed_dbt():

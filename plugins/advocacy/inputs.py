@@ -38,6 +38,8 @@ from urllib.parse import urlsplit
 
 import fsspec
 
+from advocacy import platforms
+
 if TYPE_CHECKING:
     from advocacy.settings import InputOptions
 
@@ -45,12 +47,12 @@ log = logging.getLogger(__name__)
 
 ROSTER_COLUMNS = (
     "employee_id", "email", "full_name", "department", "country", "hired_at", "left_at",
-    "invited_at", "registered_at", "consent_public", "x_username", "linkedin_member_urn",
-    "facebook_user_id", "instagram_username", "utm_code",
+    "invited_at", "registered_at", "consent_public", "utm_code",
+    *platforms.roster_columns(optional=False),  # each platform's account column (the registry)
 )  # fmt: skip
 # Account columns of platforms added later (the registry's optional ones): read when the
 # export has them, so an older export stays valid.
-ROSTER_OPTIONAL_COLUMNS = ("bluesky_handle",)
+ROSTER_OPTIONAL_COLUMNS = platforms.roster_columns(optional=True)
 ROSTER_DATES = ("hired_at", "left_at", "invited_at", "registered_at")
 # left_at may lie ahead (HR records notice periods); the others record something that happened.
 ROSTER_PAST_DATES = ("hired_at", "invited_at", "registered_at")
@@ -74,18 +76,16 @@ GA4_KNOWN_COLUMNS = ("event_date",)  # in the export, not needed: no warning for
 
 SELF_REPORT_COLUMNS = ("employee_id", "month", "platform", "posts", "likes", "comments", "shares")
 SELF_REPORT_COUNTS = ("posts", "likes", "comments", "shares")
-# Platform names a self-report may carry (case-insensitive): the API platforms with the
+# Platform names a self-report may carry (case-insensitive): the registry's platforms with the
 # spellings dbt's social_platform() maps, and those only self-reports cover. 'other' for the rest.
-SELF_REPORT_PLATFORMS = frozenset({
-    "x", "twitter", "linkedin", "facebook", "fb", "instagram", "ig",
-    "tiktok", "youtube", "threads", "bluesky", "mastodon", "pinterest", "reddit", "snapchat",
-    "xing", "other",
-})  # fmt: skip
+SELF_REPORT_PLATFORMS = platforms.self_report_names() | {
+    "tiktok", "youtube", "threads", "mastodon", "pinterest", "reddit", "snapchat", "xing", "other",
+}  # fmt: skip
 
 # Counts land in PostgreSQL integer columns (staging casts them): a larger value would fail dbt.
 MAX_COUNT = 2_147_483_647
 # Yes / no in the words exports use (English, Norwegian/Danish/Swedish, German, Dutch,
-# Italian, French, Spanish, 1/0); empty means no.
+# Italian, French, Spanish, 1/0, x for a ticked box); empty means no.
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "ja", "j", "si", "sì", "oui", "wahr", "x"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "nei", "nein", "nee", "nej", "non", "falsch"})
 DATE_FORMATS = ("yyyy-mm-dd", "dd.mm.yyyy", "dd/mm/yyyy", "dd-mm-yyyy", "mm/dd/yyyy", "yyyy/mm/dd")
@@ -915,7 +915,7 @@ def check_self_reports(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
     count counts 0.
     """
     opts = _Options.of("self_reports", ctx.options)
-    platforms = ", ".join(sorted(SELF_REPORT_PLATFORMS))
+    known = ", ".join(sorted(SELF_REPORT_PLATFORMS))
     rules: dict[str, tuple[Rule, ...]] = {
         "employee_id": (_required, _known(ctx.employees)),
         "month": (
@@ -924,7 +924,7 @@ def check_self_reports(path: str, ctx: RunContext = _NO_CONTEXT) -> Checked:
         ),
         "platform": (
             _required,
-            _one_of(SELF_REPORT_PLATFORMS, f"not a known platform; use one of {platforms}"),
+            _one_of(SELF_REPORT_PLATFORMS, f"not a known platform; use one of {known}"),
         ),
         **{c: (_count,) for c in SELF_REPORT_COUNTS},
     }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from advocacy import landing
+from advocacy import landing, platforms
 
 try:  # installed with Airflow; decodes only the two fields the loader needs, ~15x faster than json
     import msgspec
@@ -46,9 +46,9 @@ RAW_COLUMNS = (
 # found again each night): a record identical to the key's previous stored record is kept as a
 # row whose ``record`` is null (a repeat). The row stays (occurrences, last-seen days and row
 # counts do not change), its payload is the previous stored record's, which staging reads back
-# (macro raw_records). In raw.x__tweets ~73 % of the rows repeat their previous record whole;
-# the landing files keep every record.
-REPEAT_STREAMS = frozenset({("x", "tweets")})
+# (macro raw_records). In the first such stream ~73 % of the rows repeat their previous record
+# whole; the landing files keep every record. The registry marks them (StreamFacts.repeats).
+REPEAT_STREAMS = platforms.repeat_streams()
 
 
 class LoadError(ValueError):
@@ -124,13 +124,14 @@ def ensure_tables(target: WarehouseTarget, source: str, streams: dict) -> None:
 
 
 def parse_time(value) -> dt.datetime | None:
-    """Platform timestamps to aware UTC: X ``...000Z``, Graph ``+0000``, LinkedIn epoch ms."""
+    """A platform's timestamp to aware UTC, in any of the registry's ``timestamp_format``s:
+    ``iso8601_z`` (``...000Z``), ``iso8601_offset`` (``+0000``), ``epoch_ms`` (int or digits)."""
     if value is None or value == "":
         return None
     if isinstance(value, int | float):
         return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
     if isinstance(value, str) and len(value) > 19 and value[-1] == "Z":
-        try:  # the common case (X, ISO with Z), without the regex below: ~4x faster
+        try:  # the common case (iso8601_z), without the regex below: ~4x faster
             return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
         except ValueError:
             pass
@@ -191,7 +192,7 @@ def _without_nul(line: str) -> str:
     return _JSON_NUL.sub(r"\1\\ufffd", line) if "\\u0000" in line else line
 
 
-# The X shape of a time (``2026-03-01T10:00:00.000Z``): PostgreSQL reads it as it is, so the
+# The iso8601_z shape of a time (``2026-03-01T10:00:00.000Z``): PostgreSQL reads it as it is, so the
 # loader only checks it (fromisoformat) and hands the original text to COPY
 _ISO_Z = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 
@@ -239,7 +240,7 @@ def _line_text(line: bytes) -> bytes:
     return line
 
 
-# A chunk of X-shaped times joined by newlines, checked by one regex call
+# A chunk of iso8601_z-shaped times joined by newlines, checked by one regex call
 _ISO_Z_LINES = re.compile(rb"(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z\n)*")
 _KEY_SPECIALS = ("\\", "\t", "\r", "\x00")  # and a newline: the split below counts
 
@@ -259,7 +260,7 @@ def _batch_decoder(spec: StreamSpec):
 def _fast_chunk(decoder, spec: StreamSpec, prefix: bytes, first: int, lines: list[bytes]) -> bytes | None:
     """A chunk rendered as COPY text without a Python step per line, or None when any line
     needs the careful per-line path (blank, CR, tab, NUL escape, a missing or odd key, a time
-    not in X's shape, anything that is not one JSON object a line). Same output as that path."""
+    not in the iso8601_z shape, anything that is not one JSON object a line). Same output as that path."""
     chunk = b"\n".join(lines)
     if b"" in lines or b"\r" in chunk or b"\t" in chunk or b"\\u0000" in chunk:
         return None
@@ -425,7 +426,7 @@ def _load_file(target: WarehouseTarget, f: landing.LandedFile, spec: StreamSpec)
                 n += count
     except psycopg.errors.DataError as exc:  # e.g. bytes that are not UTF-8: the server's word
         where = f"{f.path}, {_refused_line(exc, line_nos)}"
-        if "column _record_time" in (exc.diag.context or ""):  # a time in X's shape, but no date
+        if "column _record_time" in (exc.diag.context or ""):  # a time in the iso8601_z shape, but no date
             raise LoadError(
                 f"{where}: field '{spec.time}' is not a timestamp ({exc.diag.message_primary})"
             ) from exc

@@ -8,32 +8,38 @@ timestamps, the benchmark audience per advocate (None: no published benchmark),
 the Airflow pool its extract runs in by default, and its streams with the
 field keying and the field dating each record.
 
-The facts of the four first platforms were read off the code that still
-carries them (issue 13, item 1: those files derive from here one by one):
-``inputs.ROSTER_COLUMNS`` and ``int_employees.sql`` (roster columns),
-``utm.PLATFORM_SOURCES`` and dbt's ``social_platform()`` (aliases),
-``report/formatting.PLATFORM_NAMES`` (display names),
-``report/render.AUDIENCE_BENCHMARKS`` and the ``benchmark_audience`` seed,
-``load.parse_time`` (timestamp formats), ``pools.pool_name`` (default pool),
-each connector's ``STREAMS`` and ``macros/platforms/platform_registry.sql``
-(streams, author key). ``tests/test_platforms.py`` holds the registry and those
-places to the same facts until they read it.
+Everything else reads these facts from here (issue 13, item 1: a platform is
+described once): ``inputs`` (roster columns, self-reported names), ``load``
+(repeat streams), ``utm``, ``report``, ``quality``, ``settings`` (the names a
+typo may mean), the connectors' ``STREAMS``, and dbt through the var
+``platform_registry`` (``dbt_registry()``, passed by ``settings.dbt_vars()``),
+whose default and dbt_project.yml's staging switches are generated from here::
+
+    uv run python -m advocacy.platforms --write   # after editing the registry
+
+``tests/test_platform_registry.py`` fails when a generated file is stale and on any
+tracked file naming a platform outside the registry and each platform's own places.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 
 @dataclass(frozen=True)
 class StreamFacts:
-    """A raw stream: the field keying a record, the one dating it (None: undated), and the
-    dbt staging model reading it (None: read together with another stream)."""
+    """A raw stream: the field keying a record, the one dating it (None: undated), the
+    dbt staging model reading it (None: read together with another stream), and whether its
+    records are nightly snapshots of the same objects, stored as repeats (``load.REPEAT_STREAMS``)."""
 
     key: str
     time: str | None = None
     staging_model: str | None = None
+    repeats: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class Platform:
     #: how the roster value identifies the author in staging: 'username' (matched
     #: lowercase) or 'user_id' (matched as written)
     author_key: str
+    #: what the roster column holds, for its column docs ('handle', 'user id', 'member URN')
+    account_kind: str
     #: lowercase spellings of utm_source (and self-reported platforms) meaning this platform
     utm_aliases: tuple[str, ...]
     #: the utm_source written for this platform
@@ -60,11 +68,18 @@ class Platform:
     posts_stream: str = ""
     #: the roster column is optional in the HR export (added after the first platforms)
     roster_column_optional: bool = False
+    #: the referral and earned-media KPIs keep a row for it even on a night it is disabled
+    #: (the first platforms, which docs/metrics.md's baselines count); False: only when enabled
+    always_reported: bool = True
 
     @property
     def default_pool(self) -> str:
         """The Airflow pool of its extract unless the settings name another."""
         return f"{self.name}_api"
+
+
+#: the platform a tracked link is for when ``advocacy utm`` is given none (``--platform``)
+UTM_DEFAULT_PLATFORM = "linkedin"
 
 
 def _streams(**streams: StreamFacts) -> MappingProxyType:
@@ -77,6 +92,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
             name="x",
             display_name="X",
             roster_column="x_username",
+            account_kind="handle",
             author_key="username",
             utm_aliases=("x", "twitter", "t.co", "x.com", "twitter.com"),
             utm_source="x",
@@ -84,7 +100,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
             benchmark_audience=772,
             streams=_streams(
                 users=StreamFacts("id", None, "stg_x__audience"),
-                tweets=StreamFacts("id", "created_at", "stg_x__posts"),
+                tweets=StreamFacts("id", "created_at", "stg_x__posts", repeats=True),
                 tweet_errors=StreamFacts("resource_id", None, "stg_x__post_errors"),
                 user_errors=StreamFacts("resource_id", None, "stg_x__account_errors"),
             ),
@@ -94,6 +110,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
             name="facebook",
             display_name="Facebook",
             roster_column="facebook_user_id",
+            account_kind="user id",
             author_key="user_id",
             utm_aliases=("facebook", "fb", "facebook.com", "m.facebook.com", "l.facebook.com"),
             utm_source="facebook",
@@ -112,6 +129,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
             name="instagram",
             display_name="Instagram",
             roster_column="instagram_username",
+            account_kind="handle",
             author_key="username",
             utm_aliases=("instagram", "ig", "instagram.com", "l.instagram.com"),
             utm_source="instagram",
@@ -129,6 +147,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
             name="linkedin",
             display_name="LinkedIn",
             roster_column="linkedin_member_urn",
+            account_kind="member URN",
             author_key="user_id",
             utm_aliases=("linkedin", "lnkd.in", "linkedin.com"),
             utm_source="linkedin",
@@ -146,6 +165,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
             name="bluesky",
             display_name="Bluesky",
             roster_column="bluesky_handle",
+            account_kind="handle",
             author_key="username",
             utm_aliases=("bluesky", "bsky", "bsky.app", "bsky.social", "go.bsky.app"),
             utm_source="bluesky",
@@ -159,6 +179,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
             ),
             posts_stream="posts",
             roster_column_optional=True,
+            always_reported=False,
         ),
     }
 )
@@ -172,6 +193,12 @@ def get(name: str) -> Platform:
         known = ", ".join(REGISTRY)
         where = "the registry (advocacy/platforms.py)"
         raise KeyError(f"no platform '{name}' in {where}: one of {known}") from None
+
+
+def default_pool(name: str) -> str:
+    """The Airflow pool of ``name``'s extract unless the settings name another (a connector
+    without a registry entry yet gets the same ``<name>_api``)."""
+    return REGISTRY[name].default_pool if name in REGISTRY else f"{name}_api"
 
 
 def names() -> tuple[str, ...]:
@@ -199,14 +226,151 @@ def benchmark_audiences() -> dict[str, int]:
     return {p.name: p.benchmark_audience for p in REGISTRY.values() if p.benchmark_audience is not None}
 
 
+def repeat_streams() -> frozenset[tuple[str, str]]:
+    """(platform, stream) of the streams stored as repeats (``StreamFacts.repeats``)."""
+    return frozenset((p.name, s) for p in REGISTRY.values() for s, f in p.streams.items() if f.repeats)
+
+
+def self_report_names() -> frozenset[str]:
+    """The spellings of a registry platform a self-report may carry: its name and its
+    ``utm_aliases`` that are words, not domains."""
+    return frozenset({p.name for p in REGISTRY.values()}) | {
+        a for p in REGISTRY.values() for a in p.utm_aliases if "." not in a
+    }
+
+
 def dbt_registry() -> dict[str, dict]:
-    """The shape of dbt's ``platform_registry()`` macro (roster column, author key, streams
-    read by a model of their own), for generated vars."""
+    """What dbt reads of each platform (macro ``platform_registry()``): the roster column and
+    what it identifies, the ``utm_source`` spellings, whether the KPIs always report it, and the
+    streams read by a staging model of their own. Passed as the dbt var ``platform_registry``;
+    its default is the generated macro (``python -m advocacy.platforms --write``)."""
     return {
         p.name: {
             "roster_handle_column": p.roster_column,
+            "roster_column_optional": p.roster_column_optional,
             "author_key": p.author_key,
+            "utm_aliases": list(p.utm_aliases),
+            "utm_source": p.utm_source,
+            "always_reported": p.always_reported,
             "streams": {s: f.staging_model for s, f in p.streams.items() if f.staging_model},
         }
         for p in REGISTRY.values()
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Files generated from the registry for dbt, which cannot import Python: the default of the
+# var ``platform_registry`` (a macro), dbt_project.yml's per-platform staging switches, the
+# roster column docs and the seed ``benchmark_audience``.
+# tests/test_platform_registry.py fails when they differ from what the registry generates.
+
+_REPO = Path(__file__).resolve().parents[2]
+DBT_MACRO = _REPO / "dbt_project" / "macros" / "platforms" / "platform_registry_generated.sql"
+DBT_PROJECT = _REPO / "dbt_project" / "dbt_project.yml"
+BENCHMARK_SEED = _REPO / "dbt_project" / "seeds" / "benchmark_audience.csv"
+ROSTER_YML = _REPO / "dbt_project" / "models" / "staging" / "roster" / "_roster__models.yml"
+EMPLOYEES_YML = _REPO / "dbt_project" / "models" / "intermediate" / "employees" / "_employees__models.yml"
+_BEGIN = "# BEGIN generated by `python -m advocacy.platforms --write`"
+_END = "# END generated"
+
+
+def dbt_macro_text() -> str:
+    body = json.dumps(dbt_registry(), indent=4)
+    body = "\n".join("    " + line for line in body.splitlines())
+    return (
+        "{# Generated by `uv run python -m advocacy.platforms --write` from advocacy/platforms.py:\n"
+        "   do not edit. The default of var('platform_registry') (macro platform_registry). #}\n"
+        "{% macro platform_registry_generated() %}\n"
+        "    {{ return(\n"
+        f"{body}\n"
+        "    ) }}\n"
+        "{% endmacro %}\n"
+    )
+
+
+def _staging_switches(indent: str) -> list[str]:
+    """dbt_project.yml: a platform switched off in the settings drops out of staging
+    (dbt_project.yml cannot see its own vars, so the default is repeated)."""
+    out = []
+    for p in REGISTRY:
+        out += [
+            f"{indent}{p}:",
+            f"{indent}  +enabled: \"{{{{ '{p}' in var('enabled_platforms', ['x']) }}}}\"",
+        ]
+    return out
+
+
+def _roster_column_docs(indent: str) -> list[str]:
+    """The roster's account columns in a model's yml: described, tagged pii."""
+    out = []
+    for p in REGISTRY.values():
+        doc = f"{p.display_name} {p.account_kind}"
+        if p.author_key == "username":
+            doc += ", lowercase, without '@'"
+        if p.roster_column_optional:
+            doc += " (optional roster column; null when the export has none)"
+        out += [
+            f"{indent}- name: {p.roster_column}",
+            f"{indent}  description: {doc}.",
+            f"{indent}  config: {{tags: [pii]}}",
+        ]
+    return out
+
+
+_BLOCKS = {"one switch per platform": _staging_switches, "one column per platform": _roster_column_docs}
+
+
+def fill_generated_blocks(text: str) -> str:
+    """``text`` with each block between a BEGIN and an END marker line regenerated (the
+    BEGIN line names the kind of block; its indentation is the block's)."""
+    out, lines, i = [], text.split("\n"), 0
+    while i < len(lines):
+        line = lines[i]
+        out.append(line)
+        i += 1
+        if _BEGIN not in line:
+            continue
+        kind = line.split(_BEGIN, 1)[1].lstrip(": ").strip()
+        indent = line[: len(line) - len(line.lstrip())]
+        out += _BLOCKS[kind](indent)
+        while _END not in lines[i]:
+            i += 1
+    return "\n".join(out)
+
+
+def benchmark_seed_text() -> str:
+    """The seed ``benchmark_audience``: a row per platform, empty where none is published."""
+    rows = ["platform,benchmark_avg_audience,benchmark_source"]
+    for p in REGISTRY.values():
+        if p.benchmark_audience is None:
+            rows.append(f"{p.name},,no benchmark configured yet")
+        else:
+            source = "seed research benchmark: average audience per advocate (docs/metrics.md)"
+            rows.append(f"{p.name},{p.benchmark_audience},{source}")
+    return "\n".join(rows) + "\n"
+
+
+def generated_files() -> dict[Path, str]:
+    """Each generated file -> the text the registry gives it."""
+    out = {DBT_MACRO: dbt_macro_text(), BENCHMARK_SEED: benchmark_seed_text()}
+    for f in (DBT_PROJECT, ROSTER_YML, EMPLOYEES_YML):
+        out[f] = fill_generated_blocks(f.read_text(encoding="utf-8"))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    wanted = generated_files()
+    stale = [f for f, text in wanted.items() if not f.exists() or f.read_text(encoding="utf-8") != text]
+    if "--write" in argv:
+        for f in stale:
+            f.write_text(wanted[f], encoding="utf-8")
+            print(f"wrote {f.relative_to(_REPO)}")
+        return 0
+    for f in stale:
+        fix = "uv run python -m advocacy.platforms --write"
+        print(f"{f.relative_to(_REPO)} differs from the registry (run: {fix})")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -4,8 +4,8 @@ A platform's rate limit is one budget per app token, however many workers run
 its extract tasks. Each platform's extract task runs in the pool named in the
 settings (``platforms.<name>.pool``, default ``<name>_api``) whose slot count
 (``pool_slots``, default 1) is the number of extracts allowed to call that API at
-once across the whole deployment. Platforms that share a token (Facebook and
-Instagram on one Graph app) can share a pool by naming the same one.
+once across the whole deployment. Platforms that share a token (two
+on one Graph app) can share a pool by naming the same one.
 
 ``ensure_pools`` creates or updates those pools in the metadata database: the
 CLI calls it before a run, the docker stack's init service runs
@@ -19,6 +19,7 @@ import json
 import sys
 from dataclasses import dataclass
 
+from advocacy import platforms
 from advocacy.settings import Settings, load_settings
 
 
@@ -34,7 +35,7 @@ class PoolSpec:
 
 
 def pool_name(settings: Settings, platform: str) -> str:
-    return getattr(settings.platforms[platform], "pool", "") or f"{platform}_api"
+    return getattr(settings.platforms[platform], "pool", "") or platforms.default_pool(platform)
 
 
 def pool_specs(settings: Settings) -> list[PoolSpec]:

@@ -16,7 +16,7 @@ LEVELS = ("ok", "warn", "fail")
 @dataclass(frozen=True)
 class Finding:
     level: str  # ok | warn | fail
-    what: str  # the thing checked, e.g. "linkedin_api: token" or "roster: header"
+    what: str  # the thing checked, e.g. "<platform>_api: token" or "roster: header"
     detail: str = ""  # what was seen
     fix: str = ""  # what to do (empty for ok)
 

@@ -30,6 +30,8 @@ from pydantic import (
     field_validator,
 )
 
+from advocacy import platforms as platforms_registry
+
 SETTINGS_ENV = "ADVOCACY_SETTINGS"
 HOME_ENV = "ADVOCACY_HOME"
 DEMO_SETTINGS = Path(__file__).parent / "sandbox" / "demo_programme.yml"
@@ -188,6 +190,8 @@ class Settings:
                 p.name: [h.lower() for h in p.company_handles] for p in self.platforms.values() if p.enabled
             },
             "enabled_platforms": self.enabled_platforms(),
+            # what dbt reads of each platform (the registry; the dbt project's default is a copy)
+            "platform_registry": platforms_registry.dbt_registry(),
             "utm_medium": self.utm_medium,
             "baseline_months": self.baseline_months,
             "suggested_copy": list(self.suggested_copy),
@@ -626,8 +630,11 @@ def _platform_problems(raw: dict, problems: _Problems) -> None:
     for name in platforms:
         if name in known:
             continue
-        # X was Twitter: its old name and typos of it mean x
-        aliases = {**{k: k for k in known}, "twitter": "x"} if "x" in known else {k: k for k in known}
+        # a platform's other names in the registry (an old name, a short one) and typos of them mean it
+        aliases = {k: k for k in known}
+        for p in platforms_registry.REGISTRY.values():
+            if p.name in known:
+                aliases.update({a: p.name for a in p.utm_aliases if "." not in a and a not in aliases})
         near = [aliases[m] for m in difflib.get_close_matches(str(name).lower(), aliases, n=1, cutoff=0.6)]
         problem = f"`{name}` is not a platform" + (f"; did you mean `{near[0]}`?" if near else "")
         problems.add(("platforms", name), problem, "use one of " + ", ".join(known))
@@ -722,7 +729,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             enabled=p.enabled,
             connection_id=p.connection_id or f"{name}_api",
             company_handles=tuple(h.lstrip("@") for h in p.company_handles),
-            pool=p.pool or f"{name}_api",
+            pool=p.pool or platforms_registry.default_pool(name),
             pool_slots=p.pool_slots,
         )
     return Settings(

@@ -16,8 +16,9 @@ Intended command line (wired in ``cli.py``; :func:`add_arguments` and
         writes a CSV (LINK_COLUMNS) with a link for every registered advocate
         who has a utm_code (stdout without --out)
 
-``--platform`` defaults to ``linkedin``; ``x``/``twitter`` both give
-``utm_source=x``. The roster rows come from the caller (``inputs.read_roster``).
+``--platform`` defaults to the registry's ``UTM_DEFAULT_PLATFORM``; every spelling of a
+platform in the registry (``utm_aliases``) gives its ``utm_source``.
+The roster rows come from the caller (``inputs.read_roster``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 from advocacy import platforms
 
 DEFAULT_MEDIUM = "employee_advocacy"
-DEFAULT_PLATFORM = "linkedin"
+DEFAULT_PLATFORM = platforms.UTM_DEFAULT_PLATFORM
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "utm_id")
 #: Accepted spellings of a platform -> the utm_source written (from the registry, advocacy/platforms.py).
 PLATFORM_SOURCES = platforms.utm_sources()
@@ -52,7 +53,7 @@ def source_for(platform: str) -> str:
     """The ``utm_source`` for a platform name (case-insensitive; unknown names pass through)."""
     p = (platform or "").strip().lower()
     if not p:
-        raise UtmError("a platform is needed (utm_source), e.g. linkedin, x, facebook, instagram")
+        raise UtmError(f"a platform is needed (utm_source), e.g. {', '.join(platforms.names())}")
     return PLATFORM_SOURCES.get(p, p)
 
 
@@ -212,7 +213,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     who.add_argument("--all", action="store_true", help="a CSV with a link for every registered advocate")
     parser.add_argument("--url", required=True, help="the page to link to (https://...)")
     parser.add_argument("--campaign", required=True, help="utm_campaign, e.g. 202611-launch")
-    parser.add_argument("--platform", default=DEFAULT_PLATFORM, help="utm_source (default linkedin)")
+    parser.add_argument(
+        "--platform", default=DEFAULT_PLATFORM, help=f"utm_source (default {DEFAULT_PLATFORM})"
+    )
     parser.add_argument("--medium", default=DEFAULT_MEDIUM, help="utm_medium (default employee_advocacy)")
     parser.add_argument("--out", help="with --all: write the CSV here instead of stdout")
     return parser

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from advocacy import cli
+from advocacy import cli, platforms
 from advocacy.sandbox.server import airflow_connections, running_sandbox
 from advocacy.settings import load_settings
 
@@ -23,7 +23,7 @@ DAY = dt.date(2026, 11, 22)
 CLOCK = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
 WINDOW_END = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 MONTHS = ["2026-11", "2026-06", "2026-01"]
-PLATFORMS = ("x", "facebook", "instagram", "linkedin", "bluesky")
+PLATFORMS = platforms.names()  # the demo programme enables every platform of the registry
 
 
 @pytest.fixture(scope="module")

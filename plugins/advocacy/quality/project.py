@@ -81,7 +81,7 @@ def open_context(root: Path | None = None):
 # Table assets, never query assets (``select * from schema.table``): for a query asset GX 1.x
 # learns the batch's column names by running the query itself (``column_reflection_fallback``
 # executes the bare query, and psycopg2 buffers every row client-side), so the gate read each
-# table whole into Python: 8.6 GB peak RSS at the bench's large size, from raw.x__tweets.
+# table whole into Python: 8.6 GB peak RSS at the bench's large size, from the raw posts table.
 # A table asset is introspected from the catalog and every metric is SQL against the table.
 
 

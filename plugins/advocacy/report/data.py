@@ -170,7 +170,7 @@ class MartReader:
             keys = sorted({r["series"] for r in found}, key=lambda k: (k != "ALL", str(k)))
             months = self._axis(r["month"] for r in found)
             by = {(r["month"], r["series"]): r["value"] for r in found}
-            # split values stay codes ('ALL', 'linkedin'): the page names them in its language
+            # split values stay codes ('ALL', a platform's code): the page names them in its language
             series = [(str(k), [by.get((m, k)) for m in months]) for k in keys]
             return Trend(table, months, series, self._partial(months))
         exprs = sql.SQL(", ").join(

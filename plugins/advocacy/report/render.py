@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from advocacy import platforms
 from advocacy.quality.catalog import Table
 from advocacy.report import charts
 from advocacy.report.data import Periods, Trend, add_months, month_end
@@ -30,7 +31,7 @@ PERSONALISED_BENCHMARK = 0.64
 ADOPTION_BENCHMARK = 0.53
 # Research average audience per advocate; the marts carry the configured value
 # (benchmark_avg_audience, a dbt seed), these only stand in where a platform has no row.
-AUDIENCE_BENCHMARKS = {"linkedin": 459, "facebook": 433, "x": 772}
+AUDIENCE_BENCHMARKS = platforms.benchmark_audiences()
 
 
 @dataclass
@@ -280,7 +281,7 @@ def benchmark_rows(v: View, page: Page) -> list[dict]:
         if bench is None:
             bench = AUDIENCE_BENCHMARKS.get(code)
         if bench is None:
-            continue  # no benchmark for this platform (e.g. Instagram): nothing to compare
+            continue  # no benchmark for this platform (the registry has none): nothing to compare
         out.append(
             {
                 "label": v._("Avg. audience, %(platform)s") % {"platform": v.platform(code)},

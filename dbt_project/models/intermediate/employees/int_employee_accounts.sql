@@ -1,6 +1,6 @@
 {#
     Identity resolution: each employee's account on each enabled platform,
-    from the roster column the platform registry names (x: x_username).
+    from the roster column the platform registry names (roster_handle_column).
     `author_key` says what the handle identifies: 'username' (matched
     case-insensitively with a post's author_username) or 'user_id' (matched
     with author_platform_user_id). A handle listed for two employees goes to

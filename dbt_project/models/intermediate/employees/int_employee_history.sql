@@ -36,9 +36,10 @@ present as (
         md5(cast(row(
             roster.email, roster.full_name, roster.department, roster.country,
             roster.hired_at, roster.left_at, roster.invited_at, roster.registered_at,
-            roster.consent_public, roster.x_username, roster.linkedin_member_urn,
-            roster.facebook_user_id, roster.instagram_username, roster.utm_code,
-            roster.bluesky_handle
+            roster.consent_public, roster.utm_code,
+            {%- for column in roster_handle_columns() %}
+                roster.{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
         ) as text)) as attributes_hash
     from {{ ref('stg_roster__employees') }} as roster
     inner join copies on roster.snapshot_day = copies.roster_day
@@ -115,12 +116,10 @@ final as (
         numbered.invited_at,
         numbered.registered_at,
         numbered.consent_public,
-        numbered.x_username,
-        numbered.linkedin_member_urn,
-        numbered.facebook_user_id,
-        numbered.instagram_username,
         numbered.utm_code,
-        numbered.bluesky_handle,
+        {%- for column in roster_handle_columns() %}
+            numbered.{{ column }},
+        {%- endfor %}
         numbered.snapshot_day as valid_from,
         bounded.next_copy_day as valid_to,
         bounded.last_seen_on,

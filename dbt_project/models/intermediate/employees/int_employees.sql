@@ -33,12 +33,10 @@ final as (
         registered_at,
         consent_public,
         case when consent_public then full_name end as display_name,
-        x_username,
-        linkedin_member_urn,
-        facebook_user_id,
-        instagram_username,
         utm_code,
-        bluesky_handle,
+        {%- for column in roster_handle_columns() %}
+            {{ column }},
+        {%- endfor %}
         removed_on as removed_from_roster_on,
         last_seen_on as roster_day
     from latest_version

@@ -1,7 +1,7 @@
 {#
     Self-reported activity per employee, reporting month and platform, with
     whether it counts. platform = the reported text mapped like utm_source
-    (macro social_platform: 'X' / 'twitter' -> x, 'LinkedIn' -> linkedin, ...;
+    (macro social_platform: a registry platform's utm_aliases -> its code;
     anything else lowercase as typed, empty -> 'other'); two spellings of one
     platform are added up.
     Never double-counted with API data: a row is superseded (is_counted false)

@@ -1,6 +1,6 @@
 {#
-    Earned media value per month and social platform (x, linkedin, facebook,
-    instagram) plus 'ALL': what the programme's organic reach would have cost
+    Earned media value per month and social platform (macro social_platforms:
+    the registry's always-reported platforms and any other enabled) plus 'ALL': what the programme's organic reach would have cost
     as paid media.
     - impressions: impressions of the programme posts created in the month
       (kpi_reach_monthly; null for a platform not enabled or whose posts have

@@ -1,6 +1,6 @@
 {#
-    Referral traffic per month and platform (x, linkedin, facebook,
-    instagram, 'other' = any other or empty utm_source) plus 'ALL'.
+    Referral traffic per month and platform (macro social_platforms, 'other' =
+    any other or empty utm_source) plus 'ALL'.
     - sessions / conversions: referral sessions (utm_medium = var('utm_medium'))
       started in the month (programme time zone) and their conversions;
     - baseline_sessions: mean monthly sessions with utm_source on that social

@@ -30,14 +30,18 @@ renamed as (
         coalesce(lower(btrim(record ->> 'consent_public')) in ('true', 't', '1', 'yes'), false)
             as consent_public,
 
-        ----------  platform accounts (handles lowercase, without '@')
-        nullif(lower(ltrim(btrim(record ->> 'x_username'), '@')), '') as x_username,
-        nullif(btrim(record ->> 'linkedin_member_urn'), '') as linkedin_member_urn,
-        nullif(btrim(record ->> 'facebook_user_id'), '') as facebook_user_id,
-        nullif(lower(ltrim(btrim(record ->> 'instagram_username'), '@')), '') as instagram_username,
         nullif(btrim(record ->> 'utm_code'), '') as utm_code,
-        -- optional column (the fifth platform's): null in exports without it
-        nullif(lower(ltrim(btrim(record ->> 'bluesky_handle'), '@')), '') as bluesky_handle,
+
+        ----------  platform accounts, one column per registry platform (usernames lowercase,
+        ----------  without '@'; a platform's optional column is null in exports without it)
+        {%- for p, cfg in platform_registry().items() %}
+            {%- set column = cfg['roster_handle_column'] %}
+            {%- if cfg['author_key'] == 'username' %}
+                nullif(lower(ltrim(btrim(record ->> '{{ column }}'), '@')), '') as {{ column }},
+            {%- else %}
+                nullif(btrim(record ->> '{{ column }}'), '') as {{ column }},
+            {%- endif %}
+        {%- endfor %}
 
         ----------  lineage
         _interval_start as snapshot_day,
