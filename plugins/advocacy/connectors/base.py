@@ -776,3 +776,55 @@ def headroom_finding(what: str, used_pct: float | None, detail_none: str, fix: s
         return Finding("ok", what, detail_none)
     level = "warn" if used_pct >= 75 else "ok"
     return Finding(level, what, f"{used_pct:.0f} % of the budget used", fix if level == "warn" else "")
+
+
+def lacking_finding(findings: list, conn_id: str, *needs: tuple[Any, str, str, str]) -> bool:
+    """A probe's preconditions: for the first ``(value, subject, detail, fix)`` whose value is
+    empty (no token, no company account), append its ``fail`` finding and return True."""
+    from advocacy.preflight import Finding
+
+    for value, subject, detail, fix in needs:
+        if not value:
+            findings.append(Finding("fail", f"{conn_id}: {subject}", detail, fix))
+            return True
+    return False
+
+
+def probe_answer(findings: list, what: str, host: str, url: str, **kwargs) -> requests.Response | None:
+    """The probe's one GET (``kwargs`` as :func:`probe_get`'s); ``None`` after appending the
+    ``fail`` finding when it got no answer."""
+    response, failure = probe_get(url, **kwargs)
+    if response is None:
+        findings.append(unreachable_finding(what, host, failure))
+    return response
+
+
+def probe_body(response: requests.Response) -> Any:
+    """The probe answer's JSON, or ``{}`` when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+#: the level and the subject (``None``: the token's) of each kind of probe answer
+_ANSWER_KINDS = {
+    "ok": ("ok", None),
+    "refused": ("fail", None),
+    "denied": ("fail", "permissions"),
+    "version": ("fail", "API version"),
+    "limited": ("warn", "rate limit"),
+    "other": ("fail", None),
+}
+
+
+def answer_finding(kind: str, conn_id: str, what: str, texts: dict[str, tuple[str, str]], **subjects: str):
+    """The finding of a probe's answer, once the connector has told its ``kind`` (``ok``, ``refused``
+    token, ``denied`` permission, ``version`` refused, rate ``limited``, ``other``): ``texts[kind]``
+    is its (detail, fix); ``subjects`` renames a kind's subject (X calls ``denied`` "access")."""
+    from advocacy.preflight import Finding
+
+    level, subject = _ANSWER_KINDS[kind]
+    subject = subjects.get(kind, subject)
+    detail, fix = texts[kind]
+    return Finding(level, f"{conn_id}: {subject}" if subject else what, detail, fix)

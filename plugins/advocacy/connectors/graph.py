@@ -442,7 +442,14 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
     headroom (``x-app-usage`` / ``x-business-use-case-usage``)."""
     import datetime as dt
 
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
+    from advocacy.connectors.base import (
+        answer_finding,
+        headroom_finding,
+        lacking_finding,
+        probe_answer,
+        probe_body,
+        probe_connection,
+    )
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, label)
@@ -489,88 +496,52 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
             )
         )
     token = getattr(conn, "password", None) or ""
-    if not token:
-        return [
-            *findings,
-            Finding(
-                "fail",
-                f"{conn_id}: token",
-                "no access token",
-                f"store the Page access token as the password of '{conn_id}'",
-            ),
-        ]
-    if not node:
-        return [
-            *findings,
-            Finding(
-                "fail",
-                f"{conn_id}: {label} id",
-                "no company_handles",
-                f"list the {label} id in the platform's company_handles",
-            ),
-        ]
+    if lacking_finding(
+        findings,
+        conn_id,
+        (token, "token", "no access token", f"store the Page access token as the password of '{conn_id}'"),
+        (node, f"{label} id", "no company_handles", f"list the {label} id in the platform's company_handles"),
+    ):
+        return findings
     host = base_url(getattr(conn, "host", None), GRAPH_HOST)
-    response, failure = probe_get(
+    what = f"{conn_id}: token"
+    response = probe_answer(
+        findings,
+        what,
+        host,
         f"{host}/v{version}/{node}",
         params={"fields": fields, "access_token": token},
         timeout=as_float(extra.get("timeout"), 15.0),
     )
-    what = f"{conn_id}: token"
     if response is None:
-        return [
-            *findings,
-            unreachable_finding(what, host, failure),
-        ]
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
+        return findings
+    body = probe_body(response)
     err = body.get("error") if isinstance(body, dict) else None
     if not err and response.status_code == 200:
         findings.append(Finding("ok", what, f"valid; reads {label} {body.get('id', node)}"))
     else:
         err = err or {}
         code, message = err.get("code"), str(err.get("message") or f"HTTP {response.status_code}")
-        if code in AUTH_CODES:
-            findings.append(
-                Finding(
-                    "fail",
-                    what,
-                    f"refused (code {code})",
-                    f"generate a new long-lived Page token and store it as the password of '{conn_id}'",
-                )
-            )
-        elif (
+        denied = (
             code == 10
             or (isinstance(code, int) and 200 <= code <= 299)
             or (code == 100 and "permission" in message.lower())
-        ):
-            findings.append(
-                Finding(
-                    "fail",
-                    f"{conn_id}: permissions",
-                    f"code {code}: {message[:120]}",
-                    f"grant {permissions} to the app and renew the token",
-                )
-            )
-        elif code in RATE_LIMIT_CODES:
-            findings.append(
-                Finding(
-                    "warn",
-                    f"{conn_id}: rate limit",
-                    f"limited now (code {code})",
-                    "let the budget recover before the nightly run",
-                )
-            )
-        else:
-            findings.append(
-                Finding(
-                    "fail",
-                    what,
-                    f"code {code}: {message[:120]}",
-                    "see docs/platforms/" + label.lower() + ".md",
-                )
-            )
+        )
+        kind = "refused" if code in AUTH_CODES else "denied" if denied else None
+        texts = {
+            "refused": (
+                f"refused (code {code})",
+                f"generate a new long-lived Page token and store it as the password of '{conn_id}'",
+            ),
+            "denied": (
+                f"code {code}: {message[:120]}",
+                f"grant {permissions} to the app and renew the token",
+            ),
+            "limited": (f"limited now (code {code})", "let the budget recover before the nightly run"),
+            "other": (f"code {code}: {message[:120]}", "see docs/platforms/" + label.lower() + ".md"),
+        }
+        kind = kind or ("limited" if code in RATE_LIMIT_CODES else "other")
+        findings.append(answer_finding(kind, conn_id, what, texts))
     used, _regain = parse_usage(response.headers)
     findings.append(
         headroom_finding(

@@ -1013,7 +1013,14 @@ def probe(settings: Any, platform_settings: Any) -> list:
     its ``rw_organization_admin`` permission and the ``LinkedIn-Version``; the version's age
     says how long until LinkedIn sunsets it; LinkedIn sends no rate-limit headers (daily
     limits), so headroom is only reported. Member tokens are counted, not called."""
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
+    from advocacy.connectors.base import (
+        answer_finding,
+        headroom_finding,
+        lacking_finding,
+        probe_answer,
+        probe_body,
+        probe_connection,
+    )
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, "LinkedIn")
@@ -1045,33 +1052,34 @@ def probe(settings: Any, platform_settings: Any) -> list:
     else:
         findings.append(Finding("ok", f"{conn_id}: API version", f"LinkedIn-Version {version}"))
     token = getattr(conn, "password", None) or ""
-    if not token:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: token",
-                "no organisation token",
-                f"store an organisation admin's token as the password of '{conn_id}'",
-            )
-        )
-        return findings
     orgs = [
         h
         for h in getattr(platform_settings, "company_handles", None) or []
         if str(h).startswith("urn:li:organization:")
     ]
-    if not orgs:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: organisation",
-                "no urn:li:organization:N in company_handles",
-                "list the organisation URN in the platform's company_handles",
-            )
-        )
+    if lacking_finding(
+        findings,
+        conn_id,
+        (
+            token,
+            "token",
+            "no organisation token",
+            f"store an organisation admin's token as the password of '{conn_id}'",
+        ),
+        (
+            orgs,
+            "organisation",
+            "no urn:li:organization:N in company_handles",
+            "list the organisation URN in the platform's company_handles",
+        ),
+    ):
         return findings
     host = base_url(getattr(conn, "host", None), API_HOST)
-    response, failure = probe_get(
+    what = f"{conn_id}: organisation token"
+    response = probe_answer(
+        findings,
+        what,
+        host,
         f"{host}/rest/networkSizes/{encode_urn(orgs[0])}",
         params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
         headers={
@@ -1081,53 +1089,35 @@ def probe(settings: Any, platform_settings: Any) -> list:
         },
         timeout=as_float(extra.get("timeout"), 15.0),
     )
-    what = f"{conn_id}: organisation token"
     if response is None:
-        findings.append(unreachable_finding(what, host, failure))
         return findings
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
+    body = probe_body(response)
     code = body.get("code") if isinstance(body, dict) else None
     status = response.status_code
-    if status == 200:
-        findings.append(Finding("ok", what, f"valid; {orgs[0]} has {body.get('firstDegreeSize')} followers"))
-    elif status == 401:
-        findings.append(
-            Finding(
-                "fail",
-                what,
-                f"refused ({code or 'HTTP 401'})",
-                f"re-run the OAuth flow as an organisation admin and store the new token as the password "
-                f"of '{conn_id}' (tokens last 60 days)",
-            )
-        )
-    elif status == 403:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: permissions",
-                f"403 {code}: the token lacks rw_organization_admin / r_organization_social",
-                "sign in again as an ADMINISTRATOR of the organisation page and grant "
-                "r_organization_social and rw_organization_admin",
-            )
-        )
-    elif status == 426 or code in ("NONEXISTENT_VERSION", "VERSION_MISSING"):
-        findings.append(
-            Finding("fail", f"{conn_id}: API version", f"LinkedIn refuses {version} ({code})", fix_version)
-        )
-    elif status == 429:
-        findings.append(
-            Finding(
-                "warn",
-                f"{conn_id}: rate limit",
-                "throttled now (daily limit reached)",
-                "wait for the daily reset (midnight UTC) before the nightly run",
-            )
-        )
-    else:
-        findings.append(Finding("fail", what, f"HTTP {status} ({code})", "see docs/platforms/linkedin.md"))
+    kind = {200: "ok", 401: "refused", 403: "denied"}.get(status)
+    if kind is None:
+        versioned = status == 426 or code in ("NONEXISTENT_VERSION", "VERSION_MISSING")
+        kind = "version" if versioned else {429: "limited"}.get(status, "other")
+    texts = {
+        "ok": (f"valid; {orgs[0]} has {body.get('firstDegreeSize')} followers" if kind == "ok" else "", ""),
+        "refused": (
+            f"refused ({code or 'HTTP 401'})",
+            f"re-run the OAuth flow as an organisation admin and store the new token as the password "
+            f"of '{conn_id}' (tokens last 60 days)",
+        ),
+        "denied": (
+            f"403 {code}: the token lacks rw_organization_admin / r_organization_social",
+            "sign in again as an ADMINISTRATOR of the organisation page and grant "
+            "r_organization_social and rw_organization_admin",
+        ),
+        "version": (f"LinkedIn refuses {version} ({code})", fix_version),
+        "limited": (
+            "throttled now (daily limit reached)",
+            "wait for the daily reset (midnight UTC) before the nightly run",
+        ),
+        "other": (f"HTTP {status} ({code})", "see docs/platforms/linkedin.md"),
+    }
+    findings.append(answer_finding(kind, conn_id, what, texts))
     if status != 429:
         findings.append(
             headroom_finding(

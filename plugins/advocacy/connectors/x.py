@@ -770,7 +770,13 @@ def probe(settings: Any, platform_settings: Any) -> list:
     with the app's bearer token checks the token (401), the app's access (403: not attached to a
     project / access level), and the endpoint's rate-limit headroom
     (``x-rate-limit-limit`` / ``-remaining``). X API v2 has no dated versions."""
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
+    from advocacy.connectors.base import (
+        answer_finding,
+        headroom_finding,
+        lacking_finding,
+        probe_answer,
+        probe_connection,
+    )
     from advocacy.preflight import Finding
 
     conn, findings = probe_connection(platform_settings, "X")
@@ -778,75 +784,46 @@ def probe(settings: Any, platform_settings: Any) -> list:
         return findings
     conn_id = conn_id_of(conn)
     token = getattr(conn, "password", None) or ""
-    if not token:
-        return [
-            *findings,
-            Finding(
-                "fail",
-                f"{conn_id}: token",
-                "no bearer token",
-                f"store the app's bearer token as the password of '{conn_id}'",
-            ),
-        ]
     handles = [str(h).lstrip("@") for h in getattr(platform_settings, "company_handles", None) or []]
-    if not handles:
-        return [
-            *findings,
-            Finding(
-                "fail",
-                f"{conn_id}: company account",
-                "no company_handles",
-                "list the company's X handle in company_handles",
-            ),
-        ]
+    if lacking_finding(
+        findings,
+        conn_id,
+        (token, "token", "no bearer token", f"store the app's bearer token as the password of '{conn_id}'"),
+        (handles, "company account", "no company_handles", "list the company's X handle in company_handles"),
+    ):
+        return findings
     host = base_url(getattr(conn, "host", None), API_HOST)
-    response, failure = probe_get(
+    what = f"{conn_id}: token"
+    response = probe_answer(
+        findings,
+        what,
+        host,
         f"{host}/2/users/by",
         params={"usernames": handles[0], "user.fields": "public_metrics"},
         headers={"Authorization": f"Bearer {token}"},
         timeout=as_float(extra_of(conn).get("timeout"), 15.0),
     )
-    what = f"{conn_id}: token"
     if response is None:
-        return [
-            *findings,
-            unreachable_finding(what, host, failure),
-        ]
+        return findings
     findings.append(Finding("ok", f"{conn_id}: API version", "X API v2 (no dated versions)"))
     status = response.status_code
-    if status == 200:
-        findings.append(Finding("ok", what, f"valid; @{handles[0]} readable"))
-    elif status == 401:
-        findings.append(
-            Finding(
-                "fail",
-                what,
-                "refused (401)",
-                "generate a new bearer token in the X developer portal and store it as the password of "
-                f"'{conn_id}'",
-            )
-        )
-    elif status == 403:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: access",
-                "403: the app is not attached to a project or its access level lacks this endpoint",
-                "attach the app to a project with an access level that includes v2 user lookup, search "
-                "and timelines",
-            )
-        )
-    elif status == 429:
-        findings.append(
-            Finding(
-                "warn",
-                f"{conn_id}: rate limit",
-                "limited now (429)",
-                "wait for x-rate-limit-reset before the nightly run",
-            )
-        )
-    else:
-        findings.append(Finding("fail", what, f"HTTP {status}", "see docs/platforms/x.md"))
+    kind = {200: "ok", 401: "refused", 403: "denied", 429: "limited"}.get(status, "other")
+    texts = {
+        "ok": (f"valid; @{handles[0]} readable", ""),
+        "refused": (
+            "refused (401)",
+            "generate a new bearer token in the X developer portal and store it as the password of "
+            f"'{conn_id}'",
+        ),
+        "denied": (
+            "403: the app is not attached to a project or its access level lacks this endpoint",
+            "attach the app to a project with an access level that includes v2 user lookup, search "
+            "and timelines",
+        ),
+        "limited": ("limited now (429)", "wait for x-rate-limit-reset before the nightly run"),
+        "other": (f"HTTP {status}", "see docs/platforms/x.md"),
+    }
+    findings.append(answer_finding(kind, conn_id, what, texts, denied="access"))
     limit, remaining = (
         response.headers.get("x-rate-limit-limit"),
         response.headers.get("x-rate-limit-remaining"),
