@@ -778,35 +778,6 @@ def headroom_finding(what: str, used_pct: float | None, detail_none: str, fix: s
     return Finding(level, what, f"{used_pct:.0f} % of the budget used", fix if level == "warn" else "")
 
 
-def lacking_finding(findings: list, conn_id: str, *needs: tuple[Any, str, str, str]) -> bool:
-    """A probe's preconditions: for the first ``(value, subject, detail, fix)`` whose value is
-    empty (no token, no company account), append its ``fail`` finding and return True."""
-    from advocacy.preflight import Finding
-
-    for value, subject, detail, fix in needs:
-        if not value:
-            findings.append(Finding("fail", f"{conn_id}: {subject}", detail, fix))
-            return True
-    return False
-
-
-def probe_answer(findings: list, what: str, host: str, url: str, **kwargs) -> requests.Response | None:
-    """The probe's one GET (``kwargs`` as :func:`probe_get`'s); ``None`` after appending the
-    ``fail`` finding when it got no answer."""
-    response, failure = probe_get(url, **kwargs)
-    if response is None:
-        findings.append(unreachable_finding(what, host, failure))
-    return response
-
-
-def probe_body(response: requests.Response) -> Any:
-    """The probe answer's JSON, or ``{}`` when it is not JSON."""
-    try:
-        return response.json()
-    except ValueError:
-        return {}
-
-
 #: the level and the subject (``None``: the token's) of each kind of probe answer
 _ANSWER_KINDS = {
     "ok": ("ok", None),
@@ -818,13 +789,69 @@ _ANSWER_KINDS = {
 }
 
 
-def answer_finding(kind: str, conn_id: str, what: str, texts: dict[str, tuple[str, str]], **subjects: str):
-    """The finding of a probe's answer, once the connector has told its ``kind`` (``ok``, ``refused``
-    token, ``denied`` permission, ``version`` refused, rate ``limited``, ``other``): ``texts[kind]``
-    is its (detail, fix); ``subjects`` renames a kind's subject (X calls ``denied`` "access")."""
-    from advocacy.preflight import Finding
+class Probe:
+    """One connector's ``probe()`` under way: the connection it checks (``conn`` is None when it
+    is missing: ``findings`` then says so), its id, extra and token, and the findings so far."""
 
-    level, subject = _ANSWER_KINDS[kind]
-    subject = subjects.get(kind, subject)
-    detail, fix = texts[kind]
-    return Finding(level, f"{conn_id}: {subject}" if subject else what, detail, fix)
+    def __init__(self, platform_settings: Any, label: str):
+        self.conn, self.findings = probe_connection(platform_settings, label)
+        self.conn_id = conn_id_of(self.conn)
+        self.extra = extra_of(self.conn)
+        self.token = getattr(self.conn, "password", None) or ""
+        self.what = f"{self.conn_id}: token"
+
+    def add(self, level: str, subject: str, detail: str, fix: str = "") -> None:
+        """Append a finding about ``<conn_id>: <subject>``."""
+        from advocacy.preflight import Finding
+
+        self.findings.append(Finding(level, f"{self.conn_id}: {subject}", detail, fix))
+
+    def lacking(self, *needs: tuple[Any, str, str, str]) -> bool:
+        """True when the connection is missing, or after the ``fail`` finding of the first
+        ``(value, subject, detail, fix)`` whose value is empty (no token, no company account)."""
+        if self.conn is None:
+            return True
+        for value, subject, detail, fix in needs:
+            if not value:
+                self.add("fail", subject, detail, fix)
+                return True
+        return False
+
+    def get(self, default_host: str, path: str, *, what: str | None = None, **kwargs) -> Any:
+        """The probe's one GET of ``path`` on the connection's host (``kwargs`` as
+        :func:`probe_get`'s, the timeout from extra ``timeout``), ``what`` naming the token
+        (``<conn_id>: token`` by default): the response, or None after the ``fail`` finding
+        of no answer."""
+        self.what = what or self.what
+        host = base_url(getattr(self.conn, "host", None), default_host)
+        timeout = as_float(self.extra.get("timeout"), 15.0)
+        response, failure = probe_get(host + path, timeout=timeout, **kwargs)
+        if response is None:
+            self.findings.append(unreachable_finding(self.what, host, failure))
+        return response
+
+    @staticmethod
+    def body(response: requests.Response) -> Any:
+        """The answer's JSON, or ``{}`` when it is not JSON."""
+        try:
+            return response.json()
+        except ValueError:
+            return {}
+
+    def answer(self, kind: str, texts: dict[str, tuple[str, str]], **subjects: str) -> None:
+        """The finding of the answer, once the connector has told its ``kind`` (``ok``, ``refused``
+        token, ``denied`` permission, ``version`` refused, rate ``limited``, ``other``):
+        ``texts[kind]`` is its (detail, fix); ``subjects`` renames a kind's subject (X calls
+        ``denied`` "access")."""
+        from advocacy.preflight import Finding
+
+        level, subject = _ANSWER_KINDS[kind]
+        subject = subjects.get(kind, subject)
+        detail, fix = texts[kind]
+        self.findings.append(
+            Finding(level, f"{self.conn_id}: {subject}" if subject else self.what, detail, fix)
+        )
+
+    def headroom(self, used_pct: float | None, detail_none: str, fix: str) -> None:
+        """The ``rate limit`` finding of :func:`headroom_finding`."""
+        self.findings.append(headroom_finding(f"{self.conn_id}: rate limit", used_pct, detail_none, fix))

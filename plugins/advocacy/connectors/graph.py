@@ -442,83 +442,47 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
     headroom (``x-app-usage`` / ``x-business-use-case-usage``)."""
     import datetime as dt
 
-    from advocacy.connectors.base import (
-        answer_finding,
-        headroom_finding,
-        lacking_finding,
-        probe_answer,
-        probe_body,
-        probe_connection,
-    )
-    from advocacy.preflight import Finding
+    from advocacy.connectors.base import Probe
 
-    conn, findings = probe_connection(platform_settings, label)
-    if conn is None:
-        return findings
-    conn_id = conn_id_of(conn)
-    extra = extra_of(conn)
+    pr = Probe(platform_settings, label)
+    if pr.lacking():
+        return pr.findings
+    conn_id = pr.conn_id
     fix_version = (
         f"set extra.api_version of connection '{conn_id}' to a current Graph version (e.g. {DEFAULT_VERSION})"
     )
     try:
-        version = api_version(extra)
+        version = api_version(pr.extra)
     except ConnectorError as exc:
-        return [*findings, Finding("fail", f"{conn_id}: API version", str(exc), fix_version)]
+        pr.add("fail", "API version", str(exc), fix_version)
+        return pr.findings
     release_expiry = GRAPH_VERSIONS.get(version)
     today = dt.date.today()
     if release_expiry is None:
-        findings.append(
-            Finding(
-                "warn", f"{conn_id}: API version", f"v{version} is not in the known versions", fix_version
-            )
-        )
+        pr.add("warn", "API version", f"v{version} is not in the known versions", fix_version)
     elif release_expiry[1] and dt.date.fromisoformat(release_expiry[1]) <= today:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: API version",
-                f"v{version} expired on {release_expiry[1]}: Meta serves the oldest usable version instead",
-                fix_version,
-            )
+        pr.add(
+            "fail",
+            "API version",
+            f"v{version} expired on {release_expiry[1]}: Meta serves the oldest usable version instead",
+            fix_version,
         )
     elif release_expiry[1] and (dt.date.fromisoformat(release_expiry[1]) - today).days <= 90:
-        findings.append(
-            Finding(
-                "warn", f"{conn_id}: API version", f"v{version} expires on {release_expiry[1]}", fix_version
-            )
-        )
+        pr.add("warn", "API version", f"v{version} expires on {release_expiry[1]}", fix_version)
     else:
-        findings.append(
-            Finding(
-                "ok",
-                f"{conn_id}: API version",
-                f"v{version} (usable until {release_expiry[1] or 'not announced'})",
-            )
-        )
-    token = getattr(conn, "password", None) or ""
-    if lacking_finding(
-        findings,
-        conn_id,
-        (token, "token", "no access token", f"store the Page access token as the password of '{conn_id}'"),
+        pr.add("ok", "API version", f"v{version} (usable until {release_expiry[1] or 'not announced'})")
+    if pr.lacking(
+        (pr.token, "token", "no access token", f"store the Page access token as the password of '{conn_id}'"),
         (node, f"{label} id", "no company_handles", f"list the {label} id in the platform's company_handles"),
     ):
-        return findings
-    host = base_url(getattr(conn, "host", None), GRAPH_HOST)
-    what = f"{conn_id}: token"
-    response = probe_answer(
-        findings,
-        what,
-        host,
-        f"{host}/v{version}/{node}",
-        params={"fields": fields, "access_token": token},
-        timeout=as_float(extra.get("timeout"), 15.0),
-    )
+        return pr.findings
+    response = pr.get(GRAPH_HOST, f"/v{version}/{node}", params={"fields": fields, "access_token": pr.token})
     if response is None:
-        return findings
-    body = probe_body(response)
+        return pr.findings
+    body = pr.body(response)
     err = body.get("error") if isinstance(body, dict) else None
     if not err and response.status_code == 200:
-        findings.append(Finding("ok", what, f"valid; reads {label} {body.get('id', node)}"))
+        pr.answer("ok", {"ok": (f"valid; reads {label} {body.get('id', node)}", "")})
     else:
         err = err or {}
         code, message = err.get("code"), str(err.get("message") or f"HTTP {response.status_code}")
@@ -540,15 +504,11 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
             "limited": (f"limited now (code {code})", "let the budget recover before the nightly run"),
             "other": (f"code {code}: {message[:120]}", "see docs/platforms/" + label.lower() + ".md"),
         }
-        kind = kind or ("limited" if code in RATE_LIMIT_CODES else "other")
-        findings.append(answer_finding(kind, conn_id, what, texts))
+        pr.answer(kind or ("limited" if code in RATE_LIMIT_CODES else "other"), texts)
     used, _regain = parse_usage(response.headers)
-    findings.append(
-        headroom_finding(
-            f"{conn_id}: rate limit",
-            used,
-            "no usage headers yet (Graph sends them once enough calls were made)",
-            "fewer advocates per night or a later schedule; see x-business-use-case-usage",
-        )
+    pr.headroom(
+        used,
+        "no usage headers yet (Graph sends them once enough calls were made)",
+        "fewer advocates per night or a later schedule; see x-business-use-case-usage",
     )
-    return findings
+    return pr.findings

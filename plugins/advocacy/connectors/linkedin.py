@@ -1013,55 +1013,40 @@ def probe(settings: Any, platform_settings: Any) -> list:
     its ``rw_organization_admin`` permission and the ``LinkedIn-Version``; the version's age
     says how long until LinkedIn sunsets it; LinkedIn sends no rate-limit headers (daily
     limits), so headroom is only reported. Member tokens are counted, not called."""
-    from advocacy.connectors.base import (
-        answer_finding,
-        headroom_finding,
-        lacking_finding,
-        probe_answer,
-        probe_body,
-        probe_connection,
-    )
-    from advocacy.preflight import Finding
+    from advocacy.connectors.base import Probe
 
-    conn, findings = probe_connection(platform_settings, "LinkedIn")
-    if conn is None:
-        return findings
-    conn_id = conn_id_of(conn)
-    extra = extra_of(conn)
-    version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
+    pr = Probe(platform_settings, "LinkedIn")
+    if pr.lacking():
+        return pr.findings
+    conn_id = pr.conn_id
+    version = str(pr.extra.get("api_version") or pr.extra.get("version") or DEFAULT_VERSION).strip()
     fix_version = (
         f"set extra.api_version of connection '{conn_id}' to a recent YYYYMM (docs/platforms/linkedin.md)"
     )
     if not _VERSION.match(version):
-        return [Finding("fail", f"{conn_id}: API version", f"{version!r} is not YYYYMM", fix_version)]
+        pr.add("fail", "API version", f"{version!r} is not YYYYMM", fix_version)
+        return pr.findings
     today = dt.date.today()
     age = (today.year * 12 + today.month) - (int(version[:4]) * 12 + int(version[4:]))
     if age > 12:
-        findings.append(
-            Finding("fail", f"{conn_id}: API version", f"{version} is {age} months old: sunset", fix_version)
-        )
+        pr.add("fail", "API version", f"{version} is {age} months old: sunset", fix_version)
     elif age >= 10:
-        findings.append(
-            Finding(
-                "warn",
-                f"{conn_id}: API version",
-                f"{version} is {age} months old: sunset within ~{13 - age} months",
-                fix_version,
-            )
+        pr.add(
+            "warn",
+            "API version",
+            f"{version} is {age} months old: sunset within ~{13 - age} months",
+            fix_version,
         )
     else:
-        findings.append(Finding("ok", f"{conn_id}: API version", f"LinkedIn-Version {version}"))
-    token = getattr(conn, "password", None) or ""
+        pr.add("ok", "API version", f"LinkedIn-Version {version}")
     orgs = [
         h
         for h in getattr(platform_settings, "company_handles", None) or []
         if str(h).startswith("urn:li:organization:")
     ]
-    if lacking_finding(
-        findings,
-        conn_id,
+    if pr.lacking(
         (
-            token,
+            pr.token,
             "token",
             "no organisation token",
             f"store an organisation admin's token as the password of '{conn_id}'",
@@ -1073,25 +1058,21 @@ def probe(settings: Any, platform_settings: Any) -> list:
             "list the organisation URN in the platform's company_handles",
         ),
     ):
-        return findings
-    host = base_url(getattr(conn, "host", None), API_HOST)
-    what = f"{conn_id}: organisation token"
-    response = probe_answer(
-        findings,
-        what,
-        host,
-        f"{host}/rest/networkSizes/{encode_urn(orgs[0])}",
+        return pr.findings
+    response = pr.get(
+        API_HOST,
+        f"/rest/networkSizes/{encode_urn(orgs[0])}",
+        what=f"{conn_id}: organisation token",
         params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
         headers={
-            "Authorization": f"Bearer {token}",
+            "Authorization": f"Bearer {pr.token}",
             "LinkedIn-Version": version,
             "X-Restli-Protocol-Version": "2.0.0",
         },
-        timeout=as_float(extra.get("timeout"), 15.0),
     )
     if response is None:
-        return findings
-    body = probe_body(response)
+        return pr.findings
+    body = pr.body(response)
     code = body.get("code") if isinstance(body, dict) else None
     status = response.status_code
     kind = {200: "ok", 401: "refused", 403: "denied"}.get(status)
@@ -1117,26 +1098,19 @@ def probe(settings: Any, platform_settings: Any) -> list:
         ),
         "other": (f"HTTP {status} ({code})", "see docs/platforms/linkedin.md"),
     }
-    findings.append(answer_finding(kind, conn_id, what, texts))
+    pr.answer(kind, texts)
     if status != 429:
-        findings.append(
-            headroom_finding(
-                f"{conn_id}: rate limit",
-                None,
-                "LinkedIn sends no rate-limit headers (limits are daily per app and member; "
-                "see the developer portal's Analytics tab)",
-                "",
-            )
+        pr.headroom(
+            None,
+            "LinkedIn sends no rate-limit headers (limits are daily per app and member; "
+            "see the developer portal's Analytics tab)",
+            "",
         )
-    tokens = member_tokens_of(conn)
-    findings.append(
-        Finding(
-            "ok" if tokens else "warn",
-            f"{conn_id}: member tokens",
-            f"{len(tokens)} advocates' tokens configured (their posts, reactions and comments need them)",
-            ""
-            if tokens
-            else f"add advocates' tokens (r_member_social) to extra.member_tokens of '{conn_id}'",
-        )
+    tokens = member_tokens_of(pr.conn)
+    pr.add(
+        "ok" if tokens else "warn",
+        "member tokens",
+        f"{len(tokens)} advocates' tokens configured (their posts, reactions and comments need them)",
+        "" if tokens else f"add advocates' tokens (r_member_social) to extra.member_tokens of '{conn_id}'",
     )
-    return findings
+    return pr.findings

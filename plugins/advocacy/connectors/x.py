@@ -77,7 +77,6 @@ from advocacy.connectors.base import (
     RetryPolicy,
     RewritingAdapter,
     TokenExpiredError,
-    as_float,
     base_url,
     chunks,
     conn_id_of,
@@ -770,50 +769,36 @@ def probe(settings: Any, platform_settings: Any) -> list:
     with the app's bearer token checks the token (401), the app's access (403: not attached to a
     project / access level), and the endpoint's rate-limit headroom
     (``x-rate-limit-limit`` / ``-remaining``). X API v2 has no dated versions."""
-    from advocacy.connectors.base import (
-        answer_finding,
-        headroom_finding,
-        lacking_finding,
-        probe_answer,
-        probe_connection,
-    )
-    from advocacy.preflight import Finding
+    from advocacy.connectors.base import Probe
 
-    conn, findings = probe_connection(platform_settings, "X")
-    if conn is None:
-        return findings
-    conn_id = conn_id_of(conn)
-    token = getattr(conn, "password", None) or ""
+    pr = Probe(platform_settings, "X")
     handles = [str(h).lstrip("@") for h in getattr(platform_settings, "company_handles", None) or []]
-    if lacking_finding(
-        findings,
-        conn_id,
-        (token, "token", "no bearer token", f"store the app's bearer token as the password of '{conn_id}'"),
+    if pr.lacking(
+        (
+            pr.token,
+            "token",
+            "no bearer token",
+            f"store the app's bearer token as the password of '{pr.conn_id}'",
+        ),
         (handles, "company account", "no company_handles", "list the company's X handle in company_handles"),
     ):
-        return findings
-    host = base_url(getattr(conn, "host", None), API_HOST)
-    what = f"{conn_id}: token"
-    response = probe_answer(
-        findings,
-        what,
-        host,
-        f"{host}/2/users/by",
+        return pr.findings
+    response = pr.get(
+        API_HOST,
+        "/2/users/by",
         params={"usernames": handles[0], "user.fields": "public_metrics"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=as_float(extra_of(conn).get("timeout"), 15.0),
+        headers={"Authorization": f"Bearer {pr.token}"},
     )
     if response is None:
-        return findings
-    findings.append(Finding("ok", f"{conn_id}: API version", "X API v2 (no dated versions)"))
+        return pr.findings
+    pr.add("ok", "API version", "X API v2 (no dated versions)")
     status = response.status_code
-    kind = {200: "ok", 401: "refused", 403: "denied", 429: "limited"}.get(status, "other")
     texts = {
         "ok": (f"valid; @{handles[0]} readable", ""),
         "refused": (
             "refused (401)",
             "generate a new bearer token in the X developer portal and store it as the password of "
-            f"'{conn_id}'",
+            f"'{pr.conn_id}'",
         ),
         "denied": (
             "403: the app is not attached to a project or its access level lacks this endpoint",
@@ -823,7 +808,8 @@ def probe(settings: Any, platform_settings: Any) -> list:
         "limited": ("limited now (429)", "wait for x-rate-limit-reset before the nightly run"),
         "other": (f"HTTP {status}", "see docs/platforms/x.md"),
     }
-    findings.append(answer_finding(kind, conn_id, what, texts, denied="access"))
+    kind = {200: "ok", 401: "refused", 403: "denied", 429: "limited"}.get(status, "other")
+    pr.answer(kind, texts, denied="access")
     limit, remaining = (
         response.headers.get("x-rate-limit-limit"),
         response.headers.get("x-rate-limit-remaining"),
@@ -831,12 +817,9 @@ def probe(settings: Any, platform_settings: Any) -> list:
     used = None
     if limit and remaining and limit.isdigit() and remaining.isdigit() and int(limit):
         used = 100.0 * (int(limit) - int(remaining)) / int(limit)
-    findings.append(
-        headroom_finding(
-            f"{conn_id}: rate limit",
-            used,
-            "no rate-limit headers in the answer",
-            "run the extract later or with fewer advocates per window",
-        )
+    pr.headroom(
+        used,
+        "no rate-limit headers in the answer",
+        "run the extract later or with fewer advocates per window",
     )
-    return findings
+    return pr.findings
