@@ -106,6 +106,18 @@ class ConnectorError(RuntimeError):
         self.conn_id = conn_id
 
 
+class PlatformError(ConnectorError):
+    """An error the platform answered, its parsed JSON error kept under the connector's name for it
+    (the class's ``payload_name``: Graph's ``error``, LinkedIn's ``body``), passed by that keyword."""
+
+    payload_name = "body"
+
+    def __init__(self, message: str = "", **kwargs: Any):
+        payload = kwargs.pop(self.payload_name, None)
+        super().__init__(message, **kwargs)
+        setattr(self, self.payload_name, dict(payload or {}))
+
+
 class AuthError(ConnectorError):
     """The platform refused the connection's credentials."""
 
@@ -476,6 +488,12 @@ class ExtractStats:
     def phase(self, name: str) -> dict[str, int]:
         return self.by_phase.setdefault(name, {"requests": 0, "min_requests": 0, "records": 0})
 
+    def count(self, phase: str, endpoint: str) -> None:
+        """One request that went over the wire (not a rate-limit refusal)."""
+        self.requests += 1
+        self.by_endpoint[endpoint] += 1
+        self.phase(phase)["requests"] += 1
+
     def need(self, phase: str, n: int = 1) -> None:
         self.min_requests += n
         self.phase(phase)["min_requests"] += n
@@ -497,6 +515,46 @@ class ExtractStats:
             "gaps": list(self.gaps),
             "coverage": self.coverage,
         }
+
+
+class ConnectedClient:
+    """What every connector's client reads from its connection, in this order: ``conn_id``,
+    ``extra``, ``token`` (the password; ``no_token(conn_id)`` is raised without one), ``host``
+    (``default_host`` unless the connection names another), ``version`` (``version(extra)``, which
+    raises for a bad one, where the platform has versions), ``timeout`` (extra ``timeout``, 30 s),
+    the :class:`RetryPolicy`, and the ``stats`` its requests are counted in under ``phase``."""
+
+    stats_type: type[ExtractStats] = ExtractStats
+
+    def __init__(
+        self,
+        conn: Any,
+        *,
+        default_host: str,
+        no_token: Callable[[str], ConnectorError],
+        checkpoint: Checkpoint | None = None,
+        version: Callable[[dict], str] | None = None,
+    ):
+        self.conn_id = conn_id_of(conn)
+        self.checkpoint = checkpoint
+        self.extra = extra_of(conn)
+        self.token = getattr(conn, "password", None) or ""
+        if not self.token:
+            raise no_token(self.conn_id)
+        self.host = base_url(getattr(conn, "host", None), default_host)
+        if version is not None:
+            self.version = version(self.extra)
+        self.timeout = self.read_timeout(self.extra)
+        self.policy = RetryPolicy.from_extra(self.extra)
+        self.stats = self.stats_type()
+        self.phase = "setup"
+
+    def read_timeout(self, extra: dict) -> float:
+        return as_float(extra.get("timeout"), 30.0)
+
+    def count(self, endpoint: str) -> None:
+        """One request of the current phase that went over the wire."""
+        self.stats.count(self.phase, endpoint)
 
 
 class ExtractResult(dict):

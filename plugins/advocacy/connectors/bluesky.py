@@ -276,9 +276,7 @@ class BlueskyClient:
         if response.status_code == 429:
             self.stats.rate_limited += 1
             return
-        self.stats.requests += 1
-        self.stats.by_endpoint[nsid] += 1
-        self.stats.phase(self.phase)["requests"] += 1
+        self.stats.count(self.phase, nsid)
 
     @property
     def where(self) -> str:

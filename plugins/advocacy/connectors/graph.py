@@ -67,18 +67,14 @@ import requests
 from advocacy.connectors.base import (
     AuthError,
     Checkpoint,
+    ConnectedClient,
     ConnectorError,
     CursorRepeats,
-    ExtractStats,
     PermissionDeniedError,
+    PlatformError,
     RateLimitError,
-    RetryPolicy,
     RewritingAdapter,
     TokenExpiredError,
-    as_float,
-    base_url,
-    conn_id_of,
-    extra_of,
     install_redaction,
     safe_url,
 )
@@ -111,12 +107,11 @@ _VERSIONED_PATH = re.compile(r"/(v\d{1,2}\.\d{1,2}(?:/.*)?)$")
 _ALIASES = re.compile(r"aliases you requested do not exist:\s*(.+)$")
 
 
-class GraphError(ConnectorError):
+class GraphError(PlatformError):
     """A Graph API error, with ``code``/``subcode``/``status``/``transient`` and ``error`` (the body)."""
 
-    def __init__(self, message: str, *, error: dict | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.error = dict(error or {})
+    payload_name = "error"
+    error: dict
 
 
 class GraphAuthError(GraphError, TokenExpiredError):
@@ -194,27 +189,22 @@ def api_version(extra: dict) -> str:
     return m.group(1)
 
 
-class GraphClient:
+class GraphClient(ConnectedClient):
     """facebook-sdk ``GraphAPI`` objects (one per token) over one session bound to a connection."""
 
     def __init__(self, conn: Any, label: str, checkpoint: Checkpoint | None = None):
-        self.label = label
-        self.checkpoint = checkpoint  # "Facebook" / "Instagram", for messages
-        self.conn_id = conn_id_of(conn)
-        extra = self.extra = extra_of(conn)
-        self.token = getattr(conn, "password", None) or ""
-        if not self.token:
-            raise GraphAuthError(
-                f"{label} Graph API connection '{self.conn_id}' has no access token: store the Page / "
+        self.label = label  # "Facebook" / "Instagram", for messages
+
+        def no_token(conn_id: str) -> GraphAuthError:
+            return GraphAuthError(
+                f"{label} Graph API connection '{conn_id}' has no access token: store the Page / "
                 "system-user token as the connection's password",
-                conn_id=self.conn_id,
+                conn_id=conn_id,
             )
-        self.host = base_url(getattr(conn, "host", None), GRAPH_HOST)
-        self.version = api_version(extra)
-        self.timeout = as_float(extra.get("timeout"), 30.0)
-        self.policy = RetryPolicy.from_extra(extra)
-        self.stats = ExtractStats()
-        self.phase = "setup"
+
+        super().__init__(
+            conn, default_host=GRAPH_HOST, no_token=no_token, checkpoint=checkpoint, version=api_version
+        )
         self._last_status: int | None = None
         self._last_endpoint = "other"
         self._regain_minutes = 0.0
@@ -264,9 +254,7 @@ class GraphClient:
         if code in RATE_LIMIT_CODES:
             self.stats.rate_limited += 1
             return
-        self.stats.requests += 1
-        self.stats.by_endpoint[endpoint] += 1
-        self.stats.phase(self.phase)["requests"] += 1
+        self.count(endpoint)
 
     # ----------------------------------------------------------------- errors
     def error_from(self, exc: facebook.GraphAPIError, what: str, who: str | None = None) -> GraphError:

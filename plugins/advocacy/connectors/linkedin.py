@@ -125,23 +125,18 @@ from advocacy.connectors.base import (
     TRANSIENT_EXCEPTIONS,
     AuthError,
     Checkpoint,
-    ConnectorError,
+    ConnectedClient,
     CursorRepeats,
     ExtractResult,
-    ExtractStats,
     PermissionDeniedError,
+    PlatformError,
     RateLimitError,
-    RetryPolicy,
     RewritingAdapter,
     TokenExpiredError,
-    as_float,
     as_list,
-    base_url,
     chunks,
-    conn_id_of,
     declared_streams,
     distinct,
-    extra_of,
     finish_extract,
     hashtags_in,
     member_tokens_of,
@@ -170,12 +165,10 @@ PUBLISHED = "PUBLISHED"
 _VERSION = re.compile(r"^\d{6}$")
 
 
-class LinkedInError(ConnectorError):
+class LinkedInError(PlatformError):
     """A LinkedIn error response: ``status``, ``code`` (e.g. ``ACCESS_DENIED``), ``body``."""
 
-    def __init__(self, message: str, *, body: dict | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.body = dict(body or {})
+    body: dict
 
 
 class LinkedInTokenExpired(LinkedInError, TokenExpiredError):
@@ -272,31 +265,21 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
     return rec
 
 
-class LinkedInClient:
+def _no_token(conn_id: str) -> LinkedInAuthError:
+    return LinkedInAuthError(
+        f"LinkedIn connection '{conn_id}' has no access token: store the organisation "
+        "admin's token as the connection's password",
+        conn_id=conn_id,
+    )
+
+
+class LinkedInClient(ConnectedClient):
     """A ``requests`` session bound to one connection: headers, retries, accounting, errors."""
 
     def __init__(self, conn: Any, checkpoint: Checkpoint | None = None):
-        self.conn_id = conn_id_of(conn)
-        self.checkpoint = checkpoint
-        extra = self.extra = extra_of(conn)
-        self.token = getattr(conn, "password", None) or ""
-        if not self.token:
-            raise LinkedInAuthError(
-                f"LinkedIn connection '{self.conn_id}' has no access token: store the organisation "
-                "admin's token as the connection's password",
-                conn_id=self.conn_id,
-            )
-        self.host = base_url(getattr(conn, "host", None), API_HOST)
-        self.version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
-        if not _VERSION.match(self.version):
-            raise LinkedInError(
-                f"LinkedIn connection '{self.conn_id}': api_version {self.version!r} must be YYYYMM",
-                conn_id=self.conn_id,
-            )
-        self.timeout = as_float(extra.get("timeout"), 30.0)
-        self.policy = RetryPolicy.from_extra(extra)
-        self.stats = ExtractStats()
-        self.phase = "setup"
+        super().__init__(
+            conn, default_host=API_HOST, no_token=_no_token, checkpoint=checkpoint, version=self._version
+        )
         self.session = requests.Session()
         self.session.headers.update(
             {
@@ -316,6 +299,15 @@ class LinkedInClient:
     @property
     def where(self) -> str:
         return f"LinkedIn connection '{self.conn_id}' ({safe_url(self.host)})"
+
+    def _version(self, extra: dict) -> str:
+        version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
+        if not _VERSION.match(version):
+            raise LinkedInError(
+                f"LinkedIn connection '{self.conn_id}': api_version {version!r} must be YYYYMM",
+                conn_id=self.conn_id,
+            )
+        return version
 
     def error(self, response: requests.Response, what: str, who: str | None) -> LinkedInError:
         try:
@@ -409,7 +401,7 @@ class LinkedInClient:
             if response.status_code == 429:
                 self.stats.rate_limited += 1
                 raise self.error(response, what, who)
-            self._count(endpoint)
+            self.count(endpoint)
             if response.status_code >= 400 and response.status_code not in allow:
                 raise self.error(response, what, who)
             if parse_json:
@@ -429,11 +421,6 @@ class LinkedInClient:
         return self.policy.run(
             attempt, label=f"linkedin {endpoint}", stats=self.stats, wait_hint=_retry_after_of
         )
-
-    def _count(self, endpoint: str) -> None:
-        self.stats.requests += 1
-        self.stats.by_endpoint[endpoint] += 1
-        self.stats.phase(self.phase)["requests"] += 1
 
     def json(self, *args, again: bool = False, **kwargs) -> dict:
         """``get`` + the JSON body; a 200 whose JSON is incomplete is asked for again.

@@ -70,19 +70,16 @@ import tweepy
 from advocacy.connectors.base import (
     AuthError,
     Checkpoint,
+    ConnectedClient,
     ConnectorError,
     CursorRepeats,
     ExtractResult,
     RateLimitError,
-    RetryPolicy,
     RewritingAdapter,
     TokenExpiredError,
-    base_url,
     chunks,
-    conn_id_of,
     declared_streams,
     distinct_handles,
-    extra_of,
     finish_extract,
     install_redaction,
     safe_url,
@@ -279,36 +276,32 @@ def _endpoint(url: str) -> str:
     return "other"
 
 
-class XClient:
+def _no_token(conn_id: str) -> AuthError:
+    return AuthError(
+        f"X API connection '{conn_id}' has no bearer token: store it as the connection's password",
+        conn_id=conn_id,
+    )
+
+
+class XClient(ConnectedClient):
     """A tweepy ``Client`` bound to one connection, with request accounting.
 
     Build it with :func:`from_connection`. ``client`` is the tweepy client
     (``return_type=dict``); ``stats`` counts what went over the wire.
     """
 
+    stats_type = ExtractStats
+    stats: ExtractStats
+
     def __init__(self, conn: Any, checkpoint: Checkpoint | None = None):
-        self.conn_id = conn_id_of(conn)
-        extra = extra_of(conn)
-        token = getattr(conn, "password", None)
-        if not token:
-            raise AuthError(
-                f"X API connection '{self.conn_id}' has no bearer token: store it as the "
-                "connection's password",
-                conn_id=self.conn_id,
-            )
-        self.host = base_url(getattr(conn, "host", None), API_HOST)
-        self.timeout = float(extra.get("timeout", 30))
-        self.policy = RetryPolicy.from_extra(extra)
-        self.checkpoint = checkpoint
-        self.stats = ExtractStats()
-        self.phase = "setup"
+        super().__init__(conn, default_host=API_HOST, no_token=_no_token, checkpoint=checkpoint)
         self.server_now: dt.datetime | None = None
         self._server_clock_at: float | None = None
         self._consecutive_429 = 0
         self._last_429: float | None = None
         install_redaction("tweepy.client")  # tweepy logs headers (the token) at DEBUG
         self.client = tweepy.Client(
-            bearer_token=token, return_type=dict, wait_on_rate_limit=self.policy.wait_on_rate_limit
+            bearer_token=self.token, return_type=dict, wait_on_rate_limit=self.policy.wait_on_rate_limit
         )
         adapter = RewritingAdapter(
             API_HOST,
@@ -321,6 +314,9 @@ class XClient:
         )
         self.client.session.mount(API_HOST, adapter)
 
+    def read_timeout(self, extra: dict) -> float:
+        return float(extra.get("timeout", 30))
+
     # ----------------------------------------------------------------- hooks
     def _on_send(self, request: requests.PreparedRequest) -> None:
         if self._last_429 is not None:
@@ -332,9 +328,7 @@ class XClient:
         self._read_server_clock(response)
         if response.status_code != 429:
             self._consecutive_429 = 0
-            self.stats.requests += 1
-            self.stats.by_endpoint[endpoint] += 1
-            self.stats.phase(self.phase)["requests"] += 1
+            self.count(endpoint)
             return
         self.stats.rate_limited += 1
         self._consecutive_429 += 1
