@@ -563,10 +563,30 @@ class ExtractResult(dict):
     stats: ExtractStats
 
 
+def collect(run: Any, streams: Iterable[str]) -> ExtractResult:
+    """An extract's records: each of the connector's ``streams`` (``STREAMS``) is the run's
+    attribute of that name (a dict keyed by id gives its values)."""
+    result = ExtractResult()
+    for name in streams:
+        records = getattr(run, name)
+        result[name] = list(records.values()) if isinstance(records, dict) else records
+    return result
+
+
+def window_of(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """An extract's window as aware UTC bounds (see :func:`utc`); an empty one is refused."""
+    start, end = utc(start), utc(end)
+    if end <= start:
+        raise ValueError(f"empty window {start.isoformat()} .. {end.isoformat()}")
+    return start, end
+
+
 def finish_extract(
     result: ExtractResult, stats: ExtractStats, checkpoint: Checkpoint | None, platform: str, started: float
 ) -> ExtractResult:
-    """Attach ``stats`` (with what the checkpoint replayed) to ``result`` and log the run's cost."""
+    """Attach ``stats`` (with the records per stream and what the checkpoint replayed) to ``result``
+    and log the run's cost."""
+    stats.records = {k: len(v) for k, v in result.items()}
     if checkpoint is not None:
         stats.replayed = checkpoint.replayed
     result.stats = stats

@@ -92,11 +92,13 @@ from advocacy.connectors.base import (
     backoff_wait,
     base_url,
     chunks,
+    collect,
     conn_id_of,
     extra_of,
     finish_extract,
     safe_url,
     sleep,
+    window_of,
 )
 from advocacy.preflight import Finding
 
@@ -224,12 +226,6 @@ def search_listings(hashtags: Iterable[str], company: Iterable[str], domains: It
     for d in dict.fromkeys(d.strip().lower() for d in domains if d.strip()):
         out.append({"q": d, "domain": d})
     return out
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
 
 
 # --------------------------------------------------------------------------- client
@@ -693,9 +689,7 @@ def extract(
     or :class:`~advocacy.connectors.base.ConnectorError` naming the connection; a
     refused search never raises.
     """
-    window_start, window_end = _utc(window_start), _utc(window_end)
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    window_start, window_end = window_of(window_start, window_end)
     bc = from_connection(conn)
     started = time.monotonic()
     company = list(dict.fromkeys(normalise_handle(h) for h in company_handles if normalise_handle(h)))
@@ -726,14 +720,7 @@ def extract(
         run.search(listings, window_start, window_end)
     run.refresh(list(lookback_ids or []))
 
-    result = ExtractResult(
-        profiles=run.profiles,
-        posts=list(run.posts.values()),
-        post_errors=run.post_errors,
-        actor_errors=run.actor_errors,
-    )
-    bc.stats.records = {k: len(v) for k, v in result.items()}
-    return finish_extract(result, bc.stats, None, "bluesky", started)
+    return finish_extract(collect(run, STREAMS), bc.stats, None, "bluesky", started)
 
 
 # --------------------------------------------------------------------------- probe

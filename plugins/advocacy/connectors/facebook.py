@@ -96,6 +96,7 @@ from advocacy.connectors.base import (
     ExtractResult,
     as_list,
     chunks,
+    collect,
     declared_streams,
     distinct,
     finish_extract,
@@ -103,7 +104,7 @@ from advocacy.connectors.base import (
     member_tokens_of,
     safe_url,
     urls_in,
-    utc,
+    window_of,
 )
 from advocacy.connectors.graph import (
     MAX_IDS,
@@ -566,9 +567,7 @@ def extract(
     :class:`~advocacy.connectors.graph.GraphError`, each naming the connection
     and carrying the Graph error code.
     """
-    window_start, window_end = utc(window_start), utc(window_end)
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    window_start, window_end = window_of(window_start, window_end)
     gc = GraphClient(conn, "Facebook", checkpoint)
     tokens = member_tokens_of(conn)
     pages = distinct(company_handles)
@@ -598,14 +597,6 @@ def extract(
     run.say(f"facebook: {len(run.posts)} posts from the Page, advocates and tags")
     run.insights()
     run.refresh(lookback_ids or [], tokens)
-    result = ExtractResult(
-        pages=run.pages,
-        users=run.users,
-        posts=list(run.posts.values()),
-        post_errors=run.post_errors,
-        member_errors=run.member_errors,
-    )
-    gc.stats.records = {k: len(v) for k, v in result.items()}
     kinds: dict[str, int] = {}
     for e in run.member_errors:
         kinds[e["_error_kind"]] = kinds.get(e["_error_kind"], 0) + 1
@@ -620,7 +611,7 @@ def extract(
     refused = sum(1 for e in run.post_errors if e["_error_kind"] != "not_found")
     if refused:
         gc.stats.gaps.append(f"{refused} known posts could not be refreshed; they keep their last counters")
-    return finish_extract(result, gc.stats, checkpoint, "facebook", started)
+    return finish_extract(collect(run, STREAMS), gc.stats, checkpoint, "facebook", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

@@ -86,13 +86,14 @@ from advocacy.connectors.base import (
     Checkpoint,
     CursorRepeats,
     ExtractResult,
+    collect,
     declared_streams,
     distinct_handles,
     finish_extract,
     hashtags_in,
     safe_url,
     urls_in,
-    utc,
+    window_of,
 )
 from advocacy.connectors.facebook import parse_graph_time
 from advocacy.connectors.graph import GraphClient, GraphError
@@ -338,9 +339,7 @@ def extract(
     checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from Instagram (see the module docstring for streams and phases)."""
-    window_start, window_end = utc(window_start), utc(window_end)
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    window_start, window_end = window_of(window_start, window_end)
     gc = GraphClient(conn, "Instagram", checkpoint)
     lookback_days = float(gc.extra.get("lookback_days", 30))
     horizon = min(window_start, window_end - dt.timedelta(days=lookback_days))
@@ -383,13 +382,6 @@ def extract(
             f"{len(not_seen)} lookback media not seen again (hashtag-only media older than 24 h, deleted, "
             "or older than the refresh horizon)"
         )
-    result = ExtractResult(
-        accounts=run.accounts,
-        media=list(run.media.values()),
-        hashtags=run.hashtags,
-        account_errors=run.account_errors,
-    )
-    gc.stats.records = {k: len(v) for k, v in result.items()}
     if run.account_errors:
         gc.stats.gaps.append(
             f"{len(run.account_errors)} Instagram advocates not discoverable (personal account or renamed): "
@@ -400,7 +392,7 @@ def extract(
             f"hashtags beyond Instagram's {MAX_HASHTAGS} unique per 7 days not searched: "
             + ", ".join(skipped_tags)
         )
-    return finish_extract(result, gc.stats, checkpoint, "instagram", started)
+    return finish_extract(collect(run, STREAMS), gc.stats, checkpoint, "instagram", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

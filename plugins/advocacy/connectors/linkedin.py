@@ -135,6 +135,7 @@ from advocacy.connectors.base import (
     TokenExpiredError,
     as_list,
     chunks,
+    collect,
     declared_streams,
     distinct,
     finish_extract,
@@ -479,7 +480,7 @@ class _Run:
         self.metrics = [
             m.upper() for m in as_list(lc.extra.get("member_analytics_metrics"), DEFAULT_ANALYTICS)
         ]
-        self.network: list[dict] = []
+        self.network_sizes: list[dict] = []
         self.posts: dict[str, dict] = {}
         self.post_errors: list[dict] = []
         self.member_errors: list[dict] = []
@@ -529,7 +530,7 @@ class _Run:
         return True
 
     # ----------------------------------------------------------------- phases
-    def network_sizes(self, advocates: list[str]) -> None:
+    def read_network_sizes(self, advocates: list[str]) -> None:
         lc = self.lc
         lc.phase = "network"
         for org in sorted(self.orgs):
@@ -539,7 +540,7 @@ class _Run:
                 what="organisation followers",
                 endpoint="network_sizes",
             )
-            self.network.append(
+            self.network_sizes.append(
                 {**body, "_urn": org, "_role": "company", "_edge_type": "COMPANY_FOLLOWED_BY_MEMBER"}
             )
             self.need("network", 1, 1)
@@ -574,7 +575,7 @@ class _Run:
                 # one advocate's audience is not worth the night's posts: note it, go on
                 self.member_error(member, "connections_size_error", exc, str(exc))
                 continue
-            self.network.append(
+            self.network_sizes.append(
                 {**body, "_urn": member, "_role": "advocate", "_edge_type": "FIRST_DEGREE_CONNECTION"}
             )
             self.need("network", 1, 1)
@@ -962,7 +963,7 @@ def extract(
         window_end.isoformat(),
         len(lookback_ids or []),
     )
-    run.network_sizes(advocates)
+    run.read_network_sizes(advocates)
     lc.phase = "organization"
     for org in orgs:
         run.author_posts(org, "organization", "organization", window_start, window_end, since=since)
@@ -972,13 +973,6 @@ def extract(
     run.social_metadata()
     run.share_statistics()
     run.member_analytics()
-    result = ExtractResult(
-        network_sizes=run.network,
-        posts=list(run.posts.values()),
-        post_errors=run.post_errors,
-        member_errors=run.member_errors,
-    )
-    lc.stats.records = {k: len(v) for k, v in result.items()}
     with_api = sum(1 for a in advocates if a in tokens and a not in run.expired)
     lc.stats.coverage = (
         f"{with_api} of {len(advocates)} LinkedIn advocates covered by API data; the others by "
@@ -991,7 +985,7 @@ def extract(
         )
     if run.not_published:
         lc.stats.notes.append(f"{run.not_published} posts not PUBLISHED (drafts, pending, failed) skipped")
-    return finish_extract(result, lc.stats, checkpoint, "linkedin", started)
+    return finish_extract(collect(run, STREAMS), lc.stats, checkpoint, "linkedin", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

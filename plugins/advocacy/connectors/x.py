@@ -78,12 +78,13 @@ from advocacy.connectors.base import (
     RewritingAdapter,
     TokenExpiredError,
     chunks,
+    collect,
     declared_streams,
     distinct_handles,
     finish_extract,
     install_redaction,
     safe_url,
-    utc,
+    window_of,
 )
 from advocacy.connectors.base import ExtractStats as BaseExtractStats
 
@@ -707,9 +708,7 @@ def extract(
     :class:`~advocacy.connectors.base.ConnectorError`, each naming the connection.
     ``checkpoint``: see :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
-    window_start, window_end = utc(window_start), utc(window_end)
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    window_start, window_end = window_of(window_start, window_end)
     xc = from_connection(conn, checkpoint)
     run = _Run(xc, progress)
     started = time.monotonic()
@@ -748,14 +747,7 @@ def extract(
         run.search(queries, window_start, window_end)
     run.refresh(list(lookback_ids or []))
 
-    result = ExtractResult(
-        users=run.users,
-        tweets=list(run.tweets.values()),
-        tweet_errors=run.tweet_errors,
-        user_errors=run.user_errors,
-    )
-    xc.stats.records = {k: len(v) for k, v in result.items()}
-    return finish_extract(result, xc.stats, checkpoint, "x", started)
+    return finish_extract(collect(run, STREAMS), xc.stats, checkpoint, "x", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
