@@ -328,6 +328,13 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def found_again(known: dict, found_via: str) -> None:
+    """A record kept earlier was found again by the phase ``found_via``: noted once in its
+    ``_also_found_via`` (not when it is the phase that first found it)."""
+    if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
+        known["_also_found_via"].append(found_via)
+
+
 def distinct(values: Iterable[str]) -> list[str]:
     """Non-blank values, stripped, each once, in order."""
     return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))

@@ -96,6 +96,7 @@ from advocacy.connectors.base import (
     conn_id_of,
     extra_of,
     finish_extract,
+    found_again,
     safe_url,
     sleep,
     window_of,
@@ -381,6 +382,16 @@ class BlueskyClient:
             raise ConnectorError(f"{self.where}: {nsid} answered with no JSON object", conn_id=self.conn_id)
         return content
 
+    def batches(
+        self, items: list[str], size: int, nsid: str, make: Callable[[list[str]], Any], listed: str
+    ) -> Iterator[tuple[list[str], list[dict]]]:
+        """A public lookup of ``items``, ``size`` at a time (``make(batch)`` gives the Params), each
+        call one request the current phase needs: (the batch, its answer's ``listed`` records)."""
+        for batch in chunks(items, size):
+            body = self.query(self.public, nsid, make(list(batch)))
+            self.stats.need(self.phase)
+            yield batch, body.get(listed) or []
+
     def pages(
         self, what: str, client: Client, nsid: str, make: Callable[[str | None], Any]
     ) -> Iterator[dict]:
@@ -534,8 +545,7 @@ class _Run:
             self.posts[rec["uri"]] = rec
             return True
         via = rec["_found_via"]
-        if via != known["_found_via"] and via not in known["_also_found_via"]:
-            known["_also_found_via"].append(via)
+        found_again(known, via)
         for counter in ("_likes", "_comments", "_reposts", "_quotes", "_shares"):
             if rec.get(counter) is not None:  # a later read has the fresher counters
                 known[counter] = rec[counter]
@@ -546,12 +556,15 @@ class _Run:
         bc = self.bc
         bc.phase = "profiles"
         actors = list(self.roles)
-        for batch in chunks(actors, PROFILES_BATCH):
-            params = models.AppBskyActorGetProfiles.Params(actors=list(batch))
-            body = bc.query(bc.public, "app.bsky.actor.getProfiles", params)
-            bc.stats.need("profiles")
+
+        def params(batch: list[str]) -> Any:
+            return models.AppBskyActorGetProfiles.Params(actors=batch)
+
+        for batch, profiles in bc.batches(
+            actors, PROFILES_BATCH, "app.bsky.actor.getProfiles", params, "profiles"
+        ):
             found = set()
-            for profile in body.get("profiles") or []:
+            for profile in profiles:
                 handle = normalise_handle(profile.get("handle"))
                 did = profile.get("did")
                 key = handle if handle in self.roles else did
@@ -655,12 +668,15 @@ class _Run:
         todo = [
             u for u in dict.fromkeys(str(u) for u in uris) if u not in self.posts and _POST_COLLECTION in u
         ]
-        for batch in chunks(todo, POSTS_BATCH):
-            params = models.AppBskyFeedGetPosts.Params(uris=list(batch))
-            body = bc.query(bc.public, "app.bsky.feed.getPosts", params)
-            bc.stats.need("lookup")
+        for batch, posts in bc.batches(
+            todo,
+            POSTS_BATCH,
+            "app.bsky.feed.getPosts",
+            lambda uris: models.AppBskyFeedGetPosts.Params(uris=uris),
+            "posts",
+        ):
             seen = set()
-            for post in body.get("posts") or []:
+            for post in posts:
                 seen.add(post.get("uri"))
                 self.add(self._annotate(post, "lookup"))
             for uri in batch:

@@ -100,6 +100,7 @@ from advocacy.connectors.base import (
     declared_streams,
     distinct,
     finish_extract,
+    found_again,
     hashtags_in,
     member_tokens_of,
     safe_url,
@@ -235,8 +236,7 @@ class _Run:
         self.gc.stats.phase(phase)["records"] += 1
         known = self.posts.get(pid)
         if known is not None:
-            if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
-                known["_also_found_via"].append(found_via)
+            found_again(known, found_via)
             return False
         self.posts[pid] = annotate(post, found_via, page_ids=self.page_ids, advocates=self.advocates)
         return True

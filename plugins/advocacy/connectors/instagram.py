@@ -90,6 +90,7 @@ from advocacy.connectors.base import (
     declared_streams,
     distinct_handles,
     finish_extract,
+    found_again,
     hashtags_in,
     safe_url,
     urls_in,
@@ -163,8 +164,7 @@ class _Run:
         self.gc.stats.phase(phase)["records"] += 1
         known = self.media.get(mid)
         if known is not None:
-            if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
-                known["_also_found_via"].append(found_via)
+            found_again(known, found_via)
             return known
         name = author or media.get("username")
         if name is None:

@@ -139,6 +139,7 @@ from advocacy.connectors.base import (
     declared_streams,
     distinct,
     finish_extract,
+    found_again,
     hashtags_in,
     member_tokens_of,
     safe_url,
@@ -521,8 +522,7 @@ class _Run:
         self.lc.stats.phase(phase)["records"] += 1
         known = self.posts.get(pid)
         if known is not None:
-            if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
-                known["_also_found_via"].append(found_via)
+            found_again(known, found_via)
             return False
         self.authors[pid] = str(post.get("author") or "")
         rec = annotate(post, found_via, orgs=self.orgs, advocates=self.advocates)

@@ -82,6 +82,7 @@ from advocacy.connectors.base import (
     declared_streams,
     distinct_handles,
     finish_extract,
+    found_again,
     install_redaction,
     safe_url,
     window_of,
@@ -105,6 +106,8 @@ TWEET_FIELDS = [
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["public_metrics", "created_at", "protected"]
 INCLUDED_USER_FIELDS = ["username"]
+#: what every request for posts asks for besides its own parameters
+TWEET_PARAMS = dict(tweet_fields=TWEET_FIELDS, expansions=EXPANSIONS, user_fields=INCLUDED_USER_FIELDS)
 PAGE = 100
 MAX_QUERY = 512
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
@@ -508,8 +511,7 @@ class _Run:
                 continue
             known = self.tweets.get(tid)
             if known is not None:
-                if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
-                    known["_also_found_via"].append(found_via)
+                found_again(known, found_via)
                 continue
             rec = dict(tweet)
             rec["_found_via"] = found_via
@@ -578,9 +580,7 @@ class _Run:
                     start_time=start,
                     end_time=end,
                     max_results=PAGE,
-                    tweet_fields=TWEET_FIELDS,
-                    expansions=EXPANSIONS,
-                    user_fields=INCLUDED_USER_FIELDS,
+                    **TWEET_PARAMS,
                 ):
                     n += self.add_tweets(body, found_via, "timeline")
                     for err in partial_errors(body):
@@ -620,9 +620,7 @@ class _Run:
                 start_time=start,
                 end_time=end,
                 max_results=PAGE,
-                tweet_fields=TWEET_FIELDS,
-                expansions=EXPANSIONS,
-                user_fields=INCLUDED_USER_FIELDS,
+                **TWEET_PARAMS,
             )
             for attempt in range(2):
                 try:
@@ -662,9 +660,7 @@ class _Run:
                     "tweets lookup",
                     xc.client.get_tweets,
                     ids=list(batch),
-                    tweet_fields=TWEET_FIELDS,
-                    expansions=EXPANSIONS,
-                    user_fields=INCLUDED_USER_FIELDS,
+                    **TWEET_PARAMS,
                 )
             except tweepy.BadRequest as exc:
                 raise xc._wrap(exc, "tweets lookup") from exc
