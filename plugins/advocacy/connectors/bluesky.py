@@ -80,6 +80,7 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
+from advocacy.connectors import base
 from advocacy.connectors.base import (
     AuthError,
     ConnectorError,
@@ -92,14 +93,10 @@ from advocacy.connectors.base import (
     backoff_wait,
     base_url,
     chunks,
-    collect,
     conn_id_of,
     extra_of,
-    finish_extract,
-    found_again,
     safe_url,
     sleep,
-    window_of,
 )
 from advocacy.preflight import Finding
 
@@ -545,7 +542,7 @@ class _Run:
             self.posts[rec["uri"]] = rec
             return True
         via = rec["_found_via"]
-        found_again(known, via)
+        base.found_again(known, via)
         for counter in ("_likes", "_comments", "_reposts", "_quotes", "_shares"):
             if rec.get(counter) is not None:  # a later read has the fresher counters
                 known[counter] = rec[counter]
@@ -705,7 +702,7 @@ def extract(
     or :class:`~advocacy.connectors.base.ConnectorError` naming the connection; a
     refused search never raises.
     """
-    window_start, window_end = window_of(window_start, window_end)
+    window_start, window_end = base.window_of(window_start, window_end)
     bc = from_connection(conn)
     started = time.monotonic()
     company = list(dict.fromkeys(normalise_handle(h) for h in company_handles if normalise_handle(h)))
@@ -736,7 +733,7 @@ def extract(
         run.search(listings, window_start, window_end)
     run.refresh(list(lookback_ids or []))
 
-    return finish_extract(collect(run, STREAMS), bc.stats, None, "bluesky", started)
+    return base.finish_extract(base.collect(run, STREAMS), bc.stats, None, "bluesky", started)
 
 
 # --------------------------------------------------------------------------- probe

@@ -91,22 +91,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from advocacy.connectors.base import (
-    Checkpoint,
-    ExtractResult,
-    as_list,
-    chunks,
-    collect,
-    declared_streams,
-    distinct,
-    finish_extract,
-    found_again,
-    hashtags_in,
-    member_tokens_of,
-    safe_url,
-    urls_in,
-    window_of,
-)
+from advocacy.connectors import base
+from advocacy.connectors.base import Checkpoint, ExtractResult, as_list, chunks, distinct, safe_url
 from advocacy.connectors.graph import (
     MAX_IDS,
     GraphAuthError,
@@ -119,7 +105,7 @@ from advocacy.connectors.graph import (
 log = logging.getLogger(__name__)
 
 # stated once, in the platform registry (advocacy/platforms.py)
-STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("facebook")
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("facebook")
 
 PAGE = 100
 POST_FIELDS = (
@@ -179,7 +165,7 @@ def annotate(
     message = post.get("message") or ""
     author = (post.get("from") or {}).get("id") or str(post.get("id", "")).split("_", 1)[0]
     role = "company" if author in page_ids else "advocate" if author in advocates else "other"
-    links = urls_in(message)
+    links = base.urls_in(message)
     for att in (post.get("attachments") or {}).get("data") or []:
         url = att.get("unshimmed_url") or att.get("url")
         if url and url not in links:
@@ -190,7 +176,7 @@ def annotate(
     rec["_author_id"] = author
     rec["_author_role"] = role
     rec["_author_employee_handle"] = author if role == "advocate" else None
-    rec["_hashtags"] = hashtags_in(message)
+    rec["_hashtags"] = base.hashtags_in(message)
     rec["_mentions_company"] = any(str(t.get("id")) in page_ids for t in post.get("message_tags") or [])
     rec["_links"] = links
     rec["_reshare_of"] = parent if parent and str(parent).split("_", 1)[0] in page_ids else None
@@ -236,7 +222,7 @@ class _Run:
         self.gc.stats.phase(phase)["records"] += 1
         known = self.posts.get(pid)
         if known is not None:
-            found_again(known, found_via)
+            base.found_again(known, found_via)
             return False
         self.posts[pid] = annotate(post, found_via, page_ids=self.page_ids, advocates=self.advocates)
         return True
@@ -567,9 +553,9 @@ def extract(
     :class:`~advocacy.connectors.graph.GraphError`, each naming the connection
     and carrying the Graph error code.
     """
-    window_start, window_end = window_of(window_start, window_end)
+    window_start, window_end = base.window_of(window_start, window_end)
     gc = GraphClient(conn, "Facebook", checkpoint)
-    tokens = member_tokens_of(conn)
+    tokens = base.member_tokens_of(conn)
     pages = distinct(company_handles)
     advocates = [h for h in distinct(advocate_usernames) if h not in pages]
     run = _Run(gc, progress, set(pages), set(advocates))
@@ -611,7 +597,7 @@ def extract(
     refused = sum(1 for e in run.post_errors if e["_error_kind"] != "not_found")
     if refused:
         gc.stats.gaps.append(f"{refused} known posts could not be refreshed; they keep their last counters")
-    return finish_extract(collect(run, STREAMS), gc.stats, checkpoint, "facebook", started)
+    return base.finish_extract(base.collect(run, STREAMS), gc.stats, checkpoint, "facebook", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

@@ -82,27 +82,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from advocacy.connectors.base import (
-    Checkpoint,
-    CursorRepeats,
-    ExtractResult,
-    collect,
-    declared_streams,
-    distinct_handles,
-    finish_extract,
-    found_again,
-    hashtags_in,
-    safe_url,
-    urls_in,
-    window_of,
-)
+from advocacy.connectors import base
+from advocacy.connectors.base import Checkpoint, CursorRepeats, ExtractResult, distinct_handles, safe_url
 from advocacy.connectors.facebook import parse_graph_time
 from advocacy.connectors.graph import GraphClient, GraphError
 
 log = logging.getLogger(__name__)
 
 # stated once, in the platform registry (advocacy/platforms.py)
-STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("instagram")
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("instagram")
 
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,comments_count,like_count,permalink,timestamp"
 ACCOUNT_FIELDS = "id,username,name,followers_count,follows_count,media_count"
@@ -123,10 +111,10 @@ def annotate(
     rec["_author_username"] = author
     rec["_author_role"] = role
     rec["_author_employee_handle"] = author if role == "advocate" else None
-    rec["_hashtags"] = hashtags_in(caption)
+    rec["_hashtags"] = base.hashtags_in(caption)
     mention = f"@{company_username.lower()}" if company_username else None
     rec["_mentions_company"] = bool(mention) and mention in caption.lower()
-    rec["_links"] = urls_in(caption)
+    rec["_links"] = base.urls_in(caption)
     rec["_reshare_of"] = None
     rec["_is_pure_reshare"] = False
     likes = media.get("like_count")
@@ -164,7 +152,7 @@ class _Run:
         self.gc.stats.phase(phase)["records"] += 1
         known = self.media.get(mid)
         if known is not None:
-            found_again(known, found_via)
+            base.found_again(known, found_via)
             return known
         name = author or media.get("username")
         if name is None:
@@ -339,7 +327,7 @@ def extract(
     checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from Instagram (see the module docstring for streams and phases)."""
-    window_start, window_end = window_of(window_start, window_end)
+    window_start, window_end = base.window_of(window_start, window_end)
     gc = GraphClient(conn, "Instagram", checkpoint)
     lookback_days = float(gc.extra.get("lookback_days", 30))
     horizon = min(window_start, window_end - dt.timedelta(days=lookback_days))
@@ -392,7 +380,7 @@ def extract(
             f"hashtags beyond Instagram's {MAX_HASHTAGS} unique per 7 days not searched: "
             + ", ".join(skipped_tags)
         )
-    return finish_extract(collect(run, STREAMS), gc.stats, checkpoint, "instagram", started)
+    return base.finish_extract(base.collect(run, STREAMS), gc.stats, checkpoint, "instagram", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

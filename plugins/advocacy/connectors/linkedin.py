@@ -121,6 +121,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 
+from advocacy.connectors import base
 from advocacy.connectors.base import (
     TRANSIENT_EXCEPTIONS,
     AuthError,
@@ -135,15 +136,8 @@ from advocacy.connectors.base import (
     TokenExpiredError,
     as_list,
     chunks,
-    collect,
-    declared_streams,
     distinct,
-    finish_extract,
-    found_again,
-    hashtags_in,
-    member_tokens_of,
     safe_url,
-    urls_in,
     utc,
 )
 
@@ -152,7 +146,7 @@ log = logging.getLogger(__name__)
 API_HOST = "https://api.linkedin.com"
 DEFAULT_VERSION = "202601"
 # stated once, in the platform registry (advocacy/platforms.py)
-STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("linkedin")
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("linkedin")
 PAGE = 100
 BATCH = 50
 DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")
@@ -202,7 +196,7 @@ def little_text_hashtags(text: str | None) -> list[str]:
     """Hashtags of LinkedIn little text (``{hashtag|\\#|Tag}``) and plain ``#tags``, lower-case."""
     text = text or ""
     tags = [m.group(1).strip().lower() for m in _LITTLE_TAG.finditer(text)]
-    tags += hashtags_in(_LITTLE_TAG.sub(" ", text))
+    tags += base.hashtags_in(_LITTLE_TAG.sub(" ", text))
     return list(dict.fromkeys(tags))
 
 
@@ -237,7 +231,7 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
     commentary = post.get("commentary") or ""
     plain = little_text_plain(commentary)
     links = [((post.get("content") or {}).get("article") or {}).get("source")]
-    links = [u for u in links if u] + [u for u in urls_in(plain) if u not in links]
+    links = [u for u in links if u] + [u for u in base.urls_in(plain) if u not in links]
     reshare = post.get("reshareContext") or {}
     role = "company" if author in orgs else "advocate" if author in advocates else "other"
     rec = dict(post)
@@ -247,7 +241,7 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
             "_also_found_via": [],
             "_author_role": role,
             "_author_employee_handle": author if role == "advocate" else None,
-            "_hashtags": list(dict.fromkeys(little_text_hashtags(commentary) + hashtags_in(plain))),
+            "_hashtags": list(dict.fromkeys(little_text_hashtags(commentary) + base.hashtags_in(plain))),
             "_mentions_company": any(u in orgs for u in little_text_mentions(commentary)),
             "_links": links,
             "_reshare_of": None,
@@ -522,7 +516,7 @@ class _Run:
         self.lc.stats.phase(phase)["records"] += 1
         known = self.posts.get(pid)
         if known is not None:
-            found_again(known, found_via)
+            base.found_again(known, found_via)
             return False
         self.authors[pid] = str(post.get("author") or "")
         rec = annotate(post, found_via, orgs=self.orgs, advocates=self.advocates)
@@ -938,7 +932,7 @@ def extract(
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     lc = LinkedInClient(conn, checkpoint)
-    tokens = member_tokens_of(conn)
+    tokens = base.member_tokens_of(conn)
     orgs = distinct(company_handles)
     bad = [o for o in orgs if not o.startswith("urn:li:organization:")]
     if bad:
@@ -985,7 +979,7 @@ def extract(
         )
     if run.not_published:
         lc.stats.notes.append(f"{run.not_published} posts not PUBLISHED (drafts, pending, failed) skipped")
-    return finish_extract(collect(run, STREAMS), lc.stats, checkpoint, "linkedin", started)
+    return base.finish_extract(base.collect(run, STREAMS), lc.stats, checkpoint, "linkedin", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
@@ -1087,7 +1081,7 @@ def probe(settings: Any, platform_settings: Any) -> list:
             "see the developer portal's Analytics tab)",
             "",
         )
-    tokens = member_tokens_of(pr.conn)
+    tokens = base.member_tokens_of(pr.conn)
     pr.add(
         "ok" if tokens else "warn",
         "member tokens",

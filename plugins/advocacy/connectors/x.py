@@ -67,6 +67,7 @@ from typing import Any
 import requests
 import tweepy
 
+from advocacy.connectors import base
 from advocacy.connectors.base import (
     AuthError,
     Checkpoint,
@@ -78,14 +79,9 @@ from advocacy.connectors.base import (
     RewritingAdapter,
     TokenExpiredError,
     chunks,
-    collect,
-    declared_streams,
     distinct_handles,
-    finish_extract,
-    found_again,
     install_redaction,
     safe_url,
-    window_of,
 )
 from advocacy.connectors.base import ExtractStats as BaseExtractStats
 
@@ -93,7 +89,7 @@ log = logging.getLogger(__name__)
 
 API_HOST = "https://api.twitter.com"  # hard-coded in tweepy
 # stated once, in the platform registry (advocacy/platforms.py)
-STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("x")
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("x")
 
 TWEET_FIELDS = [
     "public_metrics",
@@ -511,7 +507,7 @@ class _Run:
                 continue
             known = self.tweets.get(tid)
             if known is not None:
-                found_again(known, found_via)
+                base.found_again(known, found_via)
                 continue
             rec = dict(tweet)
             rec["_found_via"] = found_via
@@ -704,7 +700,7 @@ def extract(
     :class:`~advocacy.connectors.base.ConnectorError`, each naming the connection.
     ``checkpoint``: see :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
-    window_start, window_end = window_of(window_start, window_end)
+    window_start, window_end = base.window_of(window_start, window_end)
     xc = from_connection(conn, checkpoint)
     run = _Run(xc, progress)
     started = time.monotonic()
@@ -743,7 +739,7 @@ def extract(
         run.search(queries, window_start, window_end)
     run.refresh(list(lookback_ids or []))
 
-    return finish_extract(collect(run, STREAMS), xc.stats, checkpoint, "x", started)
+    return base.finish_extract(base.collect(run, STREAMS), xc.stats, checkpoint, "x", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
