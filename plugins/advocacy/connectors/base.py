@@ -335,6 +335,21 @@ def found_again(known: dict, found_via: str) -> None:
         known["_also_found_via"].append(found_via)
 
 
+def known_record(store: dict, key: str, found_via: str, stats: ExtractStats, phase: str) -> dict | None:
+    """A record the phase read (counted in ``stats``): the one ``store`` already keeps under ``key``
+    (noted as found again by ``found_via``), or None when it is new."""
+    stats.phase(phase)["records"] += 1
+    known = store.get(key)
+    if known is not None:
+        found_again(known, found_via)
+    return known
+
+
+def member_error(member: str, kind: str, error: dict | None, action: str) -> dict:
+    """A ``member_errors`` record: what went wrong reading one advocate's data with their token."""
+    return {"member": member, "_error_kind": kind, "error": error, "_action": action}
+
+
 def distinct(values: Iterable[str]) -> list[str]:
     """Non-blank values, stripped, each once, in order."""
     return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))

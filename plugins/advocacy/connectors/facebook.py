@@ -217,31 +217,20 @@ class _Run:
 
     def add(self, post: dict, found_via: str, phase: str) -> bool:
         pid = str(post.get("id") or "")
-        if not pid:
-            return False
-        self.gc.stats.phase(phase)["records"] += 1
-        known = self.posts.get(pid)
-        if known is not None:
-            base.found_again(known, found_via)
+        if not pid or base.known_record(self.posts, pid, found_via, self.gc.stats, phase) is not None:
             return False
         self.posts[pid] = annotate(post, found_via, page_ids=self.page_ids, advocates=self.advocates)
         return True
 
     def member_error(self, member: str, kind: str, exc: GraphError | None, action: str) -> None:
-        self.member_errors.append(
-            {
-                "member": member,
-                "_error_kind": kind,
-                "error": None
-                if exc is None
-                else {
-                    "message": exc.error.get("message") or str(exc),
-                    "code": exc.code,
-                    "error_subcode": exc.subcode,
-                },
-                "_action": action,
+        error = None
+        if exc is not None:
+            error = {
+                "message": exc.error.get("message") or str(exc),
+                "code": exc.code,
+                "error_subcode": exc.subcode,
             }
-        )
+        self.member_errors.append(base.member_error(member, kind, error, action))
 
     # ----------------------------------------------------------------- phases
     def read_pages(self, handles: list[str]) -> None:

@@ -149,10 +149,8 @@ class _Run:
         mid = str(media.get("id") or "")
         if not mid:
             return None
-        self.gc.stats.phase(phase)["records"] += 1
-        known = self.media.get(mid)
+        known = base.known_record(self.media, mid, found_via, self.gc.stats, phase)
         if known is not None:
-            base.found_again(known, found_via)
             return known
         name = author or media.get("username")
         if name is None:

@@ -493,16 +493,12 @@ class _Run:
         self.lc.stats.need(phase, max(1, math.ceil(records / page)))
 
     def member_error(self, member: str, kind: str, exc: LinkedInError | None, action: str) -> None:
-        self.member_errors.append(
-            {
-                "member": member,
-                "_error_kind": kind,
-                "error": None
-                if exc is None
-                else {"status": exc.status, "code": exc.code, "message": exc.body.get("message")},
-                "_action": action,
-            }
+        error = (
+            None
+            if exc is None
+            else {"status": exc.status, "code": exc.code, "message": exc.body.get("message")}
         )
+        self.member_errors.append(base.member_error(member, kind, error, action))
 
     def add(self, post: dict, found_via: str, phase: str) -> bool:
         """Keep a post once (True if it was new); a later phase that finds it is noted."""
@@ -513,10 +509,7 @@ class _Run:
         if state is not None and state != PUBLISHED:
             self.not_published += 1  # a draft or a post that is not (yet) live: not a post
             return False
-        self.lc.stats.phase(phase)["records"] += 1
-        known = self.posts.get(pid)
-        if known is not None:
-            base.found_again(known, found_via)
+        if base.known_record(self.posts, pid, found_via, self.lc.stats, phase) is not None:
             return False
         self.authors[pid] = str(post.get("author") or "")
         rec = annotate(post, found_via, orgs=self.orgs, advocates=self.advocates)
