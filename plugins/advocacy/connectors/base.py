@@ -603,6 +603,30 @@ def window_of(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+def log_extract_start(
+    logger: logging.Logger,
+    platform: str,
+    host: str,
+    whom: str,
+    window_start: datetime,
+    window_end: datetime,
+    lookbacks: int,
+    version: str = "",
+) -> None:
+    """An extract's first log line: the API it reads (``version`` e.g. `` (Graph v25.0)``), whom
+    (``whom``: the counts of accounts and advocates), the window and the ids to read again."""
+    logger.info(
+        "%s extract via %s%s: %s, window %s .. %s, %s lookback ids",
+        platform,
+        safe_url(host),
+        version,
+        whom,
+        window_start.isoformat(),
+        window_end.isoformat(),
+        lookbacks,
+    )
+
+
 def finish_extract(
     result: ExtractResult, stats: ExtractStats, checkpoint: Checkpoint | None, platform: str, started: float
 ) -> ExtractResult:

@@ -720,11 +720,8 @@ def extract(
             log.warning("bluesky: roster handle %r is not a valid handle; skipped", handle)
             roles.pop(handle, None)
     run.roles = roles
-    log.info(
-        "bluesky extract via %s: %s advocates, %s company handles, window %s .. %s, %s lookback ids",
-        safe_url(bc.host), len(advocates), len(company), window_start.isoformat(),
-        window_end.isoformat(), len(lookback_ids),
-    )  # fmt: skip
+    whom = f"{len(advocates)} advocates, {len(company)} company handles"
+    base.log_extract_start(log, "bluesky", bc.host, whom, window_start, window_end, len(lookback_ids))
     if roles:
         run.lookup_profiles()
         run.timelines(window_start, window_end)

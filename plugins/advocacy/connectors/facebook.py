@@ -92,7 +92,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from advocacy.connectors import base
-from advocacy.connectors.base import Checkpoint, ExtractResult, as_list, chunks, distinct, safe_url
+from advocacy.connectors.base import Checkpoint, ExtractResult, as_list, chunks, distinct
 from advocacy.connectors.graph import (
     MAX_IDS,
     GraphAuthError,
@@ -549,17 +549,11 @@ def extract(
     advocates = [h for h in distinct(advocate_usernames) if h not in pages]
     run = _Run(gc, progress, set(pages), set(advocates))
     started = time.monotonic()
-    log.info(
-        "facebook extract via %s (Graph v%s): %s Pages, %s advocates (%s with a token), window %s .. %s, "
-        "%s lookback ids",
-        safe_url(gc.host),
-        gc.version,
-        len(pages),
-        len(advocates),
-        sum(1 for a in advocates if a in tokens),
-        window_start.isoformat(),
-        window_end.isoformat(),
-        len(lookback_ids or []),
+    with_token = sum(1 for a in advocates if a in tokens)
+    whom = f"{len(pages)} Pages, {len(advocates)} advocates ({with_token} with a token)"
+    lookbacks = len(lookback_ids or [])
+    base.log_extract_start(
+        log, "facebook", gc.host, whom, window_start, window_end, lookbacks, f" (Graph v{gc.version})"
     )
     run.read_pages(pages)
     gc.phase = "page_posts"

@@ -938,17 +938,16 @@ def extract(
     run = _Run(lc, progress, orgs, advocates, tokens)
     run.lookback = {str(i) for i in lookback_ids or []}
     started = time.monotonic()
-    log.info(
-        "linkedin extract via %s (LinkedIn-Version %s): %s organisations, %s advocates (%s with a token), "
-        "window %s .. %s, %s lookback ids",
-        safe_url(lc.host),
-        lc.version,
-        len(orgs),
-        len(advocates),
-        sum(1 for a in advocates if a in tokens),
-        window_start.isoformat(),
-        window_end.isoformat(),
+    with_token = sum(1 for a in advocates if a in tokens)
+    base.log_extract_start(
+        log,
+        "linkedin",
+        lc.host,
+        f"{len(orgs)} organisations, {len(advocates)} advocates ({with_token} with a token)",
+        window_start,
+        window_end,
         len(lookback_ids or []),
+        f" (LinkedIn-Version {lc.version})",
     )
     run.read_network_sizes(advocates)
     lc.phase = "organization"

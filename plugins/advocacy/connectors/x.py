@@ -708,15 +708,8 @@ def extract(
     roles = {h.lower(): "company" for h in company}
     advocates = [h for h in distinct_handles(advocate_usernames) if h.lower() not in roles]
     roles = {**{h.lower(): "advocate" for h in advocates}, **roles}
-    log.info(
-        "x extract via %s: %s advocates, %s company handles, window %s .. %s, %s lookback ids",
-        safe_url(xc.host),
-        len(advocates),
-        len(company),
-        window_start.isoformat(),
-        window_end.isoformat(),
-        len(lookback_ids),
-    )
+    whom = f"{len(advocates)} advocates, {len(company)} company handles"
+    base.log_extract_start(log, "x", xc.host, whom, window_start, window_end, len(lookback_ids))
     for handle in [h for h in roles if not _USERNAME.fullmatch(h)]:
         # X rejects the whole batch for one malformed name: report it, look up the rest
         log.warning("x: roster handle %r is not a valid X username; skipped", handle)
