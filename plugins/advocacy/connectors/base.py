@@ -579,6 +579,18 @@ class ConnectedClient:
         self.stats.count(self.phase, endpoint)
 
 
+class ExtractRun:
+    """What every connector's run (its ``_Run``) shares: the task's ``progress`` callback."""
+
+    def __init__(self, progress: Callable[[str], Any] | None):
+        self.progress = progress
+
+    def say(self, message: str) -> None:
+        """One progress line for the task's log (when the pipeline gave a callback)."""
+        if self.progress is not None:
+            self.progress(message)
+
+
 class ExtractResult(dict):
     """``{stream: records}`` (every stream of the connector's ``STREAMS``) with ``stats``."""
 

@@ -437,24 +437,20 @@ def from_connection(conn: Any) -> BlueskyClient:
 
 
 # --------------------------------------------------------------------------- extract
-class _Run:
+class _Run(base.ExtractRun):
     def __init__(self, bc: BlueskyClient, roles: dict[str, str], company: list[str],
                  progress: Callable[[str], Any] | None):  # fmt: skip
         self.bc = bc
         self.roles = roles  # lowercase handle -> advocate | company
         self.company = company
         self.company_dids: set[str] = set()
-        self.progress = progress
+        super().__init__(progress)
         self.profiles: list[dict] = []
         self.dids: dict[str, str] = {}  # lowercase handle -> did
         self.handles: dict[str, str] = {}  # did -> lowercase handle (profiles read this run)
         self.posts: dict[str, dict] = {}
         self.post_errors: list[dict] = []
         self.actor_errors: list[dict] = []
-
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
 
     def actor_error(self, actor: str, kind: str, via: str, error: str = "", message: str = "") -> None:
         self.actor_errors.append(

@@ -190,10 +190,10 @@ def annotate(
     return rec
 
 
-class _Run:
+class _Run(base.ExtractRun):
     def __init__(self, gc: GraphClient, progress, page_ids: set[str], advocates: set[str]):
         self.gc = gc
-        self.progress = progress
+        super().__init__(progress)
         self.page_ids = page_ids
         self.advocates = advocates
         self.pages: list[dict] = []
@@ -207,10 +207,6 @@ class _Run:
         self.dropped: list[str] = []
         self.metrics_checked = False
         self.page_size = max(1, min(PAGE, int(extra.get("page_size", PAGE))))
-
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
 
     def need(self, phase: str, records: int, page: int | None = None) -> None:
         self.gc.stats.need(phase, max(1, math.ceil(records / (page or self.page_size))))

@@ -127,20 +127,16 @@ def annotate(
     return rec
 
 
-class _Run:
+class _Run(base.ExtractRun):
     def __init__(self, gc: GraphClient, progress):
         self.gc = gc
-        self.progress = progress
+        super().__init__(progress)
         self.accounts: list[dict] = []
         self.media: dict[str, dict] = {}
         self.hashtags: list[dict] = []
         self.account_errors: list[dict] = []
         self.company_username: str | None = None
         self.advocates: dict[str, str] = {}  # lower(username) -> roster spelling
-
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
 
     def need(self, phase: str, records: int, page: int) -> None:
         self.gc.stats.need(phase, max(1, math.ceil(records / page)))

@@ -464,10 +464,10 @@ def next_start(body: dict, start: int, page_size: int) -> int | None:
     return None
 
 
-class _Run:
+class _Run(base.ExtractRun):
     def __init__(self, lc: LinkedInClient, progress, orgs: list[str], advocates: list[str], tokens: dict):
         self.lc = lc
-        self.progress = progress
+        super().__init__(progress)
         self.orgs = set(orgs)
         self.advocates = set(advocates)
         self.tokens = tokens
@@ -484,10 +484,6 @@ class _Run:
         self.dropped_metrics: list[str] = []
         self.lookback: set[str] = set()  # known post URNs whose counters are refreshed tonight
         self.not_published = 0
-
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
 
     def need(self, phase: str, records: int, page: int) -> None:
         self.lc.stats.need(phase, max(1, math.ceil(records / page)))

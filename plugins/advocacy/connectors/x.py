@@ -470,21 +470,17 @@ def from_connection(conn: Any, checkpoint: Checkpoint | None = None) -> XClient:
 
 
 # --------------------------------------------------------------------------- extract
-class _Run:
+class _Run(base.ExtractRun):
     """One extraction: collected records, dedup and annotations."""
 
     def __init__(self, xc: XClient, progress: Callable[[str], Any] | None):
         self.xc = xc
-        self.progress = progress
+        super().__init__(progress)
         self.usernames: dict[str, str] = {}  # user id -> username
         self.users: list[dict] = []
         self.tweets: dict[str, dict] = {}
         self.tweet_errors: list[dict] = []
         self.user_errors: list[dict] = []
-
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
 
     def need(self, phase: str, records: int) -> None:
         """Account the minimum requests for one listing that returned ``records``."""
