@@ -106,6 +106,18 @@ class ConnectorError(RuntimeError):
         self.conn_id = conn_id
 
 
+class PlatformError(ConnectorError):
+    """An error the platform answered, its parsed JSON error kept under the connector's name for it
+    (the class's ``payload_name``: Graph's ``error``, LinkedIn's ``body``), passed by that keyword."""
+
+    payload_name = "body"
+
+    def __init__(self, message: str = "", **kwargs: Any):
+        payload = kwargs.pop(self.payload_name, None)
+        super().__init__(message, **kwargs)
+        setattr(self, self.payload_name, dict(payload or {}))
+
+
 class AuthError(ConnectorError):
     """The platform refused the connection's credentials."""
 
@@ -316,6 +328,28 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def found_again(known: dict, found_via: str) -> None:
+    """A record kept earlier was found again by the phase ``found_via``: noted once in its
+    ``_also_found_via`` (not when it is the phase that first found it)."""
+    if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
+        known["_also_found_via"].append(found_via)
+
+
+def known_record(store: dict, key: str, found_via: str, stats: ExtractStats, phase: str) -> dict | None:
+    """A record the phase read (counted in ``stats``): the one ``store`` already keeps under ``key``
+    (noted as found again by ``found_via``), or None when it is new."""
+    stats.phase(phase)["records"] += 1
+    known = store.get(key)
+    if known is not None:
+        found_again(known, found_via)
+    return known
+
+
+def member_error(member: str, kind: str, error: dict | None, action: str) -> dict:
+    """A ``member_errors`` record: what went wrong reading one advocate's data with their token."""
+    return {"member": member, "_error_kind": kind, "error": error, "_action": action}
+
+
 def distinct(values: Iterable[str]) -> list[str]:
     """Non-blank values, stripped, each once, in order."""
     return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
@@ -476,6 +510,12 @@ class ExtractStats:
     def phase(self, name: str) -> dict[str, int]:
         return self.by_phase.setdefault(name, {"requests": 0, "min_requests": 0, "records": 0})
 
+    def count(self, phase: str, endpoint: str) -> None:
+        """One request that went over the wire (not a rate-limit refusal)."""
+        self.requests += 1
+        self.by_endpoint[endpoint] += 1
+        self.phase(phase)["requests"] += 1
+
     def need(self, phase: str, n: int = 1) -> None:
         self.min_requests += n
         self.phase(phase)["min_requests"] += n
@@ -499,16 +539,112 @@ class ExtractStats:
         }
 
 
+class ConnectedClient:
+    """What every connector's client reads from its connection, in this order: ``conn_id``,
+    ``extra``, ``token`` (the password; ``no_token(conn_id)`` is raised without one), ``host``
+    (``default_host`` unless the connection names another), ``version`` (``version(extra)``, which
+    raises for a bad one, where the platform has versions), ``timeout`` (extra ``timeout``, 30 s),
+    the :class:`RetryPolicy`, and the ``stats`` its requests are counted in under ``phase``."""
+
+    stats_type: type[ExtractStats] = ExtractStats
+
+    def __init__(
+        self,
+        conn: Any,
+        *,
+        default_host: str,
+        no_token: Callable[[str], ConnectorError],
+        checkpoint: Checkpoint | None = None,
+        version: Callable[[dict], str] | None = None,
+    ):
+        self.conn_id = conn_id_of(conn)
+        self.checkpoint = checkpoint
+        self.extra = extra_of(conn)
+        self.token = getattr(conn, "password", None) or ""
+        if not self.token:
+            raise no_token(self.conn_id)
+        self.host = base_url(getattr(conn, "host", None), default_host)
+        if version is not None:
+            self.version = version(self.extra)
+        self.timeout = self.read_timeout(self.extra)
+        self.policy = RetryPolicy.from_extra(self.extra)
+        self.stats = self.stats_type()
+        self.phase = "setup"
+
+    def read_timeout(self, extra: dict) -> float:
+        return as_float(extra.get("timeout"), 30.0)
+
+    def count(self, endpoint: str) -> None:
+        """One request of the current phase that went over the wire."""
+        self.stats.count(self.phase, endpoint)
+
+
+class ExtractRun:
+    """What every connector's run (its ``_Run``) shares: the task's ``progress`` callback."""
+
+    def __init__(self, progress: Callable[[str], Any] | None):
+        self.progress = progress
+
+    def say(self, message: str) -> None:
+        """One progress line for the task's log (when the pipeline gave a callback)."""
+        if self.progress is not None:
+            self.progress(message)
+
+
 class ExtractResult(dict):
     """``{stream: records}`` (every stream of the connector's ``STREAMS``) with ``stats``."""
 
     stats: ExtractStats
 
 
+def collect(run: Any, streams: Iterable[str]) -> ExtractResult:
+    """An extract's records: each of the connector's ``streams`` (``STREAMS``) is the run's
+    attribute of that name (a dict keyed by id gives its values)."""
+    result = ExtractResult()
+    for name in streams:
+        records = getattr(run, name)
+        result[name] = list(records.values()) if isinstance(records, dict) else records
+    return result
+
+
+def window_of(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """An extract's window as aware UTC bounds (see :func:`utc`); an empty one is refused."""
+    start, end = utc(start), utc(end)
+    if end <= start:
+        raise ValueError(f"empty window {start.isoformat()} .. {end.isoformat()}")
+    return start, end
+
+
+def log_extract_start(
+    logger: logging.Logger,
+    platform: str,
+    host: str,
+    whom: str,
+    window_start: datetime,
+    window_end: datetime,
+    lookbacks: int,
+    version: str = "",
+) -> None:
+    """An extract's first log line: the API it reads (``version`` e.g. `` (Graph v25.0)``), whom
+    (``whom``: the counts of accounts and advocates), the window and the ids to read again."""
+    logger.info(
+        "%s extract via %s%s: %s, window %s .. %s, %s lookback ids",
+        platform,
+        safe_url(host),
+        version,
+        whom,
+        window_start.isoformat(),
+        window_end.isoformat(),
+        lookbacks,
+    )
+
+
 def finish_extract(
     result: ExtractResult, stats: ExtractStats, checkpoint: Checkpoint | None, platform: str, started: float
 ) -> ExtractResult:
-    """Attach ``stats`` (with what the checkpoint replayed) to ``result`` and log the run's cost."""
+    """Attach ``stats`` (with the records per stream and what the checkpoint replayed) to ``result``
+    and log the run's cost."""
+    stats.records = {k: len(v) for k, v in result.items()}
     if checkpoint is not None:
         stats.replayed = checkpoint.replayed
     result.stats = stats
@@ -776,3 +912,82 @@ def headroom_finding(what: str, used_pct: float | None, detail_none: str, fix: s
         return Finding("ok", what, detail_none)
     level = "warn" if used_pct >= 75 else "ok"
     return Finding(level, what, f"{used_pct:.0f} % of the budget used", fix if level == "warn" else "")
+
+
+#: the level and the subject (``None``: the token's) of each kind of probe answer
+_ANSWER_KINDS = {
+    "ok": ("ok", None),
+    "refused": ("fail", None),
+    "denied": ("fail", "permissions"),
+    "version": ("fail", "API version"),
+    "limited": ("warn", "rate limit"),
+    "other": ("fail", None),
+}
+
+
+class Probe:
+    """One connector's ``probe()`` under way: the connection it checks (``conn`` is None when it
+    is missing: ``findings`` then says so), its id, extra and token, and the findings so far."""
+
+    def __init__(self, platform_settings: Any, label: str):
+        self.conn, self.findings = probe_connection(platform_settings, label)
+        self.conn_id = conn_id_of(self.conn)
+        self.extra = extra_of(self.conn)
+        self.token = getattr(self.conn, "password", None) or ""
+        self.what = f"{self.conn_id}: token"
+
+    def add(self, level: str, subject: str, detail: str, fix: str = "") -> None:
+        """Append a finding about ``<conn_id>: <subject>``."""
+        from advocacy.preflight import Finding
+
+        self.findings.append(Finding(level, f"{self.conn_id}: {subject}", detail, fix))
+
+    def lacking(self, *needs: tuple[Any, str, str, str]) -> bool:
+        """True when the connection is missing, or after the ``fail`` finding of the first
+        ``(value, subject, detail, fix)`` whose value is empty (no token, no company account)."""
+        if self.conn is None:
+            return True
+        for value, subject, detail, fix in needs:
+            if not value:
+                self.add("fail", subject, detail, fix)
+                return True
+        return False
+
+    def get(self, default_host: str, path: str, *, what: str | None = None, **kwargs) -> Any:
+        """The probe's one GET of ``path`` on the connection's host (``kwargs`` as
+        :func:`probe_get`'s, the timeout from extra ``timeout``), ``what`` naming the token
+        (``<conn_id>: token`` by default): the response, or None after the ``fail`` finding
+        of no answer."""
+        self.what = what or self.what
+        host = base_url(getattr(self.conn, "host", None), default_host)
+        timeout = as_float(self.extra.get("timeout"), 15.0)
+        response, failure = probe_get(host + path, timeout=timeout, **kwargs)
+        if response is None:
+            self.findings.append(unreachable_finding(self.what, host, failure))
+        return response
+
+    @staticmethod
+    def body(response: requests.Response) -> Any:
+        """The answer's JSON, or ``{}`` when it is not JSON."""
+        try:
+            return response.json()
+        except ValueError:
+            return {}
+
+    def answer(self, kind: str, texts: dict[str, tuple[str, str]], **subjects: str) -> None:
+        """The finding of the answer, once the connector has told its ``kind`` (``ok``, ``refused``
+        token, ``denied`` permission, ``version`` refused, rate ``limited``, ``other``):
+        ``texts[kind]`` is its (detail, fix); ``subjects`` renames a kind's subject (X calls
+        ``denied`` "access")."""
+        from advocacy.preflight import Finding
+
+        level, subject = _ANSWER_KINDS[kind]
+        subject = subjects.get(kind, subject)
+        detail, fix = texts[kind]
+        self.findings.append(
+            Finding(level, f"{self.conn_id}: {subject}" if subject else self.what, detail, fix)
+        )
+
+    def headroom(self, used_pct: float | None, detail_none: str, fix: str) -> None:
+        """The ``rate limit`` finding of :func:`headroom_finding`."""
+        self.findings.append(headroom_finding(f"{self.conn_id}: rate limit", used_pct, detail_none, fix))

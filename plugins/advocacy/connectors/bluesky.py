@@ -80,6 +80,7 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
+from advocacy.connectors import base
 from advocacy.connectors.base import (
     AuthError,
     ConnectorError,
@@ -94,7 +95,6 @@ from advocacy.connectors.base import (
     chunks,
     conn_id_of,
     extra_of,
-    finish_extract,
     safe_url,
     sleep,
 )
@@ -226,12 +226,6 @@ def search_listings(hashtags: Iterable[str], company: Iterable[str], domains: It
     return out
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"window bounds must be timezone-aware, got {value!r}")
-    return value.astimezone(dt.UTC)
-
-
 # --------------------------------------------------------------------------- client
 class _Refused(Exception):
     """Search refused (401/403 or no session): the caller notes it and goes on."""
@@ -276,9 +270,7 @@ class BlueskyClient:
         if response.status_code == 429:
             self.stats.rate_limited += 1
             return
-        self.stats.requests += 1
-        self.stats.by_endpoint[nsid] += 1
-        self.stats.phase(self.phase)["requests"] += 1
+        self.stats.count(self.phase, nsid)
 
     @property
     def where(self) -> str:
@@ -387,6 +379,16 @@ class BlueskyClient:
             raise ConnectorError(f"{self.where}: {nsid} answered with no JSON object", conn_id=self.conn_id)
         return content
 
+    def batches(
+        self, items: list[str], size: int, nsid: str, make: Callable[[list[str]], Any], listed: str
+    ) -> Iterator[tuple[list[str], list[dict]]]:
+        """A public lookup of ``items``, ``size`` at a time (``make(batch)`` gives the Params), each
+        call one request the current phase needs: (the batch, its answer's ``listed`` records)."""
+        for batch in chunks(items, size):
+            body = self.query(self.public, nsid, make(list(batch)))
+            self.stats.need(self.phase)
+            yield batch, body.get(listed) or []
+
     def pages(
         self, what: str, client: Client, nsid: str, make: Callable[[str | None], Any]
     ) -> Iterator[dict]:
@@ -435,24 +437,20 @@ def from_connection(conn: Any) -> BlueskyClient:
 
 
 # --------------------------------------------------------------------------- extract
-class _Run:
+class _Run(base.ExtractRun):
     def __init__(self, bc: BlueskyClient, roles: dict[str, str], company: list[str],
                  progress: Callable[[str], Any] | None):  # fmt: skip
         self.bc = bc
         self.roles = roles  # lowercase handle -> advocate | company
         self.company = company
         self.company_dids: set[str] = set()
-        self.progress = progress
+        super().__init__(progress)
         self.profiles: list[dict] = []
         self.dids: dict[str, str] = {}  # lowercase handle -> did
         self.handles: dict[str, str] = {}  # did -> lowercase handle (profiles read this run)
         self.posts: dict[str, dict] = {}
         self.post_errors: list[dict] = []
         self.actor_errors: list[dict] = []
-
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
 
     def actor_error(self, actor: str, kind: str, via: str, error: str = "", message: str = "") -> None:
         self.actor_errors.append(
@@ -540,8 +538,7 @@ class _Run:
             self.posts[rec["uri"]] = rec
             return True
         via = rec["_found_via"]
-        if via != known["_found_via"] and via not in known["_also_found_via"]:
-            known["_also_found_via"].append(via)
+        base.found_again(known, via)
         for counter in ("_likes", "_comments", "_reposts", "_quotes", "_shares"):
             if rec.get(counter) is not None:  # a later read has the fresher counters
                 known[counter] = rec[counter]
@@ -552,12 +549,15 @@ class _Run:
         bc = self.bc
         bc.phase = "profiles"
         actors = list(self.roles)
-        for batch in chunks(actors, PROFILES_BATCH):
-            params = models.AppBskyActorGetProfiles.Params(actors=list(batch))
-            body = bc.query(bc.public, "app.bsky.actor.getProfiles", params)
-            bc.stats.need("profiles")
+
+        def params(batch: list[str]) -> Any:
+            return models.AppBskyActorGetProfiles.Params(actors=batch)
+
+        for batch, profiles in bc.batches(
+            actors, PROFILES_BATCH, "app.bsky.actor.getProfiles", params, "profiles"
+        ):
             found = set()
-            for profile in body.get("profiles") or []:
+            for profile in profiles:
                 handle = normalise_handle(profile.get("handle"))
                 did = profile.get("did")
                 key = handle if handle in self.roles else did
@@ -661,12 +661,15 @@ class _Run:
         todo = [
             u for u in dict.fromkeys(str(u) for u in uris) if u not in self.posts and _POST_COLLECTION in u
         ]
-        for batch in chunks(todo, POSTS_BATCH):
-            params = models.AppBskyFeedGetPosts.Params(uris=list(batch))
-            body = bc.query(bc.public, "app.bsky.feed.getPosts", params)
-            bc.stats.need("lookup")
+        for batch, posts in bc.batches(
+            todo,
+            POSTS_BATCH,
+            "app.bsky.feed.getPosts",
+            lambda uris: models.AppBskyFeedGetPosts.Params(uris=uris),
+            "posts",
+        ):
             seen = set()
-            for post in body.get("posts") or []:
+            for post in posts:
                 seen.add(post.get("uri"))
                 self.add(self._annotate(post, "lookup"))
             for uri in batch:
@@ -695,9 +698,7 @@ def extract(
     or :class:`~advocacy.connectors.base.ConnectorError` naming the connection; a
     refused search never raises.
     """
-    window_start, window_end = _utc(window_start), _utc(window_end)
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    window_start, window_end = base.window_of(window_start, window_end)
     bc = from_connection(conn)
     started = time.monotonic()
     company = list(dict.fromkeys(normalise_handle(h) for h in company_handles if normalise_handle(h)))
@@ -715,11 +716,8 @@ def extract(
             log.warning("bluesky: roster handle %r is not a valid handle; skipped", handle)
             roles.pop(handle, None)
     run.roles = roles
-    log.info(
-        "bluesky extract via %s: %s advocates, %s company handles, window %s .. %s, %s lookback ids",
-        safe_url(bc.host), len(advocates), len(company), window_start.isoformat(),
-        window_end.isoformat(), len(lookback_ids),
-    )  # fmt: skip
+    whom = f"{len(advocates)} advocates, {len(company)} company handles"
+    base.log_extract_start(log, "bluesky", bc.host, whom, window_start, window_end, len(lookback_ids))
     if roles:
         run.lookup_profiles()
         run.timelines(window_start, window_end)
@@ -728,14 +726,7 @@ def extract(
         run.search(listings, window_start, window_end)
     run.refresh(list(lookback_ids or []))
 
-    result = ExtractResult(
-        profiles=run.profiles,
-        posts=list(run.posts.values()),
-        post_errors=run.post_errors,
-        actor_errors=run.actor_errors,
-    )
-    bc.stats.records = {k: len(v) for k, v in result.items()}
-    return finish_extract(result, bc.stats, None, "bluesky", started)
+    return base.finish_extract(base.collect(run, STREAMS), bc.stats, None, "bluesky", started)
 
 
 # --------------------------------------------------------------------------- probe

@@ -91,20 +91,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from advocacy.connectors.base import (
-    Checkpoint,
-    ExtractResult,
-    as_list,
-    chunks,
-    declared_streams,
-    distinct,
-    finish_extract,
-    hashtags_in,
-    member_tokens_of,
-    safe_url,
-    urls_in,
-    utc,
-)
+from advocacy.connectors import base
+from advocacy.connectors.base import Checkpoint, ExtractResult, as_list, chunks, distinct
 from advocacy.connectors.graph import (
     MAX_IDS,
     GraphAuthError,
@@ -117,7 +105,7 @@ from advocacy.connectors.graph import (
 log = logging.getLogger(__name__)
 
 # stated once, in the platform registry (advocacy/platforms.py)
-STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("facebook")
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("facebook")
 
 PAGE = 100
 POST_FIELDS = (
@@ -177,7 +165,7 @@ def annotate(
     message = post.get("message") or ""
     author = (post.get("from") or {}).get("id") or str(post.get("id", "")).split("_", 1)[0]
     role = "company" if author in page_ids else "advocate" if author in advocates else "other"
-    links = urls_in(message)
+    links = base.urls_in(message)
     for att in (post.get("attachments") or {}).get("data") or []:
         url = att.get("unshimmed_url") or att.get("url")
         if url and url not in links:
@@ -188,7 +176,7 @@ def annotate(
     rec["_author_id"] = author
     rec["_author_role"] = role
     rec["_author_employee_handle"] = author if role == "advocate" else None
-    rec["_hashtags"] = hashtags_in(message)
+    rec["_hashtags"] = base.hashtags_in(message)
     rec["_mentions_company"] = any(str(t.get("id")) in page_ids for t in post.get("message_tags") or [])
     rec["_links"] = links
     rec["_reshare_of"] = parent if parent and str(parent).split("_", 1)[0] in page_ids else None
@@ -202,10 +190,10 @@ def annotate(
     return rec
 
 
-class _Run:
+class _Run(base.ExtractRun):
     def __init__(self, gc: GraphClient, progress, page_ids: set[str], advocates: set[str]):
         self.gc = gc
-        self.progress = progress
+        super().__init__(progress)
         self.page_ids = page_ids
         self.advocates = advocates
         self.pages: list[dict] = []
@@ -220,41 +208,25 @@ class _Run:
         self.metrics_checked = False
         self.page_size = max(1, min(PAGE, int(extra.get("page_size", PAGE))))
 
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
-
     def need(self, phase: str, records: int, page: int | None = None) -> None:
         self.gc.stats.need(phase, max(1, math.ceil(records / (page or self.page_size))))
 
     def add(self, post: dict, found_via: str, phase: str) -> bool:
         pid = str(post.get("id") or "")
-        if not pid:
-            return False
-        self.gc.stats.phase(phase)["records"] += 1
-        known = self.posts.get(pid)
-        if known is not None:
-            if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
-                known["_also_found_via"].append(found_via)
+        if not pid or base.known_record(self.posts, pid, found_via, self.gc.stats, phase) is not None:
             return False
         self.posts[pid] = annotate(post, found_via, page_ids=self.page_ids, advocates=self.advocates)
         return True
 
     def member_error(self, member: str, kind: str, exc: GraphError | None, action: str) -> None:
-        self.member_errors.append(
-            {
-                "member": member,
-                "_error_kind": kind,
-                "error": None
-                if exc is None
-                else {
-                    "message": exc.error.get("message") or str(exc),
-                    "code": exc.code,
-                    "error_subcode": exc.subcode,
-                },
-                "_action": action,
+        error = None
+        if exc is not None:
+            error = {
+                "message": exc.error.get("message") or str(exc),
+                "code": exc.code,
+                "error_subcode": exc.subcode,
             }
-        )
+        self.member_errors.append(base.member_error(member, kind, error, action))
 
     # ----------------------------------------------------------------- phases
     def read_pages(self, handles: list[str]) -> None:
@@ -566,26 +538,18 @@ def extract(
     :class:`~advocacy.connectors.graph.GraphError`, each naming the connection
     and carrying the Graph error code.
     """
-    window_start, window_end = utc(window_start), utc(window_end)
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    window_start, window_end = base.window_of(window_start, window_end)
     gc = GraphClient(conn, "Facebook", checkpoint)
-    tokens = member_tokens_of(conn)
+    tokens = base.member_tokens_of(conn)
     pages = distinct(company_handles)
     advocates = [h for h in distinct(advocate_usernames) if h not in pages]
     run = _Run(gc, progress, set(pages), set(advocates))
     started = time.monotonic()
-    log.info(
-        "facebook extract via %s (Graph v%s): %s Pages, %s advocates (%s with a token), window %s .. %s, "
-        "%s lookback ids",
-        safe_url(gc.host),
-        gc.version,
-        len(pages),
-        len(advocates),
-        sum(1 for a in advocates if a in tokens),
-        window_start.isoformat(),
-        window_end.isoformat(),
-        len(lookback_ids or []),
+    with_token = sum(1 for a in advocates if a in tokens)
+    whom = f"{len(pages)} Pages, {len(advocates)} advocates ({with_token} with a token)"
+    lookbacks = len(lookback_ids or [])
+    base.log_extract_start(
+        log, "facebook", gc.host, whom, window_start, window_end, lookbacks, f" (Graph v{gc.version})"
     )
     run.read_pages(pages)
     gc.phase = "page_posts"
@@ -598,14 +562,6 @@ def extract(
     run.say(f"facebook: {len(run.posts)} posts from the Page, advocates and tags")
     run.insights()
     run.refresh(lookback_ids or [], tokens)
-    result = ExtractResult(
-        pages=run.pages,
-        users=run.users,
-        posts=list(run.posts.values()),
-        post_errors=run.post_errors,
-        member_errors=run.member_errors,
-    )
-    gc.stats.records = {k: len(v) for k, v in result.items()}
     kinds: dict[str, int] = {}
     for e in run.member_errors:
         kinds[e["_error_kind"]] = kinds.get(e["_error_kind"], 0) + 1
@@ -620,7 +576,7 @@ def extract(
     refused = sum(1 for e in run.post_errors if e["_error_kind"] != "not_found")
     if refused:
         gc.stats.gaps.append(f"{refused} known posts could not be refreshed; they keep their last counters")
-    return finish_extract(result, gc.stats, checkpoint, "facebook", started)
+    return base.finish_extract(base.collect(run, STREAMS), gc.stats, checkpoint, "facebook", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

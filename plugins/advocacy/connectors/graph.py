@@ -67,18 +67,14 @@ import requests
 from advocacy.connectors.base import (
     AuthError,
     Checkpoint,
+    ConnectedClient,
     ConnectorError,
     CursorRepeats,
-    ExtractStats,
     PermissionDeniedError,
+    PlatformError,
     RateLimitError,
-    RetryPolicy,
     RewritingAdapter,
     TokenExpiredError,
-    as_float,
-    base_url,
-    conn_id_of,
-    extra_of,
     install_redaction,
     safe_url,
 )
@@ -111,12 +107,11 @@ _VERSIONED_PATH = re.compile(r"/(v\d{1,2}\.\d{1,2}(?:/.*)?)$")
 _ALIASES = re.compile(r"aliases you requested do not exist:\s*(.+)$")
 
 
-class GraphError(ConnectorError):
+class GraphError(PlatformError):
     """A Graph API error, with ``code``/``subcode``/``status``/``transient`` and ``error`` (the body)."""
 
-    def __init__(self, message: str, *, error: dict | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.error = dict(error or {})
+    payload_name = "error"
+    error: dict
 
 
 class GraphAuthError(GraphError, TokenExpiredError):
@@ -194,27 +189,22 @@ def api_version(extra: dict) -> str:
     return m.group(1)
 
 
-class GraphClient:
+class GraphClient(ConnectedClient):
     """facebook-sdk ``GraphAPI`` objects (one per token) over one session bound to a connection."""
 
     def __init__(self, conn: Any, label: str, checkpoint: Checkpoint | None = None):
-        self.label = label
-        self.checkpoint = checkpoint  # "Facebook" / "Instagram", for messages
-        self.conn_id = conn_id_of(conn)
-        extra = self.extra = extra_of(conn)
-        self.token = getattr(conn, "password", None) or ""
-        if not self.token:
-            raise GraphAuthError(
-                f"{label} Graph API connection '{self.conn_id}' has no access token: store the Page / "
+        self.label = label  # "Facebook" / "Instagram", for messages
+
+        def no_token(conn_id: str) -> GraphAuthError:
+            return GraphAuthError(
+                f"{label} Graph API connection '{conn_id}' has no access token: store the Page / "
                 "system-user token as the connection's password",
-                conn_id=self.conn_id,
+                conn_id=conn_id,
             )
-        self.host = base_url(getattr(conn, "host", None), GRAPH_HOST)
-        self.version = api_version(extra)
-        self.timeout = as_float(extra.get("timeout"), 30.0)
-        self.policy = RetryPolicy.from_extra(extra)
-        self.stats = ExtractStats()
-        self.phase = "setup"
+
+        super().__init__(
+            conn, default_host=GRAPH_HOST, no_token=no_token, checkpoint=checkpoint, version=api_version
+        )
         self._last_status: int | None = None
         self._last_endpoint = "other"
         self._regain_minutes = 0.0
@@ -264,9 +254,7 @@ class GraphClient:
         if code in RATE_LIMIT_CODES:
             self.stats.rate_limited += 1
             return
-        self.stats.requests += 1
-        self.stats.by_endpoint[endpoint] += 1
-        self.stats.phase(self.phase)["requests"] += 1
+        self.count(endpoint)
 
     # ----------------------------------------------------------------- errors
     def error_from(self, exc: facebook.GraphAPIError, what: str, who: str | None = None) -> GraphError:
@@ -442,142 +430,73 @@ def probe_graph(platform_settings: Any, label: str, node: str | None, fields: st
     headroom (``x-app-usage`` / ``x-business-use-case-usage``)."""
     import datetime as dt
 
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
-    from advocacy.preflight import Finding
+    from advocacy.connectors.base import Probe
 
-    conn, findings = probe_connection(platform_settings, label)
-    if conn is None:
-        return findings
-    conn_id = conn_id_of(conn)
-    extra = extra_of(conn)
+    pr = Probe(platform_settings, label)
+    if pr.lacking():
+        return pr.findings
+    conn_id = pr.conn_id
     fix_version = (
         f"set extra.api_version of connection '{conn_id}' to a current Graph version (e.g. {DEFAULT_VERSION})"
     )
     try:
-        version = api_version(extra)
+        version = api_version(pr.extra)
     except ConnectorError as exc:
-        return [*findings, Finding("fail", f"{conn_id}: API version", str(exc), fix_version)]
+        pr.add("fail", "API version", str(exc), fix_version)
+        return pr.findings
     release_expiry = GRAPH_VERSIONS.get(version)
     today = dt.date.today()
     if release_expiry is None:
-        findings.append(
-            Finding(
-                "warn", f"{conn_id}: API version", f"v{version} is not in the known versions", fix_version
-            )
-        )
+        pr.add("warn", "API version", f"v{version} is not in the known versions", fix_version)
     elif release_expiry[1] and dt.date.fromisoformat(release_expiry[1]) <= today:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: API version",
-                f"v{version} expired on {release_expiry[1]}: Meta serves the oldest usable version instead",
-                fix_version,
-            )
+        pr.add(
+            "fail",
+            "API version",
+            f"v{version} expired on {release_expiry[1]}: Meta serves the oldest usable version instead",
+            fix_version,
         )
     elif release_expiry[1] and (dt.date.fromisoformat(release_expiry[1]) - today).days <= 90:
-        findings.append(
-            Finding(
-                "warn", f"{conn_id}: API version", f"v{version} expires on {release_expiry[1]}", fix_version
-            )
-        )
+        pr.add("warn", "API version", f"v{version} expires on {release_expiry[1]}", fix_version)
     else:
-        findings.append(
-            Finding(
-                "ok",
-                f"{conn_id}: API version",
-                f"v{version} (usable until {release_expiry[1] or 'not announced'})",
-            )
-        )
-    token = getattr(conn, "password", None) or ""
-    if not token:
-        return [
-            *findings,
-            Finding(
-                "fail",
-                f"{conn_id}: token",
-                "no access token",
-                f"store the Page access token as the password of '{conn_id}'",
-            ),
-        ]
-    if not node:
-        return [
-            *findings,
-            Finding(
-                "fail",
-                f"{conn_id}: {label} id",
-                "no company_handles",
-                f"list the {label} id in the platform's company_handles",
-            ),
-        ]
-    host = base_url(getattr(conn, "host", None), GRAPH_HOST)
-    response, failure = probe_get(
-        f"{host}/v{version}/{node}",
-        params={"fields": fields, "access_token": token},
-        timeout=as_float(extra.get("timeout"), 15.0),
-    )
-    what = f"{conn_id}: token"
+        pr.add("ok", "API version", f"v{version} (usable until {release_expiry[1] or 'not announced'})")
+    if pr.lacking(
+        (pr.token, "token", "no access token", f"store the Page access token as the password of '{conn_id}'"),
+        (node, f"{label} id", "no company_handles", f"list the {label} id in the platform's company_handles"),
+    ):
+        return pr.findings
+    response = pr.get(GRAPH_HOST, f"/v{version}/{node}", params={"fields": fields, "access_token": pr.token})
     if response is None:
-        return [
-            *findings,
-            unreachable_finding(what, host, failure),
-        ]
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
+        return pr.findings
+    body = pr.body(response)
     err = body.get("error") if isinstance(body, dict) else None
     if not err and response.status_code == 200:
-        findings.append(Finding("ok", what, f"valid; reads {label} {body.get('id', node)}"))
+        pr.answer("ok", {"ok": (f"valid; reads {label} {body.get('id', node)}", "")})
     else:
         err = err or {}
         code, message = err.get("code"), str(err.get("message") or f"HTTP {response.status_code}")
-        if code in AUTH_CODES:
-            findings.append(
-                Finding(
-                    "fail",
-                    what,
-                    f"refused (code {code})",
-                    f"generate a new long-lived Page token and store it as the password of '{conn_id}'",
-                )
-            )
-        elif (
+        denied = (
             code == 10
             or (isinstance(code, int) and 200 <= code <= 299)
             or (code == 100 and "permission" in message.lower())
-        ):
-            findings.append(
-                Finding(
-                    "fail",
-                    f"{conn_id}: permissions",
-                    f"code {code}: {message[:120]}",
-                    f"grant {permissions} to the app and renew the token",
-                )
-            )
-        elif code in RATE_LIMIT_CODES:
-            findings.append(
-                Finding(
-                    "warn",
-                    f"{conn_id}: rate limit",
-                    f"limited now (code {code})",
-                    "let the budget recover before the nightly run",
-                )
-            )
-        else:
-            findings.append(
-                Finding(
-                    "fail",
-                    what,
-                    f"code {code}: {message[:120]}",
-                    "see docs/platforms/" + label.lower() + ".md",
-                )
-            )
-    used, _regain = parse_usage(response.headers)
-    findings.append(
-        headroom_finding(
-            f"{conn_id}: rate limit",
-            used,
-            "no usage headers yet (Graph sends them once enough calls were made)",
-            "fewer advocates per night or a later schedule; see x-business-use-case-usage",
         )
+        kind = "refused" if code in AUTH_CODES else "denied" if denied else None
+        texts = {
+            "refused": (
+                f"refused (code {code})",
+                f"generate a new long-lived Page token and store it as the password of '{conn_id}'",
+            ),
+            "denied": (
+                f"code {code}: {message[:120]}",
+                f"grant {permissions} to the app and renew the token",
+            ),
+            "limited": (f"limited now (code {code})", "let the budget recover before the nightly run"),
+            "other": (f"code {code}: {message[:120]}", "see docs/platforms/" + label.lower() + ".md"),
+        }
+        pr.answer(kind or ("limited" if code in RATE_LIMIT_CODES else "other"), texts)
+    used, _regain = parse_usage(response.headers)
+    pr.headroom(
+        used,
+        "no usage headers yet (Graph sends them once enough calls were made)",
+        "fewer advocates per night or a later schedule; see x-business-use-case-usage",
     )
-    return findings
+    return pr.findings

@@ -82,25 +82,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from advocacy.connectors.base import (
-    Checkpoint,
-    CursorRepeats,
-    ExtractResult,
-    declared_streams,
-    distinct_handles,
-    finish_extract,
-    hashtags_in,
-    safe_url,
-    urls_in,
-    utc,
-)
+from advocacy.connectors import base
+from advocacy.connectors.base import Checkpoint, CursorRepeats, ExtractResult, distinct_handles, safe_url
 from advocacy.connectors.facebook import parse_graph_time
 from advocacy.connectors.graph import GraphClient, GraphError
 
 log = logging.getLogger(__name__)
 
 # stated once, in the platform registry (advocacy/platforms.py)
-STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("instagram")
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("instagram")
 
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,comments_count,like_count,permalink,timestamp"
 ACCOUNT_FIELDS = "id,username,name,followers_count,follows_count,media_count"
@@ -121,10 +111,10 @@ def annotate(
     rec["_author_username"] = author
     rec["_author_role"] = role
     rec["_author_employee_handle"] = author if role == "advocate" else None
-    rec["_hashtags"] = hashtags_in(caption)
+    rec["_hashtags"] = base.hashtags_in(caption)
     mention = f"@{company_username.lower()}" if company_username else None
     rec["_mentions_company"] = bool(mention) and mention in caption.lower()
-    rec["_links"] = urls_in(caption)
+    rec["_links"] = base.urls_in(caption)
     rec["_reshare_of"] = None
     rec["_is_pure_reshare"] = False
     likes = media.get("like_count")
@@ -137,20 +127,16 @@ def annotate(
     return rec
 
 
-class _Run:
+class _Run(base.ExtractRun):
     def __init__(self, gc: GraphClient, progress):
         self.gc = gc
-        self.progress = progress
+        super().__init__(progress)
         self.accounts: list[dict] = []
         self.media: dict[str, dict] = {}
         self.hashtags: list[dict] = []
         self.account_errors: list[dict] = []
         self.company_username: str | None = None
         self.advocates: dict[str, str] = {}  # lower(username) -> roster spelling
-
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
 
     def need(self, phase: str, records: int, page: int) -> None:
         self.gc.stats.need(phase, max(1, math.ceil(records / page)))
@@ -159,11 +145,8 @@ class _Run:
         mid = str(media.get("id") or "")
         if not mid:
             return None
-        self.gc.stats.phase(phase)["records"] += 1
-        known = self.media.get(mid)
+        known = base.known_record(self.media, mid, found_via, self.gc.stats, phase)
         if known is not None:
-            if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
-                known["_also_found_via"].append(found_via)
             return known
         name = author or media.get("username")
         if name is None:
@@ -338,9 +321,7 @@ def extract(
     checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from Instagram (see the module docstring for streams and phases)."""
-    window_start, window_end = utc(window_start), utc(window_end)
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    window_start, window_end = base.window_of(window_start, window_end)
     gc = GraphClient(conn, "Instagram", checkpoint)
     lookback_days = float(gc.extra.get("lookback_days", 30))
     horizon = min(window_start, window_end - dt.timedelta(days=lookback_days))
@@ -383,13 +364,6 @@ def extract(
             f"{len(not_seen)} lookback media not seen again (hashtag-only media older than 24 h, deleted, "
             "or older than the refresh horizon)"
         )
-    result = ExtractResult(
-        accounts=run.accounts,
-        media=list(run.media.values()),
-        hashtags=run.hashtags,
-        account_errors=run.account_errors,
-    )
-    gc.stats.records = {k: len(v) for k, v in result.items()}
     if run.account_errors:
         gc.stats.gaps.append(
             f"{len(run.account_errors)} Instagram advocates not discoverable (personal account or renamed): "
@@ -400,7 +374,7 @@ def extract(
             f"hashtags beyond Instagram's {MAX_HASHTAGS} unique per 7 days not searched: "
             + ", ".join(skipped_tags)
         )
-    return finish_extract(result, gc.stats, checkpoint, "instagram", started)
+    return base.finish_extract(base.collect(run, STREAMS), gc.stats, checkpoint, "instagram", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

@@ -121,32 +121,23 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 
+from advocacy.connectors import base
 from advocacy.connectors.base import (
     TRANSIENT_EXCEPTIONS,
     AuthError,
     Checkpoint,
-    ConnectorError,
+    ConnectedClient,
     CursorRepeats,
     ExtractResult,
-    ExtractStats,
     PermissionDeniedError,
+    PlatformError,
     RateLimitError,
-    RetryPolicy,
     RewritingAdapter,
     TokenExpiredError,
-    as_float,
     as_list,
-    base_url,
     chunks,
-    conn_id_of,
-    declared_streams,
     distinct,
-    extra_of,
-    finish_extract,
-    hashtags_in,
-    member_tokens_of,
     safe_url,
-    urls_in,
     utc,
 )
 
@@ -155,7 +146,7 @@ log = logging.getLogger(__name__)
 API_HOST = "https://api.linkedin.com"
 DEFAULT_VERSION = "202601"
 # stated once, in the platform registry (advocacy/platforms.py)
-STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("linkedin")
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("linkedin")
 PAGE = 100
 BATCH = 50
 DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")
@@ -170,12 +161,10 @@ PUBLISHED = "PUBLISHED"
 _VERSION = re.compile(r"^\d{6}$")
 
 
-class LinkedInError(ConnectorError):
+class LinkedInError(PlatformError):
     """A LinkedIn error response: ``status``, ``code`` (e.g. ``ACCESS_DENIED``), ``body``."""
 
-    def __init__(self, message: str, *, body: dict | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.body = dict(body or {})
+    body: dict
 
 
 class LinkedInTokenExpired(LinkedInError, TokenExpiredError):
@@ -207,7 +196,7 @@ def little_text_hashtags(text: str | None) -> list[str]:
     """Hashtags of LinkedIn little text (``{hashtag|\\#|Tag}``) and plain ``#tags``, lower-case."""
     text = text or ""
     tags = [m.group(1).strip().lower() for m in _LITTLE_TAG.finditer(text)]
-    tags += hashtags_in(_LITTLE_TAG.sub(" ", text))
+    tags += base.hashtags_in(_LITTLE_TAG.sub(" ", text))
     return list(dict.fromkeys(tags))
 
 
@@ -242,7 +231,7 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
     commentary = post.get("commentary") or ""
     plain = little_text_plain(commentary)
     links = [((post.get("content") or {}).get("article") or {}).get("source")]
-    links = [u for u in links if u] + [u for u in urls_in(plain) if u not in links]
+    links = [u for u in links if u] + [u for u in base.urls_in(plain) if u not in links]
     reshare = post.get("reshareContext") or {}
     role = "company" if author in orgs else "advocate" if author in advocates else "other"
     rec = dict(post)
@@ -252,7 +241,7 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
             "_also_found_via": [],
             "_author_role": role,
             "_author_employee_handle": author if role == "advocate" else None,
-            "_hashtags": list(dict.fromkeys(little_text_hashtags(commentary) + hashtags_in(plain))),
+            "_hashtags": list(dict.fromkeys(little_text_hashtags(commentary) + base.hashtags_in(plain))),
             "_mentions_company": any(u in orgs for u in little_text_mentions(commentary)),
             "_links": links,
             "_reshare_of": None,
@@ -272,31 +261,21 @@ def annotate(post: dict, found_via: str, *, orgs: set[str], advocates: set[str])
     return rec
 
 
-class LinkedInClient:
+def _no_token(conn_id: str) -> LinkedInAuthError:
+    return LinkedInAuthError(
+        f"LinkedIn connection '{conn_id}' has no access token: store the organisation "
+        "admin's token as the connection's password",
+        conn_id=conn_id,
+    )
+
+
+class LinkedInClient(ConnectedClient):
     """A ``requests`` session bound to one connection: headers, retries, accounting, errors."""
 
     def __init__(self, conn: Any, checkpoint: Checkpoint | None = None):
-        self.conn_id = conn_id_of(conn)
-        self.checkpoint = checkpoint
-        extra = self.extra = extra_of(conn)
-        self.token = getattr(conn, "password", None) or ""
-        if not self.token:
-            raise LinkedInAuthError(
-                f"LinkedIn connection '{self.conn_id}' has no access token: store the organisation "
-                "admin's token as the connection's password",
-                conn_id=self.conn_id,
-            )
-        self.host = base_url(getattr(conn, "host", None), API_HOST)
-        self.version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
-        if not _VERSION.match(self.version):
-            raise LinkedInError(
-                f"LinkedIn connection '{self.conn_id}': api_version {self.version!r} must be YYYYMM",
-                conn_id=self.conn_id,
-            )
-        self.timeout = as_float(extra.get("timeout"), 30.0)
-        self.policy = RetryPolicy.from_extra(extra)
-        self.stats = ExtractStats()
-        self.phase = "setup"
+        super().__init__(
+            conn, default_host=API_HOST, no_token=_no_token, checkpoint=checkpoint, version=self._version
+        )
         self.session = requests.Session()
         self.session.headers.update(
             {
@@ -316,6 +295,15 @@ class LinkedInClient:
     @property
     def where(self) -> str:
         return f"LinkedIn connection '{self.conn_id}' ({safe_url(self.host)})"
+
+    def _version(self, extra: dict) -> str:
+        version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
+        if not _VERSION.match(version):
+            raise LinkedInError(
+                f"LinkedIn connection '{self.conn_id}': api_version {version!r} must be YYYYMM",
+                conn_id=self.conn_id,
+            )
+        return version
 
     def error(self, response: requests.Response, what: str, who: str | None) -> LinkedInError:
         try:
@@ -409,7 +397,7 @@ class LinkedInClient:
             if response.status_code == 429:
                 self.stats.rate_limited += 1
                 raise self.error(response, what, who)
-            self._count(endpoint)
+            self.count(endpoint)
             if response.status_code >= 400 and response.status_code not in allow:
                 raise self.error(response, what, who)
             if parse_json:
@@ -429,11 +417,6 @@ class LinkedInClient:
         return self.policy.run(
             attempt, label=f"linkedin {endpoint}", stats=self.stats, wait_hint=_retry_after_of
         )
-
-    def _count(self, endpoint: str) -> None:
-        self.stats.requests += 1
-        self.stats.by_endpoint[endpoint] += 1
-        self.stats.phase(self.phase)["requests"] += 1
 
     def json(self, *args, again: bool = False, **kwargs) -> dict:
         """``get`` + the JSON body; a 200 whose JSON is incomplete is asked for again.
@@ -481,10 +464,10 @@ def next_start(body: dict, start: int, page_size: int) -> int | None:
     return None
 
 
-class _Run:
+class _Run(base.ExtractRun):
     def __init__(self, lc: LinkedInClient, progress, orgs: list[str], advocates: list[str], tokens: dict):
         self.lc = lc
-        self.progress = progress
+        super().__init__(progress)
         self.orgs = set(orgs)
         self.advocates = set(advocates)
         self.tokens = tokens
@@ -492,7 +475,7 @@ class _Run:
         self.metrics = [
             m.upper() for m in as_list(lc.extra.get("member_analytics_metrics"), DEFAULT_ANALYTICS)
         ]
-        self.network: list[dict] = []
+        self.network_sizes: list[dict] = []
         self.posts: dict[str, dict] = {}
         self.post_errors: list[dict] = []
         self.member_errors: list[dict] = []
@@ -502,24 +485,16 @@ class _Run:
         self.lookback: set[str] = set()  # known post URNs whose counters are refreshed tonight
         self.not_published = 0
 
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
-
     def need(self, phase: str, records: int, page: int) -> None:
         self.lc.stats.need(phase, max(1, math.ceil(records / page)))
 
     def member_error(self, member: str, kind: str, exc: LinkedInError | None, action: str) -> None:
-        self.member_errors.append(
-            {
-                "member": member,
-                "_error_kind": kind,
-                "error": None
-                if exc is None
-                else {"status": exc.status, "code": exc.code, "message": exc.body.get("message")},
-                "_action": action,
-            }
+        error = (
+            None
+            if exc is None
+            else {"status": exc.status, "code": exc.code, "message": exc.body.get("message")}
         )
+        self.member_errors.append(base.member_error(member, kind, error, action))
 
     def add(self, post: dict, found_via: str, phase: str) -> bool:
         """Keep a post once (True if it was new); a later phase that finds it is noted."""
@@ -530,11 +505,7 @@ class _Run:
         if state is not None and state != PUBLISHED:
             self.not_published += 1  # a draft or a post that is not (yet) live: not a post
             return False
-        self.lc.stats.phase(phase)["records"] += 1
-        known = self.posts.get(pid)
-        if known is not None:
-            if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
-                known["_also_found_via"].append(found_via)
+        if base.known_record(self.posts, pid, found_via, self.lc.stats, phase) is not None:
             return False
         self.authors[pid] = str(post.get("author") or "")
         rec = annotate(post, found_via, orgs=self.orgs, advocates=self.advocates)
@@ -542,7 +513,7 @@ class _Run:
         return True
 
     # ----------------------------------------------------------------- phases
-    def network_sizes(self, advocates: list[str]) -> None:
+    def read_network_sizes(self, advocates: list[str]) -> None:
         lc = self.lc
         lc.phase = "network"
         for org in sorted(self.orgs):
@@ -552,7 +523,7 @@ class _Run:
                 what="organisation followers",
                 endpoint="network_sizes",
             )
-            self.network.append(
+            self.network_sizes.append(
                 {**body, "_urn": org, "_role": "company", "_edge_type": "COMPANY_FOLLOWED_BY_MEMBER"}
             )
             self.need("network", 1, 1)
@@ -587,7 +558,7 @@ class _Run:
                 # one advocate's audience is not worth the night's posts: note it, go on
                 self.member_error(member, "connections_size_error", exc, str(exc))
                 continue
-            self.network.append(
+            self.network_sizes.append(
                 {**body, "_urn": member, "_role": "advocate", "_edge_type": "FIRST_DEGREE_CONNECTION"}
             )
             self.need("network", 1, 1)
@@ -950,7 +921,7 @@ def extract(
     if window_end <= window_start:
         raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
     lc = LinkedInClient(conn, checkpoint)
-    tokens = member_tokens_of(conn)
+    tokens = base.member_tokens_of(conn)
     orgs = distinct(company_handles)
     bad = [o for o in orgs if not o.startswith("urn:li:organization:")]
     if bad:
@@ -963,19 +934,18 @@ def extract(
     run = _Run(lc, progress, orgs, advocates, tokens)
     run.lookback = {str(i) for i in lookback_ids or []}
     started = time.monotonic()
-    log.info(
-        "linkedin extract via %s (LinkedIn-Version %s): %s organisations, %s advocates (%s with a token), "
-        "window %s .. %s, %s lookback ids",
-        safe_url(lc.host),
-        lc.version,
-        len(orgs),
-        len(advocates),
-        sum(1 for a in advocates if a in tokens),
-        window_start.isoformat(),
-        window_end.isoformat(),
+    with_token = sum(1 for a in advocates if a in tokens)
+    base.log_extract_start(
+        log,
+        "linkedin",
+        lc.host,
+        f"{len(orgs)} organisations, {len(advocates)} advocates ({with_token} with a token)",
+        window_start,
+        window_end,
         len(lookback_ids or []),
+        f" (LinkedIn-Version {lc.version})",
     )
-    run.network_sizes(advocates)
+    run.read_network_sizes(advocates)
     lc.phase = "organization"
     for org in orgs:
         run.author_posts(org, "organization", "organization", window_start, window_end, since=since)
@@ -985,13 +955,6 @@ def extract(
     run.social_metadata()
     run.share_statistics()
     run.member_analytics()
-    result = ExtractResult(
-        network_sizes=run.network,
-        posts=list(run.posts.values()),
-        post_errors=run.post_errors,
-        member_errors=run.member_errors,
-    )
-    lc.stats.records = {k: len(v) for k, v in result.items()}
     with_api = sum(1 for a in advocates if a in tokens and a not in run.expired)
     lc.stats.coverage = (
         f"{with_api} of {len(advocates)} LinkedIn advocates covered by API data; the others by "
@@ -1004,7 +967,7 @@ def extract(
         )
     if run.not_published:
         lc.stats.notes.append(f"{run.not_published} posts not PUBLISHED (drafts, pending, failed) skipped")
-    return finish_extract(result, lc.stats, checkpoint, "linkedin", started)
+    return base.finish_extract(base.collect(run, STREAMS), lc.stats, checkpoint, "linkedin", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
@@ -1013,140 +976,104 @@ def probe(settings: Any, platform_settings: Any) -> list:
     its ``rw_organization_admin`` permission and the ``LinkedIn-Version``; the version's age
     says how long until LinkedIn sunsets it; LinkedIn sends no rate-limit headers (daily
     limits), so headroom is only reported. Member tokens are counted, not called."""
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
-    from advocacy.preflight import Finding
+    from advocacy.connectors.base import Probe
 
-    conn, findings = probe_connection(platform_settings, "LinkedIn")
-    if conn is None:
-        return findings
-    conn_id = conn_id_of(conn)
-    extra = extra_of(conn)
-    version = str(extra.get("api_version") or extra.get("version") or DEFAULT_VERSION).strip()
+    pr = Probe(platform_settings, "LinkedIn")
+    if pr.lacking():
+        return pr.findings
+    conn_id = pr.conn_id
+    version = str(pr.extra.get("api_version") or pr.extra.get("version") or DEFAULT_VERSION).strip()
     fix_version = (
         f"set extra.api_version of connection '{conn_id}' to a recent YYYYMM (docs/platforms/linkedin.md)"
     )
     if not _VERSION.match(version):
-        return [Finding("fail", f"{conn_id}: API version", f"{version!r} is not YYYYMM", fix_version)]
+        pr.add("fail", "API version", f"{version!r} is not YYYYMM", fix_version)
+        return pr.findings
     today = dt.date.today()
     age = (today.year * 12 + today.month) - (int(version[:4]) * 12 + int(version[4:]))
     if age > 12:
-        findings.append(
-            Finding("fail", f"{conn_id}: API version", f"{version} is {age} months old: sunset", fix_version)
-        )
+        pr.add("fail", "API version", f"{version} is {age} months old: sunset", fix_version)
     elif age >= 10:
-        findings.append(
-            Finding(
-                "warn",
-                f"{conn_id}: API version",
-                f"{version} is {age} months old: sunset within ~{13 - age} months",
-                fix_version,
-            )
+        pr.add(
+            "warn",
+            "API version",
+            f"{version} is {age} months old: sunset within ~{13 - age} months",
+            fix_version,
         )
     else:
-        findings.append(Finding("ok", f"{conn_id}: API version", f"LinkedIn-Version {version}"))
-    token = getattr(conn, "password", None) or ""
-    if not token:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: token",
-                "no organisation token",
-                f"store an organisation admin's token as the password of '{conn_id}'",
-            )
-        )
-        return findings
+        pr.add("ok", "API version", f"LinkedIn-Version {version}")
     orgs = [
         h
         for h in getattr(platform_settings, "company_handles", None) or []
         if str(h).startswith("urn:li:organization:")
     ]
-    if not orgs:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: organisation",
-                "no urn:li:organization:N in company_handles",
-                "list the organisation URN in the platform's company_handles",
-            )
-        )
-        return findings
-    host = base_url(getattr(conn, "host", None), API_HOST)
-    response, failure = probe_get(
-        f"{host}/rest/networkSizes/{encode_urn(orgs[0])}",
+    if pr.lacking(
+        (
+            pr.token,
+            "token",
+            "no organisation token",
+            f"store an organisation admin's token as the password of '{conn_id}'",
+        ),
+        (
+            orgs,
+            "organisation",
+            "no urn:li:organization:N in company_handles",
+            "list the organisation URN in the platform's company_handles",
+        ),
+    ):
+        return pr.findings
+    response = pr.get(
+        API_HOST,
+        f"/rest/networkSizes/{encode_urn(orgs[0])}",
+        what=f"{conn_id}: organisation token",
         params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
         headers={
-            "Authorization": f"Bearer {token}",
+            "Authorization": f"Bearer {pr.token}",
             "LinkedIn-Version": version,
             "X-Restli-Protocol-Version": "2.0.0",
         },
-        timeout=as_float(extra.get("timeout"), 15.0),
     )
-    what = f"{conn_id}: organisation token"
     if response is None:
-        findings.append(unreachable_finding(what, host, failure))
-        return findings
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
+        return pr.findings
+    body = pr.body(response)
     code = body.get("code") if isinstance(body, dict) else None
     status = response.status_code
-    if status == 200:
-        findings.append(Finding("ok", what, f"valid; {orgs[0]} has {body.get('firstDegreeSize')} followers"))
-    elif status == 401:
-        findings.append(
-            Finding(
-                "fail",
-                what,
-                f"refused ({code or 'HTTP 401'})",
-                f"re-run the OAuth flow as an organisation admin and store the new token as the password "
-                f"of '{conn_id}' (tokens last 60 days)",
-            )
-        )
-    elif status == 403:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: permissions",
-                f"403 {code}: the token lacks rw_organization_admin / r_organization_social",
-                "sign in again as an ADMINISTRATOR of the organisation page and grant "
-                "r_organization_social and rw_organization_admin",
-            )
-        )
-    elif status == 426 or code in ("NONEXISTENT_VERSION", "VERSION_MISSING"):
-        findings.append(
-            Finding("fail", f"{conn_id}: API version", f"LinkedIn refuses {version} ({code})", fix_version)
-        )
-    elif status == 429:
-        findings.append(
-            Finding(
-                "warn",
-                f"{conn_id}: rate limit",
-                "throttled now (daily limit reached)",
-                "wait for the daily reset (midnight UTC) before the nightly run",
-            )
-        )
-    else:
-        findings.append(Finding("fail", what, f"HTTP {status} ({code})", "see docs/platforms/linkedin.md"))
+    kind = {200: "ok", 401: "refused", 403: "denied"}.get(status)
+    if kind is None:
+        versioned = status == 426 or code in ("NONEXISTENT_VERSION", "VERSION_MISSING")
+        kind = "version" if versioned else {429: "limited"}.get(status, "other")
+    texts = {
+        "ok": (f"valid; {orgs[0]} has {body.get('firstDegreeSize')} followers" if kind == "ok" else "", ""),
+        "refused": (
+            f"refused ({code or 'HTTP 401'})",
+            f"re-run the OAuth flow as an organisation admin and store the new token as the password "
+            f"of '{conn_id}' (tokens last 60 days)",
+        ),
+        "denied": (
+            f"403 {code}: the token lacks rw_organization_admin / r_organization_social",
+            "sign in again as an ADMINISTRATOR of the organisation page and grant "
+            "r_organization_social and rw_organization_admin",
+        ),
+        "version": (f"LinkedIn refuses {version} ({code})", fix_version),
+        "limited": (
+            "throttled now (daily limit reached)",
+            "wait for the daily reset (midnight UTC) before the nightly run",
+        ),
+        "other": (f"HTTP {status} ({code})", "see docs/platforms/linkedin.md"),
+    }
+    pr.answer(kind, texts)
     if status != 429:
-        findings.append(
-            headroom_finding(
-                f"{conn_id}: rate limit",
-                None,
-                "LinkedIn sends no rate-limit headers (limits are daily per app and member; "
-                "see the developer portal's Analytics tab)",
-                "",
-            )
+        pr.headroom(
+            None,
+            "LinkedIn sends no rate-limit headers (limits are daily per app and member; "
+            "see the developer portal's Analytics tab)",
+            "",
         )
-    tokens = member_tokens_of(conn)
-    findings.append(
-        Finding(
-            "ok" if tokens else "warn",
-            f"{conn_id}: member tokens",
-            f"{len(tokens)} advocates' tokens configured (their posts, reactions and comments need them)",
-            ""
-            if tokens
-            else f"add advocates' tokens (r_member_social) to extra.member_tokens of '{conn_id}'",
-        )
+    tokens = base.member_tokens_of(pr.conn)
+    pr.add(
+        "ok" if tokens else "warn",
+        "member tokens",
+        f"{len(tokens)} advocates' tokens configured (their posts, reactions and comments need them)",
+        "" if tokens else f"add advocates' tokens (r_member_social) to extra.member_tokens of '{conn_id}'",
     )
-    return findings
+    return pr.findings

@@ -67,27 +67,21 @@ from typing import Any
 import requests
 import tweepy
 
+from advocacy.connectors import base
 from advocacy.connectors.base import (
     AuthError,
     Checkpoint,
+    ConnectedClient,
     ConnectorError,
     CursorRepeats,
     ExtractResult,
     RateLimitError,
-    RetryPolicy,
     RewritingAdapter,
     TokenExpiredError,
-    as_float,
-    base_url,
     chunks,
-    conn_id_of,
-    declared_streams,
     distinct_handles,
-    extra_of,
-    finish_extract,
     install_redaction,
     safe_url,
-    utc,
 )
 from advocacy.connectors.base import ExtractStats as BaseExtractStats
 
@@ -95,7 +89,7 @@ log = logging.getLogger(__name__)
 
 API_HOST = "https://api.twitter.com"  # hard-coded in tweepy
 # stated once, in the platform registry (advocacy/platforms.py)
-STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("x")
+STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("x")
 
 TWEET_FIELDS = [
     "public_metrics",
@@ -108,6 +102,8 @@ TWEET_FIELDS = [
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["public_metrics", "created_at", "protected"]
 INCLUDED_USER_FIELDS = ["username"]
+#: what every request for posts asks for besides its own parameters
+TWEET_PARAMS = dict(tweet_fields=TWEET_FIELDS, expansions=EXPANSIONS, user_fields=INCLUDED_USER_FIELDS)
 PAGE = 100
 MAX_QUERY = 512
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
@@ -280,36 +276,32 @@ def _endpoint(url: str) -> str:
     return "other"
 
 
-class XClient:
+def _no_token(conn_id: str) -> AuthError:
+    return AuthError(
+        f"X API connection '{conn_id}' has no bearer token: store it as the connection's password",
+        conn_id=conn_id,
+    )
+
+
+class XClient(ConnectedClient):
     """A tweepy ``Client`` bound to one connection, with request accounting.
 
     Build it with :func:`from_connection`. ``client`` is the tweepy client
     (``return_type=dict``); ``stats`` counts what went over the wire.
     """
 
+    stats_type = ExtractStats
+    stats: ExtractStats
+
     def __init__(self, conn: Any, checkpoint: Checkpoint | None = None):
-        self.conn_id = conn_id_of(conn)
-        extra = extra_of(conn)
-        token = getattr(conn, "password", None)
-        if not token:
-            raise AuthError(
-                f"X API connection '{self.conn_id}' has no bearer token: store it as the "
-                "connection's password",
-                conn_id=self.conn_id,
-            )
-        self.host = base_url(getattr(conn, "host", None), API_HOST)
-        self.timeout = float(extra.get("timeout", 30))
-        self.policy = RetryPolicy.from_extra(extra)
-        self.checkpoint = checkpoint
-        self.stats = ExtractStats()
-        self.phase = "setup"
+        super().__init__(conn, default_host=API_HOST, no_token=_no_token, checkpoint=checkpoint)
         self.server_now: dt.datetime | None = None
         self._server_clock_at: float | None = None
         self._consecutive_429 = 0
         self._last_429: float | None = None
         install_redaction("tweepy.client")  # tweepy logs headers (the token) at DEBUG
         self.client = tweepy.Client(
-            bearer_token=token, return_type=dict, wait_on_rate_limit=self.policy.wait_on_rate_limit
+            bearer_token=self.token, return_type=dict, wait_on_rate_limit=self.policy.wait_on_rate_limit
         )
         adapter = RewritingAdapter(
             API_HOST,
@@ -322,6 +314,9 @@ class XClient:
         )
         self.client.session.mount(API_HOST, adapter)
 
+    def read_timeout(self, extra: dict) -> float:
+        return float(extra.get("timeout", 30))
+
     # ----------------------------------------------------------------- hooks
     def _on_send(self, request: requests.PreparedRequest) -> None:
         if self._last_429 is not None:
@@ -333,9 +328,7 @@ class XClient:
         self._read_server_clock(response)
         if response.status_code != 429:
             self._consecutive_429 = 0
-            self.stats.requests += 1
-            self.stats.by_endpoint[endpoint] += 1
-            self.stats.phase(self.phase)["requests"] += 1
+            self.count(endpoint)
             return
         self.stats.rate_limited += 1
         self._consecutive_429 += 1
@@ -477,21 +470,17 @@ def from_connection(conn: Any, checkpoint: Checkpoint | None = None) -> XClient:
 
 
 # --------------------------------------------------------------------------- extract
-class _Run:
+class _Run(base.ExtractRun):
     """One extraction: collected records, dedup and annotations."""
 
     def __init__(self, xc: XClient, progress: Callable[[str], Any] | None):
         self.xc = xc
-        self.progress = progress
+        super().__init__(progress)
         self.usernames: dict[str, str] = {}  # user id -> username
         self.users: list[dict] = []
         self.tweets: dict[str, dict] = {}
         self.tweet_errors: list[dict] = []
         self.user_errors: list[dict] = []
-
-    def say(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress(message)
 
     def need(self, phase: str, records: int) -> None:
         """Account the minimum requests for one listing that returned ``records``."""
@@ -514,8 +503,7 @@ class _Run:
                 continue
             known = self.tweets.get(tid)
             if known is not None:
-                if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
-                    known["_also_found_via"].append(found_via)
+                base.found_again(known, found_via)
                 continue
             rec = dict(tweet)
             rec["_found_via"] = found_via
@@ -584,9 +572,7 @@ class _Run:
                     start_time=start,
                     end_time=end,
                     max_results=PAGE,
-                    tweet_fields=TWEET_FIELDS,
-                    expansions=EXPANSIONS,
-                    user_fields=INCLUDED_USER_FIELDS,
+                    **TWEET_PARAMS,
                 ):
                     n += self.add_tweets(body, found_via, "timeline")
                     for err in partial_errors(body):
@@ -626,9 +612,7 @@ class _Run:
                 start_time=start,
                 end_time=end,
                 max_results=PAGE,
-                tweet_fields=TWEET_FIELDS,
-                expansions=EXPANSIONS,
-                user_fields=INCLUDED_USER_FIELDS,
+                **TWEET_PARAMS,
             )
             for attempt in range(2):
                 try:
@@ -668,9 +652,7 @@ class _Run:
                     "tweets lookup",
                     xc.client.get_tweets,
                     ids=list(batch),
-                    tweet_fields=TWEET_FIELDS,
-                    expansions=EXPANSIONS,
-                    user_fields=INCLUDED_USER_FIELDS,
+                    **TWEET_PARAMS,
                 )
             except tweepy.BadRequest as exc:
                 raise xc._wrap(exc, "tweets lookup") from exc
@@ -714,9 +696,7 @@ def extract(
     :class:`~advocacy.connectors.base.ConnectorError`, each naming the connection.
     ``checkpoint``: see :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
-    window_start, window_end = utc(window_start), utc(window_end)
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
+    window_start, window_end = base.window_of(window_start, window_end)
     xc = from_connection(conn, checkpoint)
     run = _Run(xc, progress)
     started = time.monotonic()
@@ -724,15 +704,8 @@ def extract(
     roles = {h.lower(): "company" for h in company}
     advocates = [h for h in distinct_handles(advocate_usernames) if h.lower() not in roles]
     roles = {**{h.lower(): "advocate" for h in advocates}, **roles}
-    log.info(
-        "x extract via %s: %s advocates, %s company handles, window %s .. %s, %s lookback ids",
-        safe_url(xc.host),
-        len(advocates),
-        len(company),
-        window_start.isoformat(),
-        window_end.isoformat(),
-        len(lookback_ids),
-    )
+    whom = f"{len(advocates)} advocates, {len(company)} company handles"
+    base.log_extract_start(log, "x", xc.host, whom, window_start, window_end, len(lookback_ids))
     for handle in [h for h in roles if not _USERNAME.fullmatch(h)]:
         # X rejects the whole batch for one malformed name: report it, look up the rest
         log.warning("x: roster handle %r is not a valid X username; skipped", handle)
@@ -755,14 +728,7 @@ def extract(
         run.search(queries, window_start, window_end)
     run.refresh(list(lookback_ids or []))
 
-    result = ExtractResult(
-        users=run.users,
-        tweets=list(run.tweets.values()),
-        tweet_errors=run.tweet_errors,
-        user_errors=run.user_errors,
-    )
-    xc.stats.records = {k: len(v) for k, v in result.items()}
-    return finish_extract(result, xc.stats, checkpoint, "x", started)
+    return base.finish_extract(base.collect(run, STREAMS), xc.stats, checkpoint, "x", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
@@ -770,83 +736,47 @@ def probe(settings: Any, platform_settings: Any) -> list:
     with the app's bearer token checks the token (401), the app's access (403: not attached to a
     project / access level), and the endpoint's rate-limit headroom
     (``x-rate-limit-limit`` / ``-remaining``). X API v2 has no dated versions."""
-    from advocacy.connectors.base import headroom_finding, probe_connection, probe_get, unreachable_finding
-    from advocacy.preflight import Finding
+    from advocacy.connectors.base import Probe
 
-    conn, findings = probe_connection(platform_settings, "X")
-    if conn is None:
-        return findings
-    conn_id = conn_id_of(conn)
-    token = getattr(conn, "password", None) or ""
-    if not token:
-        return [
-            *findings,
-            Finding(
-                "fail",
-                f"{conn_id}: token",
-                "no bearer token",
-                f"store the app's bearer token as the password of '{conn_id}'",
-            ),
-        ]
+    pr = Probe(platform_settings, "X")
     handles = [str(h).lstrip("@") for h in getattr(platform_settings, "company_handles", None) or []]
-    if not handles:
-        return [
-            *findings,
-            Finding(
-                "fail",
-                f"{conn_id}: company account",
-                "no company_handles",
-                "list the company's X handle in company_handles",
-            ),
-        ]
-    host = base_url(getattr(conn, "host", None), API_HOST)
-    response, failure = probe_get(
-        f"{host}/2/users/by",
+    if pr.lacking(
+        (
+            pr.token,
+            "token",
+            "no bearer token",
+            f"store the app's bearer token as the password of '{pr.conn_id}'",
+        ),
+        (handles, "company account", "no company_handles", "list the company's X handle in company_handles"),
+    ):
+        return pr.findings
+    response = pr.get(
+        API_HOST,
+        "/2/users/by",
         params={"usernames": handles[0], "user.fields": "public_metrics"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=as_float(extra_of(conn).get("timeout"), 15.0),
+        headers={"Authorization": f"Bearer {pr.token}"},
     )
-    what = f"{conn_id}: token"
     if response is None:
-        return [
-            *findings,
-            unreachable_finding(what, host, failure),
-        ]
-    findings.append(Finding("ok", f"{conn_id}: API version", "X API v2 (no dated versions)"))
+        return pr.findings
+    pr.add("ok", "API version", "X API v2 (no dated versions)")
     status = response.status_code
-    if status == 200:
-        findings.append(Finding("ok", what, f"valid; @{handles[0]} readable"))
-    elif status == 401:
-        findings.append(
-            Finding(
-                "fail",
-                what,
-                "refused (401)",
-                "generate a new bearer token in the X developer portal and store it as the password of "
-                f"'{conn_id}'",
-            )
-        )
-    elif status == 403:
-        findings.append(
-            Finding(
-                "fail",
-                f"{conn_id}: access",
-                "403: the app is not attached to a project or its access level lacks this endpoint",
-                "attach the app to a project with an access level that includes v2 user lookup, search "
-                "and timelines",
-            )
-        )
-    elif status == 429:
-        findings.append(
-            Finding(
-                "warn",
-                f"{conn_id}: rate limit",
-                "limited now (429)",
-                "wait for x-rate-limit-reset before the nightly run",
-            )
-        )
-    else:
-        findings.append(Finding("fail", what, f"HTTP {status}", "see docs/platforms/x.md"))
+    texts = {
+        "ok": (f"valid; @{handles[0]} readable", ""),
+        "refused": (
+            "refused (401)",
+            "generate a new bearer token in the X developer portal and store it as the password of "
+            f"'{pr.conn_id}'",
+        ),
+        "denied": (
+            "403: the app is not attached to a project or its access level lacks this endpoint",
+            "attach the app to a project with an access level that includes v2 user lookup, search "
+            "and timelines",
+        ),
+        "limited": ("limited now (429)", "wait for x-rate-limit-reset before the nightly run"),
+        "other": (f"HTTP {status}", "see docs/platforms/x.md"),
+    }
+    kind = {200: "ok", 401: "refused", 403: "denied", 429: "limited"}.get(status, "other")
+    pr.answer(kind, texts, denied="access")
     limit, remaining = (
         response.headers.get("x-rate-limit-limit"),
         response.headers.get("x-rate-limit-remaining"),
@@ -854,12 +784,9 @@ def probe(settings: Any, platform_settings: Any) -> list:
     used = None
     if limit and remaining and limit.isdigit() and remaining.isdigit() and int(limit):
         used = 100.0 * (int(limit) - int(remaining)) / int(limit)
-    findings.append(
-        headroom_finding(
-            f"{conn_id}: rate limit",
-            used,
-            "no rate-limit headers in the answer",
-            "run the extract later or with fewer advocates per window",
-        )
+    pr.headroom(
+        used,
+        "no rate-limit headers in the answer",
+        "run the extract later or with fewer advocates per window",
     )
-    return findings
+    return pr.findings
