@@ -110,12 +110,15 @@ LinkedIn sunsets versions after a year: keep it recent), ``member_tokens``
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -159,6 +162,8 @@ STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = declared_streams("linkedin")
 PAGE = 100
 BATCH = 50
 DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")
+#: members' own calls at once (extra.concurrency; 1: one after another)
+DEFAULT_CONCURRENCY = 4
 _LITTLE_TAG = re.compile(r"(?<!\\)\{hashtag\|\\?#\|([^}]+)\}")
 _LITTLE_MENTION = re.compile(r"(?<!\\)@\[([^\]]*)\]\((urn:li:[a-zA-Z]+:[^)]+)\)")
 # Little Text Format: these characters are reserved and escaped with a backslash in plain text
@@ -297,21 +302,28 @@ class LinkedInClient:
         self.policy = RetryPolicy.from_extra(extra)
         self.stats = ExtractStats()
         self.phase = "setup"
-        self.session = requests.Session()
-        self.session.headers.update(
+        self.session = self._session()
+
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers.update(
             {
                 "LinkedIn-Version": self.version,
                 "X-Restli-Protocol-Version": "2.0.0",
                 "Accept": "application/json",
             }
         )
-        adapter = RewritingAdapter(
-            self.host,
-            self.host,
-            timeout=self.timeout,
-            checkpoint=checkpoint,
-        )
-        self.session.mount(self.host + "/", adapter)
+        adapter = RewritingAdapter(self.host, self.host, timeout=self.timeout, checkpoint=self.checkpoint)
+        session.mount(self.host + "/", adapter)
+        return session
+
+    def fork(self) -> LinkedInClient:
+        """The same connection for a worker thread: its own session and request accounting
+        (``ExtractStats.absorb`` adds them back), the same checkpoint."""
+        twin = copy.copy(self)
+        twin.stats = ExtractStats()
+        twin.session = self._session()
+        return twin
 
     @property
     def where(self) -> str:
@@ -501,6 +513,39 @@ class _Run:
         self.dropped_metrics: list[str] = []
         self.lookback: set[str] = set()  # known post URNs whose counters are refreshed tonight
         self.not_published = 0
+        # members' own calls (connections size, post analytics) are independent of each other:
+        # this many at once, so that one slow answer does not hold up the others
+        self.concurrency = max(1, int(lc.extra.get("concurrency", DEFAULT_CONCURRENCY)))
+        self._lock = threading.Lock()
+
+    def fan_out(self, items: list, work: Callable[[Any, LinkedInClient], None]) -> None:
+        """``work(item, client)`` for every item, ``concurrency`` at a time, each worker thread
+        with its own forked client; their accounting is added to the run's. An error ``work``
+        lets through is raised once every started item has ended (the first, in item order)."""
+        lc = self.lc
+        if self.concurrency == 1 or len(items) < 2:
+            for item in items:
+                work(item, lc)
+            return
+        local = threading.local()
+        forks: list[LinkedInClient] = []
+
+        def run(item) -> None:
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = lc.fork()
+                with self._lock:
+                    forks.append(client)
+            work(item, client)
+
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="linkedin") as pool:
+            futures = [pool.submit(run, item) for item in items]
+            errors = [f.exception() for f in futures]
+        for client in forks:
+            lc.stats.absorb(client.stats)
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
 
     def say(self, message: str) -> None:
         if self.progress is not None:
@@ -510,6 +555,10 @@ class _Run:
         self.lc.stats.need(phase, max(1, math.ceil(records / page)))
 
     def member_error(self, member: str, kind: str, exc: LinkedInError | None, action: str) -> None:
+        with self._lock:
+            self._member_error(member, kind, exc, action)
+
+    def _member_error(self, member: str, kind: str, exc: LinkedInError | None, action: str) -> None:
         self.member_errors.append(
             {
                 "member": member,
@@ -556,46 +605,49 @@ class _Run:
                 {**body, "_urn": org, "_role": "company", "_edge_type": "COMPANY_FOLLOWED_BY_MEMBER"}
             )
             self.need("network", 1, 1)
-        for member in advocates:
-            token = self.tokens.get(member)
-            if not token or member in self.expired:
-                continue
-            try:
-                # documented only as v2, the URN as written: GET /v2/connections/urn:li:person:X
-                body = lc.json(
-                    f"/v2/connections/{member}",
-                    token=token,
-                    what="member connections size",
-                    endpoint="connections",
-                    who=member,
-                    unversioned=True,
-                )
-            except LinkedInTokenExpired as exc:
-                self.expire(member, exc)
-                continue
-            except LinkedInPermissionError as exc:
-                self.member_error(
-                    member,
-                    "no_connections_size",
-                    exc,
-                    "the advocate has not granted r_1st_connections_size: their audience stays unknown",
-                )
-                continue
-            except LinkedInError as exc:
-                if exc.transient:
-                    raise
-                # one advocate's audience is not worth the night's posts: note it, go on
-                self.member_error(member, "connections_size_error", exc, str(exc))
-                continue
+        with_token = [m for m in advocates if self.tokens.get(m) and m not in self.expired]
+        self.fan_out(with_token, self.connections_size)
+
+    def connections_size(self, member: str, lc: LinkedInClient) -> None:
+        """One advocate's 1st-degree connections, with their token (a worker of ``fan_out``)."""
+        try:
+            # documented only as v2, the URN as written: GET /v2/connections/urn:li:person:X
+            body = lc.json(
+                f"/v2/connections/{member}",
+                token=self.tokens[member],
+                what="member connections size",
+                endpoint="connections",
+                who=member,
+                unversioned=True,
+            )
+        except LinkedInTokenExpired as exc:
+            self.expire(member, exc)
+            return
+        except LinkedInPermissionError as exc:
+            self.member_error(
+                member,
+                "no_connections_size",
+                exc,
+                "the advocate has not granted r_1st_connections_size: their audience stays unknown",
+            )
+            return
+        except LinkedInError as exc:
+            if exc.transient:
+                raise
+            # one advocate's audience is not worth the night's posts: note it, go on
+            self.member_error(member, "connections_size_error", exc, str(exc))
+            return
+        with self._lock:
             self.network.append(
                 {**body, "_urn": member, "_role": "advocate", "_edge_type": "FIRST_DEGREE_CONNECTION"}
             )
-            self.need("network", 1, 1)
+        lc.stats.need("network", 1)
 
     def expire(self, member: str, exc: LinkedInError) -> None:
-        if member in self.expired:
-            return
-        self.expired.add(member)
+        with self._lock:
+            if member in self.expired:
+                return
+            self.expired.add(member)
         log.warning(
             "linkedin: the token of member %s has expired or was revoked (HTTP %s)", member, exc.status
         )
@@ -854,6 +906,11 @@ class _Run:
         this API version). Drop it for the rest of the run, keep the other metrics."""
         if exc.status != 400 or "querytype" not in str(exc.body.get("message") or "").lower():
             return False
+        with self._lock:
+            self._drop_metric(metric, exc)
+        return True
+
+    def _drop_metric(self, metric: str, exc: LinkedInError) -> None:
         if metric in self.metrics:
             self.metrics.remove(metric)
             self.dropped_metrics.append(metric)
@@ -865,17 +922,26 @@ class _Run:
                 exc.body.get("message"),
                 self.lc.conn_id,
             )
-        return True
 
     def member_analytics(self) -> None:
-        lc = self.lc
-        lc.phase = "member_analytics"
-        forbidden: set[str] = set()
+        """Each advocate post's analytics with its author's token; the authors side by side
+        (``fan_out``), each author's posts one after another (a refusal stops that author)."""
+        self.lc.phase = "member_analytics"
+        by_author: dict[str, list[tuple[str, dict]]] = {}
         for urn, rec in self.posts.items():
-            author = rec.get("author")
-            if rec["_author_role"] != "advocate":
-                continue
-            token = self.tokens.get(author)
+            if rec["_author_role"] == "advocate":
+                by_author.setdefault(rec.get("author"), []).append((urn, rec))
+        forbidden: list[str] = []
+        self.fan_out(list(by_author.items()), lambda item, lc: self.author_analytics(*item, lc, forbidden))
+        if forbidden:
+            log.info(
+                "linkedin: %s advocates have not granted r_member_postAnalytics: impressions stay null",
+                len(forbidden),
+            )
+
+    def author_analytics(self, author, posts: list[tuple[str, dict]], lc: LinkedInClient, forbidden: list):
+        token = self.tokens.get(author)
+        for urn, rec in posts:
             if not token or author in self.expired:
                 rec["_analytics_status"] = "no_token"
                 continue
@@ -904,7 +970,7 @@ class _Run:
                     elements = body.get("elements") or []
                     values[metric] = sum(int(e.get("count") or 0) for e in elements) if elements else None
             except LinkedInPermissionError:
-                forbidden.add(author)
+                forbidden.append(author)
                 lc.stats.need("member_analytics", 1)
                 rec["_analytics_status"] = "forbidden"
                 continue
@@ -918,11 +984,6 @@ class _Run:
             rec["_impressions"] = values.get("IMPRESSION")
             rec["_members_reached"] = values.get("MEMBERS_REACHED")
             rec["_shares"] = values.get("RESHARE")
-        if forbidden:
-            log.info(
-                "linkedin: %s advocates have not granted r_member_postAnalytics: impressions stay null",
-                len(forbidden),
-            )
 
 
 def extract(
