@@ -163,7 +163,7 @@ PAGE = 100
 BATCH = 50
 DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")
 #: members' own calls at once (extra.concurrency; 1: one after another)
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 8
 _LITTLE_TAG = re.compile(r"(?<!\\)\{hashtag\|\\?#\|([^}]+)\}")
 _LITTLE_MENTION = re.compile(r"(?<!\\)@\[([^\]]*)\]\((urn:li:[a-zA-Z]+:[^)]+)\)")
 # Little Text Format: these characters are reserved and escaped with a backslash in plain text
@@ -570,8 +570,13 @@ class _Run:
             }
         )
 
-    def add(self, post: dict, found_via: str, phase: str) -> bool:
-        """Keep a post once (True if it was new); a later phase that finds it is noted."""
+    def add(self, post: dict, found_via: str, phase: str, lc: LinkedInClient | None = None) -> bool:
+        """Keep a post once (True if it was new); a later phase that finds it is noted.
+        ``lc``: the (worker's) client whose accounting counts the record."""
+        with self._lock:
+            return self._add(post, found_via, phase, lc or self.lc)
+
+    def _add(self, post: dict, found_via: str, phase: str, lc: LinkedInClient) -> bool:
         pid = str(post.get("id") or "")
         if not pid:
             return False
@@ -579,7 +584,7 @@ class _Run:
         if state is not None and state != PUBLISHED:
             self.not_published += 1  # a draft or a post that is not (yet) live: not a post
             return False
-        self.lc.stats.phase(phase)["records"] += 1
+        lc.stats.phase(phase)["records"] += 1
         known = self.posts.get(pid)
         if known is not None:
             if found_via != known["_found_via"] and found_via not in known["_also_found_via"]:
@@ -660,12 +665,13 @@ class _Run:
         )
 
     def author_posts(
-        self, author: str, found_via: str, phase: str, start, end, token=None, who=None, since=None
+        self, author: str, found_via: str, phase: str, start, end, token=None, who=None, since=None, lc=None
     ) -> None:
         """An author's posts created in [start, end) (found_via), newest first; with ``since``
         (earlier than start) the listing goes on back to it and refreshes the known posts it
-        meets there (``lookup``): their counters are read with the same token."""
-        lc = self.lc
+        meets there (``lookup``): their counters are read with the same token. ``lc``: a
+        worker's client (default the run's)."""
+        lc = lc or self.lc
         lo, hi = ms_of(start), ms_of(end)
         horizon = min(lo, ms_of(since)) if since is not None else lo
         offset, n = 0, 0
@@ -698,12 +704,12 @@ class _Run:
                     if pid in self.lookback and pid not in seen:
                         seen.add(pid)
                         n += 1
-                        self.add(post, "lookup", phase)
+                        self.add(post, "lookup", phase, lc)
                     continue
                 if created < hi and pid not in seen:
                     seen.add(pid)
                     n += 1
-                    self.add(post, found_via, phase)
+                    self.add(post, found_via, phase, lc)
             nxt = next_start(body, offset, self.page_size)
             if past or not elements or nxt is None:
                 break
@@ -713,14 +719,15 @@ class _Run:
                 break
             repeats.advanced()
             offset = nxt
-        self.need(phase, n, self.page_size)
+        lc.stats.need(phase, max(1, math.ceil(n / self.page_size)))
 
     def members(self, advocates: list[str], start, end, since=None) -> None:
+        """Each advocate's posts with their own token, several advocates at once (``fan_out``)."""
         lc = self.lc
         lc.phase = "members"
-        for i, member in enumerate(advocates, start=1):
-            token = self.tokens.get(member)
-            if not token:
+        readable = []
+        for member in advocates:
+            if not self.tokens.get(member):
                 self.member_error(
                     member,
                     "no_token",
@@ -728,19 +735,26 @@ class _Run:
                     f"the advocate has not granted access: add their token to extra.member_tokens of "
                     f"connection '{lc.conn_id}'",
                 )
-                continue
-            if member in self.expired:
-                continue
+            elif member not in self.expired:
+                readable.append(member)
+        done = [0]
+
+        def read(member: str, client: LinkedInClient) -> None:
             try:
                 self.author_posts(
-                    member, "member", "members", start, end, token=token, who=member, since=since
-                )
+                    member, "member", "members", start, end,
+                    token=self.tokens[member], who=member, since=since, lc=client,
+                )  # fmt: skip
             except LinkedInTokenExpired as exc:
                 self.expire(member, exc)
             except LinkedInPermissionError as exc:
                 self.member_error(member, "permission", exc, "the advocate must grant r_member_social again")
-            if i % 50 == 0 or i == len(advocates):
-                self.say(f"linkedin members: {i}/{len(advocates)} read, {len(self.posts)} posts")
+            with self._lock:
+                done[0] += 1
+                if done[0] % 50 == 0 or done[0] == len(readable):
+                    self.say(f"linkedin members: {done[0]}/{len(readable)} read, {len(self.posts)} posts")
+
+        self.fan_out(readable, read)
 
     def batch_get(self, urns: list[str], what: str) -> tuple[dict, dict]:
         """Posts batch get with the organisation token: (results, errors) by URN. The
@@ -823,18 +837,22 @@ class _Run:
         return None
 
     def social_metadata(self) -> None:
+        """Reactions and comments, in batches, with the token allowed to read each post; the
+        readers side by side (``fan_out``)."""
         lc = self.lc
         lc.phase = "social"
         groups: dict[str | None, list[str]] = {}
         for urn, rec in self.posts.items():
             groups.setdefault(self.reader_of(rec), []).append(urn)
         unread = len(groups.pop(None, []))
-        refused = 0
-        for reader, urns in sorted(groups.items()):
+        refused = [0]
+
+        def read(group: tuple[str, list[str]], client: LinkedInClient) -> None:
+            reader, urns = group
             token = self.tokens.get(reader) if reader else None
             for batch in chunks(urns, BATCH):
                 try:
-                    body = lc.json(
+                    body = client.json(
                         "/rest/socialMetadata",
                         "ids=" + restli_list(batch),
                         token=token,
@@ -846,19 +864,24 @@ class _Run:
                     if not reader:
                         raise
                     self.expire(reader, exc)
-                    refused += len(urns)
-                    break
+                    with self._lock:
+                        refused[0] += len(urns)
+                    return
                 except LinkedInPermissionError:
                     if not reader:
                         raise
-                    refused += len(urns)
-                    break
-                self.need("social", len(batch), BATCH)
-                refused += len(body.get("errors") or {})
+                    with self._lock:
+                        refused[0] += len(urns)
+                    return
+                client.stats.need("social", max(1, math.ceil(len(batch) / BATCH)))
+                with self._lock:
+                    refused[0] += len(body.get("errors") or {})
                 self.store_social(body)
-        if unread or refused:
+
+        self.fan_out(sorted(groups.items()), read)
+        if unread or refused[0]:
             lc.stats.gaps.append(
-                f"reactions and comments unknown for {unread + refused} posts (advocates without a "
+                f"reactions and comments unknown for {unread + refused[0]} posts (advocates without a "
                 "LinkedIn token, or refused)"
             )
 
