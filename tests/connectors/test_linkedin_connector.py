@@ -335,3 +335,31 @@ def test_a_connections_size_404_costs_one_advocate_not_the_night(social_company,
     assert len(errors) == 1 and errors[0]["error"]["status"] == 404
     assert len([n for n in res["network_sizes"] if n["_role"] == "advocate"]) == 2
     assert res["posts"]  # the night's posts still came
+
+
+def test_members_calls_side_by_side_give_the_same_records_and_accounting(sandbox, org, tokens, advocates):
+    """``extra.concurrency``: members' connections-size and analytics calls run several at once;
+    the records and the request accounting are those of a run one call after another, and a
+    member whose analytics stall does not hold up the others."""
+    import json
+
+    def canonical(res):
+        return {s: sorted(json.dumps(r, sort_keys=True) for r in recs) for s, recs in res.items()}
+
+    serial = run(conn(sandbox, tokens, page_size=20, concurrency=1), org, advocates)
+    side_by_side = run(conn(sandbox, tokens, page_size=20, concurrency=6), org, advocates)
+    assert canonical(side_by_side) == canonical(serial)
+    for key in ("requests", "min_requests", "by_endpoint", "by_phase", "records"):
+        assert side_by_side.stats.as_dict()[key] == serial.stats.as_dict()[key], key
+    assert serial.stats.by_endpoint["member_analytics"] > 50  # there was something to spread
+
+    # an expired member token met by several workers at once is one member error, once
+    expired = {m: t for m, t in tokens.items()}
+    victim = next(iter(expired))
+    sandbox.expire_token(expired[victim])
+    try:
+        res = run(conn(sandbox, expired, page_size=20, concurrency=6), org, advocates)
+    finally:
+        sandbox.expired_tokens.discard(expired[victim])
+    errors = [e for e in res["member_errors"] if e["member"] == victim]
+    assert [e["_error_kind"] for e in errors] == ["token_expired"]

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -261,6 +262,7 @@ class Checkpoint:
         self.on_save = on_save
         self.replayed = 0
         self._bypass = 0
+        self._lock = threading.Lock()  # a connector may fan requests out over threads
 
     def __len__(self) -> int:
         return len(self._previous)
@@ -270,13 +272,15 @@ class Checkpoint:
             return None
         entry = self._previous.get(key)
         if entry is not None:
-            self.replayed += 1
+            with self._lock:
+                self.replayed += 1
         return entry
 
     def save(self, key: str, entry: dict) -> None:
-        self._saved[key] = entry
-        if self.on_save is not None:
-            self.on_save(key, entry)
+        with self._lock:  # on_save writes to one warehouse connection
+            self._saved[key] = entry
+            if self.on_save is not None:
+                self.on_save(key, entry)
 
     @property
     def saved(self) -> int:
@@ -519,6 +523,20 @@ class ExtractStats:
     def need(self, phase: str, n: int = 1) -> None:
         self.min_requests += n
         self.phase(phase)["min_requests"] += n
+
+    def absorb(self, other: ExtractStats) -> None:
+        """Add ``other``'s accounting (a worker's, whose requests ran beside this run's)."""
+        for name in ("requests", "min_requests", "rate_limited", "rate_limit_wait_seconds", "retries"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.max_usage_pct is not None:
+            self.max_usage_pct = max(self.max_usage_pct or 0.0, other.max_usage_pct)
+        self.by_endpoint.update(other.by_endpoint)
+        for phase, counts in other.by_phase.items():
+            mine = self.phase(phase)
+            for key, n in counts.items():
+                mine[key] = mine.get(key, 0) + n
+        self.notes.extend(n for n in other.notes if n not in self.notes)
+        self.gaps.extend(g for g in other.gaps if g not in self.gaps)
 
     def as_dict(self) -> dict:
         return {

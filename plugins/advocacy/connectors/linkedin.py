@@ -110,12 +110,15 @@ LinkedIn sunsets versions after a year: keep it recent), ``member_tokens``
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -150,6 +153,8 @@ STREAMS, POSTS_STREAM, ROSTER_HANDLE_COLUMN = base.declared_streams("linkedin")
 PAGE = 100
 BATCH = 50
 DEFAULT_ANALYTICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE")
+#: members' own calls at once (extra.concurrency; 1: one after another)
+DEFAULT_CONCURRENCY = 8
 _LITTLE_TAG = re.compile(r"(?<!\\)\{hashtag\|\\?#\|([^}]+)\}")
 _LITTLE_MENTION = re.compile(r"(?<!\\)@\[([^\]]*)\]\((urn:li:[a-zA-Z]+:[^)]+)\)")
 # Little Text Format: these characters are reserved and escaped with a backslash in plain text
@@ -276,21 +281,28 @@ class LinkedInClient(ConnectedClient):
         super().__init__(
             conn, default_host=API_HOST, no_token=_no_token, checkpoint=checkpoint, version=self._version
         )
-        self.session = requests.Session()
-        self.session.headers.update(
+        self.session = self._session()
+
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers.update(
             {
                 "LinkedIn-Version": self.version,
                 "X-Restli-Protocol-Version": "2.0.0",
                 "Accept": "application/json",
             }
         )
-        adapter = RewritingAdapter(
-            self.host,
-            self.host,
-            timeout=self.timeout,
-            checkpoint=checkpoint,
-        )
-        self.session.mount(self.host + "/", adapter)
+        adapter = RewritingAdapter(self.host, self.host, timeout=self.timeout, checkpoint=self.checkpoint)
+        session.mount(self.host + "/", adapter)
+        return session
+
+    def fork(self) -> LinkedInClient:
+        """The same connection for a worker thread: its own session and request accounting
+        (``ExtractStats.absorb`` adds them back), the same checkpoint."""
+        twin = copy.copy(self)
+        twin.stats = self.stats_type()
+        twin.session = self._session()
+        return twin
 
     @property
     def where(self) -> str:
@@ -484,6 +496,39 @@ class _Run(base.ExtractRun):
         self.dropped_metrics: list[str] = []
         self.lookback: set[str] = set()  # known post URNs whose counters are refreshed tonight
         self.not_published = 0
+        # members' own calls (connections size, post analytics) are independent of each other:
+        # this many at once, so that one slow answer does not hold up the others
+        self.concurrency = max(1, int(lc.extra.get("concurrency", DEFAULT_CONCURRENCY)))
+        self._lock = threading.Lock()
+
+    def fan_out(self, items: list, work: Callable[[Any, LinkedInClient], None]) -> None:
+        """``work(item, client)`` for every item, ``concurrency`` at a time, each worker thread
+        with its own forked client; their accounting is added to the run's. An error ``work``
+        lets through is raised once every started item has ended (the first, in item order)."""
+        lc = self.lc
+        if self.concurrency == 1 or len(items) < 2:
+            for item in items:
+                work(item, lc)
+            return
+        local = threading.local()
+        forks: list[LinkedInClient] = []
+
+        def run(item) -> None:
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = lc.fork()
+                with self._lock:
+                    forks.append(client)
+            work(item, client)
+
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="linkedin") as pool:
+            futures = [pool.submit(run, item) for item in items]
+            errors = [f.exception() for f in futures]
+        for client in forks:
+            lc.stats.absorb(client.stats)
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
 
     def need(self, phase: str, records: int, page: int) -> None:
         self.lc.stats.need(phase, max(1, math.ceil(records / page)))
@@ -494,10 +539,16 @@ class _Run(base.ExtractRun):
             if exc is None
             else {"status": exc.status, "code": exc.code, "message": exc.body.get("message")}
         )
-        self.member_errors.append(base.member_error(member, kind, error, action))
+        with self._lock:
+            self.member_errors.append(base.member_error(member, kind, error, action))
 
-    def add(self, post: dict, found_via: str, phase: str) -> bool:
-        """Keep a post once (True if it was new); a later phase that finds it is noted."""
+    def add(self, post: dict, found_via: str, phase: str, lc: LinkedInClient | None = None) -> bool:
+        """Keep a post once (True if it was new); a later phase that finds it is noted.
+        ``lc``: the (worker's) client whose accounting counts the record."""
+        with self._lock:
+            return self._add(post, found_via, phase, lc or self.lc)
+
+    def _add(self, post: dict, found_via: str, phase: str, lc: LinkedInClient) -> bool:
         pid = str(post.get("id") or "")
         if not pid:
             return False
@@ -505,7 +556,7 @@ class _Run(base.ExtractRun):
         if state is not None and state != PUBLISHED:
             self.not_published += 1  # a draft or a post that is not (yet) live: not a post
             return False
-        if base.known_record(self.posts, pid, found_via, self.lc.stats, phase) is not None:
+        if base.known_record(self.posts, pid, found_via, lc.stats, phase) is not None:
             return False
         self.authors[pid] = str(post.get("author") or "")
         rec = annotate(post, found_via, orgs=self.orgs, advocates=self.advocates)
@@ -527,46 +578,49 @@ class _Run(base.ExtractRun):
                 {**body, "_urn": org, "_role": "company", "_edge_type": "COMPANY_FOLLOWED_BY_MEMBER"}
             )
             self.need("network", 1, 1)
-        for member in advocates:
-            token = self.tokens.get(member)
-            if not token or member in self.expired:
-                continue
-            try:
-                # documented only as v2, the URN as written: GET /v2/connections/urn:li:person:X
-                body = lc.json(
-                    f"/v2/connections/{member}",
-                    token=token,
-                    what="member connections size",
-                    endpoint="connections",
-                    who=member,
-                    unversioned=True,
-                )
-            except LinkedInTokenExpired as exc:
-                self.expire(member, exc)
-                continue
-            except LinkedInPermissionError as exc:
-                self.member_error(
-                    member,
-                    "no_connections_size",
-                    exc,
-                    "the advocate has not granted r_1st_connections_size: their audience stays unknown",
-                )
-                continue
-            except LinkedInError as exc:
-                if exc.transient:
-                    raise
-                # one advocate's audience is not worth the night's posts: note it, go on
-                self.member_error(member, "connections_size_error", exc, str(exc))
-                continue
+        with_token = [m for m in advocates if self.tokens.get(m) and m not in self.expired]
+        self.fan_out(with_token, self.connections_size)
+
+    def connections_size(self, member: str, lc: LinkedInClient) -> None:
+        """One advocate's 1st-degree connections, with their token (a worker of ``fan_out``)."""
+        try:
+            # documented only as v2, the URN as written: GET /v2/connections/urn:li:person:X
+            body = lc.json(
+                f"/v2/connections/{member}",
+                token=self.tokens[member],
+                what="member connections size",
+                endpoint="connections",
+                who=member,
+                unversioned=True,
+            )
+        except LinkedInTokenExpired as exc:
+            self.expire(member, exc)
+            return
+        except LinkedInPermissionError as exc:
+            self.member_error(
+                member,
+                "no_connections_size",
+                exc,
+                "the advocate has not granted r_1st_connections_size: their audience stays unknown",
+            )
+            return
+        except LinkedInError as exc:
+            if exc.transient:
+                raise
+            # one advocate's audience is not worth the night's posts: note it, go on
+            self.member_error(member, "connections_size_error", exc, str(exc))
+            return
+        with self._lock:
             self.network_sizes.append(
                 {**body, "_urn": member, "_role": "advocate", "_edge_type": "FIRST_DEGREE_CONNECTION"}
             )
-            self.need("network", 1, 1)
+        lc.stats.need("network", 1)
 
     def expire(self, member: str, exc: LinkedInError) -> None:
-        if member in self.expired:
-            return
-        self.expired.add(member)
+        with self._lock:
+            if member in self.expired:
+                return
+            self.expired.add(member)
         log.warning(
             "linkedin: the token of member %s has expired or was revoked (HTTP %s)", member, exc.status
         )
@@ -579,12 +633,13 @@ class _Run(base.ExtractRun):
         )
 
     def author_posts(
-        self, author: str, found_via: str, phase: str, start, end, token=None, who=None, since=None
+        self, author: str, found_via: str, phase: str, start, end, token=None, who=None, since=None, lc=None
     ) -> None:
         """An author's posts created in [start, end) (found_via), newest first; with ``since``
         (earlier than start) the listing goes on back to it and refreshes the known posts it
-        meets there (``lookup``): their counters are read with the same token."""
-        lc = self.lc
+        meets there (``lookup``): their counters are read with the same token. ``lc``: a
+        worker's client (default the run's)."""
+        lc = lc or self.lc
         lo, hi = ms_of(start), ms_of(end)
         horizon = min(lo, ms_of(since)) if since is not None else lo
         offset, n = 0, 0
@@ -617,12 +672,12 @@ class _Run(base.ExtractRun):
                     if pid in self.lookback and pid not in seen:
                         seen.add(pid)
                         n += 1
-                        self.add(post, "lookup", phase)
+                        self.add(post, "lookup", phase, lc)
                     continue
                 if created < hi and pid not in seen:
                     seen.add(pid)
                     n += 1
-                    self.add(post, found_via, phase)
+                    self.add(post, found_via, phase, lc)
             nxt = next_start(body, offset, self.page_size)
             if past or not elements or nxt is None:
                 break
@@ -632,14 +687,15 @@ class _Run(base.ExtractRun):
                 break
             repeats.advanced()
             offset = nxt
-        self.need(phase, n, self.page_size)
+        lc.stats.need(phase, max(1, math.ceil(n / self.page_size)))
 
     def members(self, advocates: list[str], start, end, since=None) -> None:
+        """Each advocate's posts with their own token, several advocates at once (``fan_out``)."""
         lc = self.lc
         lc.phase = "members"
-        for i, member in enumerate(advocates, start=1):
-            token = self.tokens.get(member)
-            if not token:
+        readable = []
+        for member in advocates:
+            if not self.tokens.get(member):
                 self.member_error(
                     member,
                     "no_token",
@@ -647,19 +703,26 @@ class _Run(base.ExtractRun):
                     f"the advocate has not granted access: add their token to extra.member_tokens of "
                     f"connection '{lc.conn_id}'",
                 )
-                continue
-            if member in self.expired:
-                continue
+            elif member not in self.expired:
+                readable.append(member)
+        done = [0]
+
+        def read(member: str, client: LinkedInClient) -> None:
             try:
                 self.author_posts(
-                    member, "member", "members", start, end, token=token, who=member, since=since
-                )
+                    member, "member", "members", start, end,
+                    token=self.tokens[member], who=member, since=since, lc=client,
+                )  # fmt: skip
             except LinkedInTokenExpired as exc:
                 self.expire(member, exc)
             except LinkedInPermissionError as exc:
                 self.member_error(member, "permission", exc, "the advocate must grant r_member_social again")
-            if i % 50 == 0 or i == len(advocates):
-                self.say(f"linkedin members: {i}/{len(advocates)} read, {len(self.posts)} posts")
+            with self._lock:
+                done[0] += 1
+                if done[0] % 50 == 0 or done[0] == len(readable):
+                    self.say(f"linkedin members: {done[0]}/{len(readable)} read, {len(self.posts)} posts")
+
+        self.fan_out(readable, read)
 
     def batch_get(self, urns: list[str], what: str) -> tuple[dict, dict]:
         """Posts batch get with the organisation token: (results, errors) by URN. The
@@ -742,18 +805,22 @@ class _Run(base.ExtractRun):
         return None
 
     def social_metadata(self) -> None:
+        """Reactions and comments, in batches, with the token allowed to read each post; the
+        readers side by side (``fan_out``)."""
         lc = self.lc
         lc.phase = "social"
         groups: dict[str | None, list[str]] = {}
         for urn, rec in self.posts.items():
             groups.setdefault(self.reader_of(rec), []).append(urn)
         unread = len(groups.pop(None, []))
-        refused = 0
-        for reader, urns in sorted(groups.items()):
+        refused = [0]
+
+        def read(group: tuple[str, list[str]], client: LinkedInClient) -> None:
+            reader, urns = group
             token = self.tokens.get(reader) if reader else None
             for batch in chunks(urns, BATCH):
                 try:
-                    body = lc.json(
+                    body = client.json(
                         "/rest/socialMetadata",
                         "ids=" + restli_list(batch),
                         token=token,
@@ -765,19 +832,24 @@ class _Run(base.ExtractRun):
                     if not reader:
                         raise
                     self.expire(reader, exc)
-                    refused += len(urns)
-                    break
+                    with self._lock:
+                        refused[0] += len(urns)
+                    return
                 except LinkedInPermissionError:
                     if not reader:
                         raise
-                    refused += len(urns)
-                    break
-                self.need("social", len(batch), BATCH)
-                refused += len(body.get("errors") or {})
+                    with self._lock:
+                        refused[0] += len(urns)
+                    return
+                client.stats.need("social", max(1, math.ceil(len(batch) / BATCH)))
+                with self._lock:
+                    refused[0] += len(body.get("errors") or {})
                 self.store_social(body)
-        if unread or refused:
+
+        self.fan_out(sorted(groups.items()), read)
+        if unread or refused[0]:
             lc.stats.gaps.append(
-                f"reactions and comments unknown for {unread + refused} posts (advocates without a "
+                f"reactions and comments unknown for {unread + refused[0]} posts (advocates without a "
                 "LinkedIn token, or refused)"
             )
 
@@ -825,6 +897,11 @@ class _Run(base.ExtractRun):
         this API version). Drop it for the rest of the run, keep the other metrics."""
         if exc.status != 400 or "querytype" not in str(exc.body.get("message") or "").lower():
             return False
+        with self._lock:
+            self._drop_metric(metric, exc)
+        return True
+
+    def _drop_metric(self, metric: str, exc: LinkedInError) -> None:
         if metric in self.metrics:
             self.metrics.remove(metric)
             self.dropped_metrics.append(metric)
@@ -836,17 +913,26 @@ class _Run(base.ExtractRun):
                 exc.body.get("message"),
                 self.lc.conn_id,
             )
-        return True
 
     def member_analytics(self) -> None:
-        lc = self.lc
-        lc.phase = "member_analytics"
-        forbidden: set[str] = set()
+        """Each advocate post's analytics with its author's token; the authors side by side
+        (``fan_out``), each author's posts one after another (a refusal stops that author)."""
+        self.lc.phase = "member_analytics"
+        by_author: dict[str, list[tuple[str, dict]]] = {}
         for urn, rec in self.posts.items():
-            author = rec.get("author")
-            if rec["_author_role"] != "advocate":
-                continue
-            token = self.tokens.get(author)
+            if rec["_author_role"] == "advocate":
+                by_author.setdefault(rec.get("author"), []).append((urn, rec))
+        forbidden: list[str] = []
+        self.fan_out(list(by_author.items()), lambda item, lc: self.author_analytics(*item, lc, forbidden))
+        if forbidden:
+            log.info(
+                "linkedin: %s advocates have not granted r_member_postAnalytics: impressions stay null",
+                len(forbidden),
+            )
+
+    def author_analytics(self, author, posts: list[tuple[str, dict]], lc: LinkedInClient, forbidden: list):
+        token = self.tokens.get(author)
+        for urn, rec in posts:
             if not token or author in self.expired:
                 rec["_analytics_status"] = "no_token"
                 continue
@@ -875,7 +961,7 @@ class _Run(base.ExtractRun):
                     elements = body.get("elements") or []
                     values[metric] = sum(int(e.get("count") or 0) for e in elements) if elements else None
             except LinkedInPermissionError:
-                forbidden.add(author)
+                forbidden.append(author)
                 lc.stats.need("member_analytics", 1)
                 rec["_analytics_status"] = "forbidden"
                 continue
@@ -889,11 +975,6 @@ class _Run(base.ExtractRun):
             rec["_impressions"] = values.get("IMPRESSION")
             rec["_members_reached"] = values.get("MEMBERS_REACHED")
             rec["_shares"] = values.get("RESHARE")
-        if forbidden:
-            log.info(
-                "linkedin: %s advocates have not granted r_member_postAnalytics: impressions stay null",
-                len(forbidden),
-            )
 
 
 def extract(
