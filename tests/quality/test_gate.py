@@ -274,6 +274,16 @@ def test_a_night_checks_only_its_own_raw_rows_and_the_weekly_night_the_whole_tab
     # an earlier day's night reads that day's rows: it finds its own duplicate
     that_night = validate(warehouse, gx_root, run_id="night-0", data_docs=False, raw_interval=earlier)
     assert any("2 of 7 rows failed, e.g. (2026-04-29, 'E002')" in f for f in that_night.failures)
+    # a night that loaded no roster file has no roster rows of its own: not a failure (the
+    # whole-table night keeps the floor of one row)
+    quiet = validate(warehouse, gx_root, run_id="night-q", data_docs=False, raw_interval=dt.date(2026, 4, 2))
+    assert quiet.success, quiet.summary()
+    assert quiet.row_counts["raw.roster__employees"] == 0
+    with warehouse.connect() as conn:
+        conn.execute("delete from raw.roster__employees")
+        conn.commit()
+    empty = validate(warehouse, gx_root, run_id="week-2", data_docs=False)
+    assert "raw.roster__employees: row count >= 1 — observed 0" in empty.failures
     with warehouse.connect() as conn:
         left = conn.execute("select nspname from pg_namespace where nspname like 'gate_scope%'").fetchall()
     assert left == []  # the scratch views are dropped

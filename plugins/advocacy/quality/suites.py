@@ -113,7 +113,15 @@ def expectations_for(table: Table) -> list:
         out.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=value_set))
     # Exactly one row-count expectation per table: it also records the count.
     if not table.row_count_trend:
-        out.append(gxe.ExpectTableRowCountToBeBetween(min_value=table.min_rows))
+        out.append(
+            gxe.ExpectTableRowCountToBeBetween(
+                min_value=param(ROW_COUNT_MIN),
+                notes=(
+                    "At least the table's floor (min_rows); a night that checks only the raw rows "
+                    "of its own interval asks for none (a night may load no new file)."
+                ),
+            )
+        )
     else:
         out.append(
             gxe.ExpectTableRowCountToBeBetween(
