@@ -579,9 +579,13 @@ class _Run(base.ExtractRun):
             )
             self.need("network", 1, 1)
         with_token = [m for m in advocates if self.tokens.get(m) and m not in self.expired]
-        self.fan_out(with_token, self.connections_size)
+        sizes: dict[str, dict] = {}
+        try:
+            self.fan_out(with_token, lambda member, client: self.connections_size(member, client, sizes))
+        finally:  # in roster order, whatever the threads did
+            self.network_sizes.extend(sizes[m] for m in with_token if m in sizes)
 
-    def connections_size(self, member: str, lc: LinkedInClient) -> None:
+    def connections_size(self, member: str, lc: LinkedInClient, sizes: dict) -> None:
         """One advocate's 1st-degree connections, with their token (a worker of ``fan_out``)."""
         try:
             # documented only as v2, the URN as written: GET /v2/connections/urn:li:person:X
@@ -610,10 +614,7 @@ class _Run(base.ExtractRun):
             # one advocate's audience is not worth the night's posts: note it, go on
             self.member_error(member, "connections_size_error", exc, str(exc))
             return
-        with self._lock:
-            self.network_sizes.append(
-                {**body, "_urn": member, "_role": "advocate", "_edge_type": "FIRST_DEGREE_CONNECTION"}
-            )
+        sizes[member] = {**body, "_urn": member, "_role": "advocate", "_edge_type": "FIRST_DEGREE_CONNECTION"}
         lc.stats.need("network", 1)
 
     def expire(self, member: str, exc: LinkedInError) -> None:
@@ -633,8 +634,9 @@ class _Run(base.ExtractRun):
         )
 
     def author_posts(
-        self, author: str, found_via: str, phase: str, start, end, token=None, who=None, since=None, lc=None
-    ) -> None:
+        self, author: str, found_via: str, phase: str, start, end, token=None, who=None, since=None, lc=None,
+        sink: list | None = None,
+    ) -> None:  # fmt: skip
         """An author's posts created in [start, end) (found_via), newest first; with ``since``
         (earlier than start) the listing goes on back to it and refreshes the known posts it
         meets there (``lookup``): their counters are read with the same token. ``lc``: a
@@ -672,12 +674,12 @@ class _Run(base.ExtractRun):
                     if pid in self.lookback and pid not in seen:
                         seen.add(pid)
                         n += 1
-                        self.add(post, "lookup", phase, lc)
+                        self.keep(sink, post, "lookup", phase, lc)
                     continue
                 if created < hi and pid not in seen:
                     seen.add(pid)
                     n += 1
-                    self.add(post, found_via, phase, lc)
+                    self.keep(sink, post, found_via, phase, lc)
             nxt = next_start(body, offset, self.page_size)
             if past or not elements or nxt is None:
                 break
@@ -688,6 +690,13 @@ class _Run(base.ExtractRun):
             repeats.advanced()
             offset = nxt
         lc.stats.need(phase, max(1, math.ceil(n / self.page_size)))
+
+    def keep(self, sink: list | None, post: dict, found_via: str, phase: str, lc) -> None:
+        """A listed post: kept now, or put in ``sink`` to be kept in a fixed order later."""
+        if sink is None:
+            self.add(post, found_via, phase, lc)
+        else:
+            sink.append((post, found_via))
 
     def members(self, advocates: list[str], start, end, since=None) -> None:
         """Each advocate's posts with their own token, several advocates at once (``fan_out``)."""
@@ -706,12 +715,15 @@ class _Run(base.ExtractRun):
             elif member not in self.expired:
                 readable.append(member)
         done = [0]
+        # each member's posts are kept in roster order once all are read: the records come out
+        # in the same order whatever the threads did
+        listed: dict[str, list] = {m: [] for m in readable}
 
         def read(member: str, client: LinkedInClient) -> None:
             try:
                 self.author_posts(
                     member, "member", "members", start, end,
-                    token=self.tokens[member], who=member, since=since, lc=client,
+                    token=self.tokens[member], who=member, since=since, lc=client, sink=listed[member],
                 )  # fmt: skip
             except LinkedInTokenExpired as exc:
                 self.expire(member, exc)
@@ -720,9 +732,15 @@ class _Run(base.ExtractRun):
             with self._lock:
                 done[0] += 1
                 if done[0] % 50 == 0 or done[0] == len(readable):
-                    self.say(f"linkedin members: {done[0]}/{len(readable)} read, {len(self.posts)} posts")
+                    posts = sum(len(v) for v in listed.values())
+                    self.say(f"linkedin members: {done[0]}/{len(readable)} read, {posts} posts listed")
 
-        self.fan_out(readable, read)
+        try:
+            self.fan_out(readable, read)
+        finally:  # what was read before a failure is kept, as one after another
+            for member in readable:
+                for post, found_via in listed[member]:
+                    self.add(post, found_via, "members")  # counted in the run's accounting
 
     def batch_get(self, urns: list[str], what: str) -> tuple[dict, dict]:
         """Posts batch get with the organisation token: (results, errors) by URN. The
@@ -1048,6 +1066,9 @@ def extract(
         )
     if run.not_published:
         lc.stats.notes.append(f"{run.not_published} posts not PUBLISHED (drafts, pending, failed) skipped")
+    # members' errors by roster order (each member's in the order met), whatever the threads did
+    order = {m: i for i, m in enumerate(advocates)}
+    run.member_errors.sort(key=lambda e: order.get(e["member"], len(order)))
     return base.finish_extract(base.collect(run, STREAMS), lc.stats, checkpoint, "linkedin", started)
 
 
