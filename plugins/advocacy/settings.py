@@ -112,6 +112,10 @@ class InputOptions:
     sheet: str | None = None  # .xlsx: the sheet to read (default: the first)
 
 
+#: weekday names as the settings write them, Monday first (date.weekday())
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 @dataclass(frozen=True)
 class GateSettings:
     # A closed month's headline KPI may shrink by at most this share in one night.
@@ -124,8 +128,7 @@ class GateSettings:
 
     def checks_whole_raw(self, interval: dt.date) -> bool:
         """Whether the night of ``interval`` checks the whole raw tables (else only its rows)."""
-        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        return self.whole_raw_checks in ("every_night", days[interval.weekday()])  # not %A: locale
+        return self.whole_raw_checks in ("every_night", WEEKDAYS[interval.weekday()])  # not %A: locale
 
 
 @dataclass(frozen=True)
@@ -357,9 +360,7 @@ class GateSection(_Section):
     accept_shrink_months: list[Annotated[StrictStr, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]] = Field(
         default_factory=list, description="Months (YYYY-MM) whose shrink is accepted tonight."
     )
-    whole_raw_checks: Literal[
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "every_night"
-    ] = Field(
+    whole_raw_checks: Literal[(*WEEKDAYS, "every_night")] = Field(
         "sunday",
         description="The night whose gate checks the whole raw tables; the other nights check"
         " only the rows their own interval loaded (and every mart whole).",
