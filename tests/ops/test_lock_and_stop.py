@@ -71,6 +71,8 @@ def test_a_second_night_is_refused_and_sigterm_stops_the_run_and_its_children(pg
     first = _advocacy("nightly", "--date", DAY.isoformat(), env=_env(tmp_path / "home", settings, target.url))
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(first.stderr), daemon=True).start()
+    # drain stdout too: Airflow's task logs fill an unread pipe and every writer then blocks
+    threading.Thread(target=lambda: first.stdout.read(), daemon=True).start()
     deadline = time.monotonic() + 400
     while not any("running DAG" in line for line in lines) and first.poll() is None:
         assert time.monotonic() < deadline, "".join(lines[-30:])
