@@ -71,6 +71,14 @@ class Platform:
     #: the referral and earned-media KPIs keep a row for it even on a night it is disabled
     #: (the first platforms, which docs/metrics.md's baselines count); False: only when enabled
     always_reported: bool = True
+    #: the sandbox module serving its API look-alike (``advocacy.sandbox.<sandbox>``; default:
+    #: the platform's name; one module may serve several platforms, as Graph does)
+    sandbox: str = ""
+
+    @property
+    def sandbox_module(self) -> str:
+        """The sandbox module that mounts this platform's API (``server.PLATFORM_MODULES``)."""
+        return f"advocacy.sandbox.{self.sandbox or self.name}"
 
     @property
     def default_pool(self) -> str:
@@ -124,6 +132,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
                 member_errors=StreamFacts("member"),
             ),
             posts_stream="posts",
+            sandbox="graph",  # the Graph API serves Facebook Pages and Instagram
         ),
         "instagram": Platform(
             name="instagram",
@@ -142,6 +151,7 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
                 account_errors=StreamFacts("username"),
             ),
             posts_stream="media",
+            sandbox="graph",  # the Graph API serves Facebook Pages and Instagram
         ),
         "linkedin": Platform(
             name="linkedin",

@@ -1,11 +1,22 @@
 """The small routing kit every platform look-alike plugs into the sandbox server with.
 
-A platform module (``sandbox/x.py``, later ``graph.py``, ``linkedin.py``)
-exposes ``create(options: PlatformOptions) -> Platform``. A :class:`Platform`
-lists its :class:`Route` s (method, path pattern with ``:params``, a stable
-endpoint name used for rate limits and stats, a handler) and knows its own
-dialect: how a request authenticates, which rate-limit headers it sends, what
-its 429 body looks like. ``server.py`` only dispatches and counts.
+A platform module (``sandbox/x.py``, ``graph.py``, ``linkedin.py``, ...; the
+registry entry's ``sandbox`` names it) exposes:
+
+* ``create(options: PlatformOptions) -> Platform``: its routes, mounted by ``server.py``;
+* ``DEFAULT_TOKEN``: the credential it accepts unless the server is given another;
+* ``connections(server) -> {"AIRFLOW_CONN_...": json}``: the Airflow connections a
+  deployment defines for it, pointed at the sandbox (the demo and the tests use them);
+* ``banner(server) -> str``: its line in ``advocacy sandbox``'s start-up message;
+* optionally ``roster_columns(employee) -> {column: value}`` for roster columns the
+  company's own employee record does not hold, and ``ground_truth(company, ts, roster)``
+  -> (posts, company posts, audiences) for a platform whose world lives in the module.
+
+So adding a platform's look-alike is one module: nothing in ``server.py`` or
+``company.py`` names it. A :class:`Platform` lists its :class:`Route` s (method, path
+pattern with ``:params``, a stable endpoint name used for rate limits and stats, a
+handler) and knows its own dialect: how a request authenticates, which rate-limit
+headers it sends, what its 429 body looks like. ``server.py`` only dispatches and counts.
 """
 
 from __future__ import annotations
@@ -74,6 +85,17 @@ def _compiled(pattern: str) -> re.Pattern:
             parts.append(f"(?P<{seg[1:]}>[^/]+)" if seg.startswith(":") else re.escape(seg))
         rx = _PATTERNS[pattern] = re.compile("/" + "/".join(parts))
     return rx
+
+
+def http_connection(host: str, token: str, **extra) -> str:
+    """An ``AIRFLOW_CONN_*`` value as a deployment writes it for a token-authenticated HTTP
+    API: host, the token as password, timeouts and module-specific extras."""
+    import json
+
+    return json.dumps(
+        {"conn_type": "http", "host": host, "password": token,
+         "extra": {"timeout": 30, "wait_on_rate_limit": True, **extra}}
+    )  # fmt: skip
 
 
 @dataclass

@@ -710,9 +710,29 @@ class BlueskyPlatform(Platform):
         )
 
 
+DEFAULT_TOKEN = APP_PASSWORD  # the app password of any sandbox handle (the search session)
+
+
 def create(options: PlatformOptions) -> BlueskyPlatform:
     """Entry point the sandbox server mounts (see ``server.PLATFORM_MODULES``)."""
     return BlueskyPlatform(options)
+
+
+def connections(server) -> dict[str, str]:
+    """``bluesky_api``: public reads and the search session at the same host; the login is
+    any sandbox handle (the company's), the password its app password."""
+    conn = {"conn_type": "http", "host": server.url, "login": COMPANY_HANDLE,
+            "password": server.tokens["bluesky"], "extra": {"timeout": 30}}  # fmt: skip
+    return {"AIRFLOW_CONN_BLUESKY_API": json.dumps(conn)}
+
+
+def banner(server) -> str:
+    return f"Bluesky: host={server.url} login={COMPANY_HANDLE} app password={server.tokens['bluesky']}"
+
+
+def roster_columns(employee: Employee) -> dict[str, str]:
+    """The roster's ``bluesky_handle``: the Bluesky world decides who has an account."""
+    return {"bluesky_handle": handle_of(employee)}
 
 
 # --------------------------------------------------------------------------- ground truth

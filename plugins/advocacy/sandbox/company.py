@@ -55,6 +55,8 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
+import functools
+import importlib
 import io
 import itertools
 import math
@@ -65,6 +67,8 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
+
+from advocacy import platforms as registry
 
 # --------------------------------------------------------------------------- programme
 COMPANY_NAME = "Northwind Robotics"
@@ -94,12 +98,9 @@ ROSTER_COLUMNS = (
     "invited_at",
     "registered_at",
     "consent_public",
-    "x_username",
-    "linkedin_member_urn",
-    "facebook_user_id",
-    "instagram_username",
+    *registry.roster_columns(optional=False),  # each platform's account column (the registry)
     "utm_code",
-    "bluesky_handle",  # optional in a real export (added with the fifth platform)
+    *registry.roster_columns(optional=True),  # optional in a real export (platforms added later)
 )
 
 #: X public_metrics keys, in the order the API prints them.
@@ -433,19 +434,20 @@ class Employee:
             "invited_at": _iso(_known(self.invited_at, as_of)),
             "registered_at": _iso(registered),
             "consent_public": "true" if registered and self.consent_public else "false",
-            "x_username": self.x_username or "",
-            "linkedin_member_urn": self.linkedin_member_urn or "",
-            "facebook_user_id": self.facebook_user_id or "",
-            "instagram_username": self.instagram_username or "",
+            # the accounts this record holds; a look-alike whose world lives in its own
+            # module fills its column (its ``roster_columns`` hook)
+            **{c: getattr(self, c, None) or "" for c in registry.roster_columns()},
             "utm_code": self.utm_code,
-            "bluesky_handle": _bluesky_handle(self),
+            **{k: v for hook in _look_alike_hooks("roster_columns") for k, v in hook(self).items()},
         }
 
 
-def _bluesky_handle(employee: Employee) -> str:
-    from advocacy.sandbox.bluesky import handle_of  # the Bluesky world decides who is there
-
-    return handle_of(employee)
+@functools.cache
+def _look_alike_hooks(name: str) -> tuple:
+    """The ``name`` hooks of the platforms' sandbox modules that define one (``sandbox/api.py``)."""
+    modules = dict.fromkeys(p.sandbox_module for p in registry.REGISTRY.values())
+    found = (getattr(importlib.import_module(m), name, None) for m in modules)
+    return tuple(hook for hook in found if hook is not None)
 
 
 @dataclass(frozen=True)
@@ -1429,20 +1431,22 @@ class Company:
         company_posts = (
             [self._truth_post(p, ts, roster) for p in self.posts_of(0, ts)] if "x" in wanted else []
         )
-        for platform in wanted - {"x", "bluesky"}:
+        from advocacy.sandbox.social import PLATFORMS as SOCIAL_PLATFORMS
+
+        for platform in sorted(wanted & set(SOCIAL_PLATFORMS)):
             world = self.social[platform]
             for p in world.posts_between(_H0, ts + 1):
                 if not world.observable_at(p, ts):
                     continue
                 (company_posts if p.author == 0 else posts).append(world.truth_post(p, ts, roster))
         audiences = self._truth_audiences(ts, roster)
-        if "bluesky" in wanted:
-            from advocacy.sandbox import bluesky
-
-            more, more_company, bluesky_audiences = bluesky.ground_truth(self, ts, roster)
+        # platforms whose world lives in their own sandbox module give their own truth
+        for platform in sorted(wanted - {"x", *SOCIAL_PLATFORMS}):
+            truth = importlib.import_module(registry.get(platform).sandbox_module).ground_truth
+            more, more_company, more_audiences = truth(self, ts, roster)
             posts += more
             company_posts += more_company
-            audiences += bluesky_audiences
+            audiences += more_audiences
         posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
         company_posts.sort(key=lambda x: (x["created_at"], x["platform"], x["id"].rjust(40, "0")))
         self._truth_employee_access(employees, ts)
@@ -1476,13 +1480,9 @@ class Company:
         }
 
     @staticmethod
-    def _truth_platforms(platforms) -> set[str]:
-        from advocacy.sandbox.social import PLATFORMS
-
-        known = {"x", *PLATFORMS, "bluesky"}
-        wanted = (
-            known if platforms == "all" else {platforms} if isinstance(platforms, str) else set(platforms)
-        )
+    def _truth_platforms(asked) -> set[str]:
+        known = set(registry.names())
+        wanted = known if asked == "all" else {asked} if isinstance(asked, str) else set(asked)
         unknown = wanted - known
         if unknown:
             raise ValueError(f"unknown platform(s) {sorted(unknown)}: choose from {sorted(known)} or 'all'")

@@ -56,7 +56,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from advocacy.sandbox.api import Platform, PlatformOptions, Reply, Request, Route
+from advocacy.sandbox.api import Platform, PlatformOptions, Reply, Request, Route, http_connection
 from advocacy.sandbox.company import COMPANY_NAME, DOMAIN, HASHTAGS
 from advocacy.sandbox.social import FB_PAGE_USERNAME, Account, PlatformWorld, SocialPost, hashtag_id
 
@@ -999,6 +999,28 @@ def _within(p: SocialPost, since: float | None, until: float | None) -> bool:
     return (since is None or p.created >= since) and (until is None or p.created <= until)
 
 
+DEFAULT_TOKEN = "sandbox-graph-token"  # noqa: S105 (Page / system-user token: Facebook Page and Instagram)
+
+
 def create(options: PlatformOptions) -> GraphPlatform:
     """Entry point the sandbox server mounts (see ``server.PLATFORM_MODULES``)."""
     return GraphPlatform(options)
+
+
+def connections(server) -> dict[str, str]:
+    """``facebook_graph`` (with the member tokens of the advocates who granted access, as a
+    real deployment stores them) and ``instagram_graph``, both with the Page token."""
+    token, now = server.tokens["graph"], server.now
+    members = server.company.member_tokens("facebook", now)
+    return {
+        "AIRFLOW_CONN_FACEBOOK_GRAPH": http_connection(server.url, token, member_tokens=members),
+        "AIRFLOW_CONN_INSTAGRAM_GRAPH": http_connection(server.url, token),
+    }
+
+
+def banner(server) -> str:
+    ids = server.company.social.ids()
+    return (
+        f"Facebook/Instagram (Graph): host={server.url} token={server.tokens['graph']} "
+        f"page={ids['facebook_page_id']} ig_user={ids['instagram_user_id']}"
+    )

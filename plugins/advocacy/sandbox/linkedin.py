@@ -54,7 +54,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote, urlencode
 
-from advocacy.sandbox.api import Platform, PlatformOptions, Reply, Request, Route
+from advocacy.sandbox.api import Platform, PlatformOptions, Reply, Request, Route, http_connection
 from advocacy.sandbox.company import COMPANY_COPY, COMPANY_NAME
 from advocacy.sandbox.social import Account, PlatformWorld, SocialPost, li_reactions
 
@@ -518,6 +518,25 @@ def encode_urn(urn: str) -> str:
     return quote(urn, safe="")
 
 
+DEFAULT_TOKEN = "sandbox-linkedin-token"  # noqa: S105 (the organisation admin's token)
+
+
 def create(options: PlatformOptions) -> LinkedInPlatform:
     """Entry point the sandbox server mounts (see ``server.PLATFORM_MODULES``)."""
     return LinkedInPlatform(options)
+
+
+def connections(server) -> dict[str, str]:
+    """``linkedin_api``: the organisation token and the member tokens of the advocates who
+    granted access (extra ``member_tokens``, as a real deployment stores them)."""
+    members = server.company.member_tokens("linkedin", server.now)
+    return {
+        "AIRFLOW_CONN_LINKEDIN_API": http_connection(
+            server.url, server.tokens["linkedin"], member_tokens=members
+        )
+    }
+
+
+def banner(server) -> str:
+    urn = server.company.social.ids()["linkedin_organization_urn"]
+    return f"LinkedIn: host={server.url} token={server.tokens['linkedin']} organization={urn}"

@@ -1,11 +1,13 @@
 """The sandbox HTTP server: platform look-alikes over one synthetic company and a simulated clock.
 
 Standard library only (``http.server.ThreadingHTTPServer``). Platforms are
-mounted from ``PLATFORM_MODULES`` (one line per platform); each module's
-``create(options)`` returns an :class:`advocacy.sandbox.api.Platform` with its
-routes. X lives at the root (``/2/...``) because tweepy's host is hard-coded
-and the connector only swaps the scheme+host; Graph (``/v21.0/...``) and
-LinkedIn (``/rest/...``) modules will sit beside it.
+mounted from ``PLATFORM_MODULES``, read from the platform registry (each entry names
+its look-alike's module); each module's ``create(options)`` returns an
+:class:`advocacy.sandbox.api.Platform` with its routes, and its hooks give its token,
+Airflow connections and start-up line (``sandbox/api.py``). X lives at the root
+(``/2/...``) because tweepy's host is hard-coded and the connector only swaps the
+scheme+host; the others own their prefixes beside it (Graph ``/v21.0/...``,
+LinkedIn ``/rest/...``, ...).
 
 Admin endpoints (no credentials; the sandbox is local):
 
@@ -73,19 +75,22 @@ from advocacy.sandbox.company import DEFAULT_NOW, DEFAULT_SEED, DEFAULT_SIZE, Co
 
 log = logging.getLogger(__name__)
 
-#: name -> module exposing ``create(options) -> Platform``. Add a platform with one line.
-PLATFORM_MODULES = {
-    "x": "advocacy.sandbox.x",
-    "graph": "advocacy.sandbox.graph",
-    "linkedin": "advocacy.sandbox.linkedin",
-    "bluesky": "advocacy.sandbox.bluesky",
-}
-DEFAULT_TOKENS = {
-    "x": "sandbox-x-token",
-    "graph": "sandbox-graph-token",  # Page / system-user token: Facebook Page and Instagram account
-    "linkedin": "sandbox-linkedin-token",  # organisation admin token
-    "bluesky": "sandbox-bluesky-app-password",  # app password of any sandbox handle (search session)
-}
+
+def _platform_modules() -> dict[str, str]:
+    """Mount name -> the module of each registry entry's look-alike (Graph serves two)."""
+    from advocacy import platforms
+
+    modules: dict[str, str] = {}
+    for p in platforms.REGISTRY.values():
+        modules.setdefault(p.sandbox_module.rpartition(".")[2], p.sandbox_module)
+    return modules
+
+
+#: name -> module exposing ``create(options) -> Platform`` and the hooks of ``sandbox/api.py``,
+#: from the platform registry: a platform's look-alike is mounted by being registered
+PLATFORM_MODULES = _platform_modules()
+#: name -> the credential each look-alike accepts by default (its module's DEFAULT_TOKEN)
+DEFAULT_TOKENS = {name: importlib.import_module(m).DEFAULT_TOKEN for name, m in PLATFORM_MODULES.items()}
 
 
 #: faults a client must survive by retrying or tolerating (the random mode's default)
@@ -177,6 +182,7 @@ class SandboxServer:
         self.omit_reset_header = omit_reset_header
         self.bearer_token = bearer_token
         tokens = {**DEFAULT_TOKENS, "x": bearer_token, **(tokens or {})}
+        self.tokens = tokens  # what each look-alike accepts: its connections carry them
         rate_limits = dict(rate_limits or {})
         self.platforms: list[Platform] = []
         for name, module in PLATFORM_MODULES.items():
@@ -709,18 +715,8 @@ def serve_forever(
         print(
             f"  faults: {fault_rate:.0%} of requests, seed {fault_seed} ({', '.join(server.random_faults)})"
         )
-    print(f"  X: host={server.url} bearer token={DEFAULT_TOKENS['x']}")
-    ids = company.social.ids()
-    print(
-        f"  Facebook/Instagram (Graph): host={server.url} token={DEFAULT_TOKENS['graph']} "
-        f"page={ids['facebook_page_id']} ig_user={ids['instagram_user_id']}"
-    )
-    print(
-        f"  LinkedIn: host={server.url} token={DEFAULT_TOKENS['linkedin']} "
-        f"organization={ids['linkedin_organization_urn']}"
-    )
-    login = "northwindrobotics.bsky.social"
-    print(f"  Bluesky: host={server.url} login={login} app password={DEFAULT_TOKENS['bluesky']}")
+    for module in PLATFORM_MODULES.values():
+        print(f"  {importlib.import_module(module).banner(server)}")
     print("  member tokens: GET /_sandbox/member_tokens (extra.member_tokens of the connections)")
     if roster_path:
         print(f"  roster: {roster_path}")
@@ -739,34 +735,10 @@ def airflow_connections(server: SandboxServer) -> dict[str, str]:
 
     The demo and the tests use exactly what a production deployment defines for
     the real APIs: host, token as password, and extras (member tokens of the
-    advocates who granted access, as a real deployment stores them).
+    advocates who granted access, as a real deployment stores them); each look-alike's
+    module writes its own (``connections(server)``).
     """
-    import json
-
-    def conn(token: str, **extra) -> str:
-        return json.dumps(
-            {"conn_type": "http", "host": server.url, "password": token,
-             "extra": {"timeout": 30, "wait_on_rate_limit": True, **extra}}
-        )  # fmt: skip
-
-    now = server.now
-    return {
-        "AIRFLOW_CONN_X_API": conn(server.bearer_token),
-        "AIRFLOW_CONN_FACEBOOK_GRAPH": conn(
-            DEFAULT_TOKENS["graph"], member_tokens=server.company.member_tokens("facebook", now)
-        ),
-        "AIRFLOW_CONN_INSTAGRAM_GRAPH": conn(DEFAULT_TOKENS["graph"]),
-        "AIRFLOW_CONN_LINKEDIN_API": conn(
-            DEFAULT_TOKENS["linkedin"], member_tokens=server.company.member_tokens("linkedin", now)
-        ),
-        # public reads and the search session at the same host; login = any sandbox handle
-        "AIRFLOW_CONN_BLUESKY_API": json.dumps(
-            {
-                "conn_type": "http",
-                "host": server.url,
-                "login": "northwindrobotics.bsky.social",
-                "password": DEFAULT_TOKENS["bluesky"],
-                "extra": {"timeout": 30},
-            }
-        ),
-    }
+    out: dict[str, str] = {}
+    for module in PLATFORM_MODULES.values():
+        out.update(importlib.import_module(module).connections(server))
+    return out

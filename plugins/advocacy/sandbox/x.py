@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from advocacy.sandbox.api import Platform, PlatformOptions, Reply, Request, Route
+from advocacy.sandbox.api import Platform, PlatformOptions, Reply, Request, Route, http_connection
 from advocacy.sandbox.company import Company, Post, XUser, x_time
 
 PROBLEMS = "https://api.twitter.com/2/problems/"
@@ -755,6 +755,18 @@ def _description(company: Company, user: XUser) -> str:
     return "Automation, logistics and robots."
 
 
+DEFAULT_TOKEN = "sandbox-x-token"  # noqa: S105 (the sandbox's app-only bearer token)
+
+
 def create(options: PlatformOptions) -> XPlatform:
     """Entry point the sandbox server mounts (see ``server.PLATFORM_MODULES``)."""
     return XPlatform(options)
+
+
+def connections(server) -> dict[str, str]:
+    """``x_api``: host and the app-only bearer token (tweepy swaps only scheme and host)."""
+    return {"AIRFLOW_CONN_X_API": http_connection(server.url, server.tokens["x"])}
+
+
+def banner(server) -> str:
+    return f"X: host={server.url} bearer token={server.tokens['x']}"
