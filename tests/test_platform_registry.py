@@ -98,7 +98,7 @@ _OWN_PLACES = (
     "dbt_project/seeds/benchmark_audience.csv",  # generated from the registry
     "tests/",
     "docs/",  # prose (docs/platforms/<name>.md, metrics.md rendered from the marts' docs)
-    "docker/.env.example",  # a settings example (the platforms' API credentials)
+    "docker/connections.env.example",  # a settings example (the platforms' API credentials)
     "uv.lock",  # package names
 )
 _PROSE = ("README.md", "__unit_tests.yml")  # prose; dbt unit tests (tests: rows on some platform)
@@ -113,8 +113,6 @@ ALLOWED = {
     "plugins/advocacy/bench.py": "the benchmark measures one platform's night on purpose: the X "
     "sandbox's year of history through the X connector",
     "pyproject.toml": "a dependency's distribution name (facebook-sdk)",
-    "docker/compose.yaml": "a deployment example: one Airflow connection variable per platform "
-    "(compose files cannot loop; docker/.env.example beside it is the settings example)",
     "plugins/advocacy/quality/catalog.py": "the gate's raw checks cover the first platform's two raw "
     "tables only; deriving them from the registry would add every platform's raw tables to the "
     "gate, a change of the gate of its own (follow-up)",
