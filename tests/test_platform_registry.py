@@ -35,12 +35,13 @@ def test_utm_sources_display_names_and_benchmarks_match():
     sources = platforms.utm_sources()
     for alias, source in utm.PLATFORM_SOURCES.items():
         assert sources[alias] == source
-    assert utm.source_for("bluesky") == "bluesky"
+    for p in platforms.REGISTRY.values():
+        assert utm.source_for(p.name) == p.utm_source
+        assert formatting.platform_name(p.name) == p.display_name
     names = platforms.display_names()
     for code, display in formatting.PLATFORM_NAMES.items():
         if code != "ALL":
             assert names[code] == display
-    assert formatting.platform_name("bluesky") == "Bluesky"
     assert platforms.benchmark_audiences() == render.AUDIENCE_BENCHMARKS
 
 

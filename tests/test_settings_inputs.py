@@ -1,5 +1,5 @@
 import pytest
-from advocacy import inputs
+from advocacy import inputs, platforms
 from advocacy.settings import DEMO_SETTINGS, SettingsError, load_settings
 
 # an HR export's header in its own order (the check reads columns by name)
@@ -12,14 +12,14 @@ assert set(HEADER.split(",")) == set(inputs.ROSTER_COLUMNS)
 
 def test_demo_settings_load_and_feed_dbt():
     s = load_settings(DEMO_SETTINGS)
-    assert s.enabled_platforms() == ["x", "facebook", "instagram", "linkedin", "bluesky"]
+    assert s.enabled_platforms() == list(platforms.names())  # the demo enables every platform
     v = s.dbt_vars()
     assert v["hashtags"] == ["#lifeatnorthwind", "#northwindrobotics"]
     assert v["company_handles"]["x"] == ["northwindhq"]
     assert v["company_handles"]["linkedin"] == ["urn:li:organization:75440707"]
-    assert v["company_handles"]["bluesky"] == ["northwindrobotics.bsky.social"]
+    assert all(v["company_handles"][name] for name in platforms.names())
     pools = {p.pool for p in s.platforms.values()}
-    assert pools == {"x_api", "facebook_api", "instagram_api", "linkedin_api", "bluesky_api"}
+    assert pools == {platforms.default_pool(name) for name in platforms.names()}
     assert s.roster_path.endswith("demo/roster.csv")
 
 

@@ -352,7 +352,8 @@ def test_self_report_rows_with_bad_values_are_rejected(files):
     assert reasons[6] == ("month", "field 'month' is '2026-13', not a month: write YYYY-MM")
     assert reasons[7][0] == "month" and "is 2026-04, in the future (after 2026-03-02)" in reasons[7][1]
     assert reasons[8][0] == "platform" and reasons[8][1].startswith(
-        "field 'platform' is 'tikok': not a known platform; use one of bluesky, bsky, facebook"
+        "field 'platform' is 'tikok': not a known platform; use one of "
+        + ", ".join(sorted(inputs.SELF_REPORT_PLATFORMS))
     )
     assert reasons[9] == (
         "employee_id",

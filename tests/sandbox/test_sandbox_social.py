@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from advocacy import platforms as registry
 from advocacy import utm
 from advocacy.sandbox.company import Company
 from advocacy.sandbox.files import GA4_COLUMNS, SELF_REPORT_COLUMNS, SESSION_COLUMNS
@@ -19,7 +20,7 @@ from advocacy.sandbox.social import PLATFORMS, hashtag_id
 
 SOCIAL_NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)  # as in conftest.py
 NEW = set(PLATFORMS)
-ALL = {"x", "bluesky", *NEW}  # the sandbox company posts on every platform the demo enables
+ALL = set(registry.names())  # the sandbox company posts on every platform the demo enables
 TZ = ZoneInfo("Europe/Amsterdam")
 
 
