@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 
 import pytest
 from advocacy.connectors import bluesky
-from advocacy.connectors.base import ConnectionInfo, ConnectorError
+from advocacy.connectors.base import Checkpoint, ConnectionInfo, ConnectorError
 from advocacy.sandbox.bluesky import APP_PASSWORD, COMPANY_HANDLE, world
 from advocacy.sandbox.server import airflow_connections, running_sandbox
 from advocacy.settings import PlatformSettings
@@ -124,6 +125,46 @@ def test_requests_are_the_minimum(result):
     assert stats.requests == stats.min_requests, stats.as_dict()
     assert stats.by_endpoint["app.bsky.actor.getProfiles"] == -(-len(result["profiles"]) // 25)
     assert result.server_stats["total_requests"] == stats.requests
+
+
+JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")  # a session's accessJwt / refreshJwt
+
+
+def test_the_checkpoint_journals_every_read_and_no_credential(sandbox, social_company, result):
+    cp = Checkpoint()
+    sandbox.reset_stats()
+    out = _extract(sandbox, social_company, checkpoint=cp)
+    entries = cp.entries()
+    # every read that went over the wire, the session's searches too; not the login
+    assert cp.saved == out.stats.requests - 1 == sandbox.stats()["total_requests"] - 1
+    assert any("app.bsky.feed.searchPosts" in k for k in entries)
+    assert not any("com.atproto.server" in k for k in entries)
+    text = json.dumps(entries)
+    assert APP_PASSWORD not in text
+    assert not JWT.findall(text) and "accessJwt" not in text and "refreshJwt" not in text
+    assert all(json.loads(e["body"]) is not None and e["status"] == 200 for e in entries.values())
+
+    # a retry with all of it makes one request (the login: never journaled), same records
+    again = Checkpoint(entries)
+    sandbox.reset_stats()
+    replayed = _extract(sandbox, social_company, checkpoint=again)
+    assert sandbox.stats()["requests"] == {"bluesky.create_session": 1}
+    assert replayed.stats.requests == 1 and replayed.stats.replayed == again.replayed == len(entries)
+    assert again.saved == 0
+    assert sorted(p["uri"] for p in replayed["posts"]) == sorted(p["uri"] for p in result["posts"])
+
+
+@pytest.mark.parametrize("fault", ["non_json", "truncated"])
+def test_a_broken_answer_is_retried_not_journaled(sandbox, social_company, fault):
+    clean = Checkpoint()
+    _extract(sandbox, social_company, checkpoint=clean, hashtags=[])
+    cp = Checkpoint()
+    sandbox.inject_fault("bluesky.get_author_feed", fault, times=1, after=2)
+    out = _extract(sandbox, social_company, checkpoint=cp, hashtags=[])
+    sandbox.clear_faults()
+    assert out.stats.retries == 1
+    bodies = {k: e["body"] for k, e in cp.entries().items()}
+    assert bodies == {k: e["body"] for k, e in clean.entries().items()}  # the same answers, none half
 
 
 def test_a_refused_search_is_a_note_not_a_lost_night(sandbox, social_company, result):

@@ -15,9 +15,18 @@ import pytest
 from advocacy import checkpoint as store
 from advocacy.connectors.base import Checkpoint, ConnectorError
 from advocacy.sandbox.server import running_sandbox
-from conftest import MODULES, NOW, PAGED, READ_TIMEOUT, WINDOW_END, post_stream, small_extract
+from conftest import (
+    NOW,
+    READ_TIMEOUT,
+    RESUMABLE,
+    WINDOW_END,
+    post_key,
+    post_stream,
+    small_extract,
+)
+from conftest import RESUME_PAGED as PAGED
 
-PLATFORMS = tuple(MODULES)  # Bluesky: its fault battery is tests/connectors/test_bluesky_connector.py
+PLATFORMS = tuple(RESUMABLE)
 QUICK = {"retries": 0, "transient_retries": 1}  # attempt 1 gives up after two tries
 
 
@@ -66,7 +75,7 @@ def test_a_retried_extract_continues_from_the_checkpoint(sandbox, company, platf
     assert requests == clean_requests - second.replayed  # ... and was not asked again
     assert requests < clean_requests
     assert got.stats.replayed == second.replayed
-    ids = [str(r["id"]) for r in got[post_stream(platform)]]
+    ids = [str(r[post_key(platform)]) for r in got[post_stream(platform)]]
     assert len(ids) == len(set(ids))
     assert canonical(got) == canonical(want)
 

@@ -185,6 +185,8 @@ TOKENS = {
 }
 # The sandbox's advocates' member tokens (extra.member_tokens of the connections).
 MEMBER_TOKEN = re.compile(r"sandbox-(?:fb|li)-member-[0-9A-Za-z:_-]+")
+# A JWT (Bluesky's session tokens: createSession's accessJwt and refreshJwt, sent as Bearer).
+SESSION_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 CONNECTION_TOKEN = {  # env var of each connection -> its token
     "AIRFLOW_CONN_X_API": TOKENS["x"],
     "AIRFLOW_CONN_FACEBOOK_GRAPH": TOKENS["graph"],

@@ -4,7 +4,8 @@
 extract so that a retry resumes; it is cleared once the interval has landed,
 so a successful nightly run (test_nightly_security.py) never shows it. Here
 the clearing is switched off, as after an attempt that failed, and the
-journal of every platform's extract is searched for the tokens.
+journal of every platform's extract is searched for the tokens (and for
+Bluesky's session JWTs, which the journal must never hold).
 """
 
 from __future__ import annotations
@@ -62,4 +63,5 @@ def test_checkpoint_journal_holds_no_token(warehouse, tmp_path, monkeypatch):
     }
     assert {s for s, _ in rows} == resumable  # every extract that keeps a checkpoint journaled
     found = checks.leaks(journal, [*checks.TOKENS.values(), *member_tokens])
+    found += checks.SESSION_JWT.findall(journal)  # Bluesky's search session: never journaled
     assert found == [], f"{len(found)} credentials in audit.extract_checkpoints, e.g. {found[:2]}"

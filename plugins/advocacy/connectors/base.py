@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
@@ -238,8 +238,9 @@ class Checkpoint:
     """The completed responses of an extract, so the next attempt resumes instead of starting over.
 
     An extract is a deterministic walk over the API: the same requests in the same order give
-    the same records. The client's adapter journals every completed exchange (HTTP 200 with a
-    whole JSON body) under :func:`request_key`; a checkpoint built with the ``entries`` of an
+    the same records. The client's HTTP layer (:class:`RewritingAdapter` under requests, a
+    transport under httpx) journals every completed exchange (HTTP 200 with a whole JSON body,
+    :func:`journal_entry`) under :func:`request_key`; a checkpoint built with the ``entries`` of an
     earlier attempt answers those requests from the journal, so the retry walks the completed
     pages of every listing without the network and goes on over the network from the first
     page the failed attempt did not finish. Nothing is skipped, nothing fetched twice, and the
@@ -300,25 +301,46 @@ class Checkpoint:
             self._bypass -= int(active)
 
 
-def request_key(request: requests.PreparedRequest) -> str:
+def request_key(method: str, url: str, headers: Mapping[str, str] | None = None) -> str:
     """A request's identity for the journal: method, path, sorted query without the token, and
     a hash of the credential (Graph's ``access_token`` or the ``Authorization`` header), so two
-    members' identical requests differ and no secret is stored."""
-    parts = urlsplit(request.url or "")
+    members' identical requests differ and no secret is stored. ``headers`` is the request's
+    case-insensitive mapping (requests' or httpx's: any client library's request fits)."""
+    parts = urlsplit(url or "")
     query = parse_qsl(parts.query, keep_blank_values=True)
     secret = "".join(v for k, v in query if k.lower() == "access_token")
-    secret += str(request.headers.get("Authorization") or "")
+    secret += str((headers or {}).get("Authorization") or "")
     query = sorted((k, v) for k, v in query if k.lower() != "access_token")
     digest = hashlib.sha256(secret.encode()).hexdigest()[:16]
-    return f"{request.method} {parts.path}?{urlencode(query)} #{digest}"
+    return f"{method} {parts.path}?{urlencode(query)} #{digest}"
+
+
+def journal_entry(headers: Mapping[str, str], body: bytes) -> dict | None:
+    """What the journal keeps of a completed HTTP 200: its content type and date and its body with
+    tokens redacted, or None when the body is not a whole JSON document (the client retries
+    it, nothing is journaled). ``headers``: the response's (requests' or httpx's)."""
+    try:
+        text = body.decode("utf-8")
+        json.loads(text)
+    except ValueError:
+        return None
+    kept = {k: v for k, v in headers.items() if k.lower() in ("content-type", "date")}
+    # The journal is kept in the warehouse: Graph's paging.next links carry the access
+    # token, so it is blanked (the connectors' paging drops it from next links anyway).
+    return {"status": 200, "headers": kept, "body": redact_tokens(text)}
+
+
+def replayed_parts(entry: dict) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of a journaled answer, for a client library's own response type."""
+    body = str(entry.get("body") or "").encode("utf-8")
+    return int(entry.get("status", 200)), dict(entry.get("headers") or {}), body
 
 
 def _replayed_response(request: requests.PreparedRequest, entry: dict) -> requests.Response:
     response = requests.Response()
-    response.status_code = int(entry.get("status", 200))
+    response.status_code, headers, response._content = replayed_parts(entry)
     response.reason = "OK"
-    response.headers = CaseInsensitiveDict(entry.get("headers") or {})
-    response._content = str(entry.get("body") or "").encode("utf-8")
+    response.headers = CaseInsensitiveDict(headers)
     response.encoding = "utf-8"
     response.url = request.url
     response.request = request
@@ -416,7 +438,7 @@ class RewritingAdapter(HTTPAdapter):
             kwargs["timeout"] = self.timeout
         key = None
         if self.checkpoint is not None:
-            key = request_key(request)
+            key = request_key(request.method, request.url, request.headers)
             entry = self.checkpoint.lookup(key)
             if entry is not None:
                 replayed = _replayed_response(request, entry)
@@ -429,16 +451,10 @@ class RewritingAdapter(HTTPAdapter):
         if self.on_response is not None:
             self.on_response(response)
         if key is not None and response.status_code == 200:
-            body = response.content  # a body cut short raises here, as it would for the client
-            try:
-                text = body.decode("utf-8")
-                json.loads(text)
-            except ValueError:
-                return response  # not a whole JSON document: the client retries, nothing journaled
-            headers = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "date")}
-            # The journal is kept in the warehouse: Graph's paging.next links carry the access
-            # token, so it is blanked (the connectors' paging drops it from next links anyway).
-            self.checkpoint.save(key, {"status": 200, "headers": headers, "body": redact_tokens(text)})
+            # reading the body here raises for one cut short, as it would in the client
+            entry = journal_entry(response.headers, response.content)
+            if entry is not None:
+                self.checkpoint.save(key, entry)
         return response
 
 

@@ -55,10 +55,18 @@ doubling. Connection: ``host`` = the public AppView
 (``https://public.api.bsky.app``), ``login`` = the account handle, ``password`` =
 an app password; extra ``pds_host`` (``https://bsky.social``), ``timeout``,
 ``page_size`` (100), and the retry keys above.
+
+Resuming: with a ``checkpoint`` (:class:`~advocacy.connectors.base.Checkpoint`), the
+httpx transport under the SDK journals every completed read (a 200 with a whole JSON
+body) and answers the reads an earlier attempt completed from the journal; the session
+calls (``createSession``, ``refreshSession``: their answers are the session's tokens)
+are never journaled. The search session's key holds a hash of the login and app
+password, not of its access token (new at every login).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -83,6 +91,7 @@ from atproto_client.request import Request
 from advocacy.connectors import base
 from advocacy.connectors.base import (
     AuthError,
+    Checkpoint,
     ConnectorError,
     CursorRepeats,
     ExtractResult,
@@ -227,6 +236,53 @@ def search_listings(hashtags: Iterable[str], company: Iterable[str], domains: It
 
 
 # --------------------------------------------------------------------------- client
+#: in the extensions of a response the checkpoint answered (nothing went over the wire)
+REPLAYED = "advocacy.replayed"
+#: headers of the body as it came over the wire: the journaled body is the decoded one
+_WIRE_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
+class JournalingTransport(httpx.BaseTransport):
+    """The SDK's httpx transport with a :class:`~advocacy.connectors.base.Checkpoint`: a GET the
+    journal holds (outside ``checkpoint.bypass``) is answered from it without the network (the
+    answer carries :data:`REPLAYED` in its extensions, so the accounting hook skips it), a
+    completed 200 with a whole JSON body is journaled (:func:`base.journal_entry`). Procedures
+    (POST: ``createSession``, ``refreshSession``, whose answers are the session's JWTs) pass
+    through untouched. ``credential`` stands in for a request's ``Authorization`` header in the
+    key (:func:`base.request_key` keeps only its hash): the session's access token is new at
+    every login, so a key hashing it could never be found by the next attempt."""
+
+    def __init__(self, inner: httpx.BaseTransport, checkpoint: Checkpoint, credential: str):
+        self.inner = inner
+        self.checkpoint = checkpoint
+        self.credential = credential
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET" or "/com.atproto.server." in request.url.path:
+            return self.inner.handle_request(request)
+        headers = {"Authorization": self.credential} if "authorization" in request.headers else {}
+        key = base.request_key(request.method, str(request.url), headers)
+        entry = self.checkpoint.lookup(key)
+        if entry is not None:
+            status, headers, body = base.replayed_parts(entry)
+            return httpx.Response(status, headers=headers, content=body, extensions={REPLAYED: True})
+        response = self.inner.handle_request(request)
+        if response.status_code != 200:
+            return response
+        try:
+            body = response.read()  # a body cut short raises here, as it would in the client
+        finally:
+            response.close()
+        entry = base.journal_entry(response.headers, body)
+        if entry is not None:
+            self.checkpoint.save(key, entry)
+        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        return httpx.Response(200, headers=kept, content=body, extensions=response.extensions)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class _Refused(Exception):
     """Search refused (401/403 or no session): the caller notes it and goes on."""
 
@@ -236,8 +292,9 @@ class BlueskyClient:
     and ``session`` (search, logged in on first use) at ``extra.pds_host``; ``stats``
     counts what went over the wire."""
 
-    def __init__(self, conn: Any):
+    def __init__(self, conn: Any, checkpoint: Checkpoint | None = None):
         self.conn_id = conn_id_of(conn)
+        self.checkpoint = checkpoint
         extra = extra_of(conn)
         self.host = base_url(getattr(conn, "host", None), PUBLIC_HOST)
         self.pds_host = base_url(extra.get("pds_host"), PDS_HOST if self.host == PUBLIC_HOST else self.host)
@@ -259,13 +316,18 @@ class BlueskyClient:
 
     def _request(self) -> Request:
         # the SDK hands these to httpx.Client: accounting on every response, connection retries
+        transport: httpx.BaseTransport = httpx.HTTPTransport(retries=self.connect_retries)
+        if self.checkpoint is not None:
+            transport = JournalingTransport(transport, self.checkpoint, f"{self.login}:{self._password}")
         return Request(
             timeout=self.timeout,
-            transport=httpx.HTTPTransport(retries=self.connect_retries),
+            transport=transport,
             event_hooks={"response": [self._on_response]},
         )
 
     def _on_response(self, response: httpx.Response) -> None:
+        if response.extensions.get(REPLAYED):
+            return  # answered by the checkpoint: no request
         nsid = response.request.url.path.rsplit("/", 1)[-1]
         if response.status_code == 429:
             self.stats.rate_limited += 1
@@ -398,7 +460,9 @@ class BlueskyClient:
         followed: set[str] = set()
         repeats = CursorRepeats(self.stats.notes, what, "Bluesky")
         while True:
-            body = self.query(client, nsid, make(cursor))
+            # a page asked for again after a repeated cursor must reach the API
+            with self.checkpoint.bypass(repeats.active) if self.checkpoint else contextlib.nullcontext():
+                body = self.query(client, nsid, make(cursor))
             yield body
             nxt = body.get("cursor")
             if not nxt:
@@ -430,10 +494,10 @@ def _xrpc_error(exc: BadRequestError) -> tuple[str, str]:
     return str(getattr(content, "error", "") or ""), str(getattr(content, "message", "") or "")
 
 
-def from_connection(conn: Any) -> BlueskyClient:
+def from_connection(conn: Any, checkpoint: Checkpoint | None = None) -> BlueskyClient:
     """A :class:`BlueskyClient` for a connection-like object (``host``, ``login``, ``password``,
-    ``extra_dejson``)."""
-    return BlueskyClient(conn)
+    ``extra_dejson``), journaling into ``checkpoint`` if given."""
+    return BlueskyClient(conn, checkpoint)
 
 
 # --------------------------------------------------------------------------- extract
@@ -689,6 +753,7 @@ def extract(
     window_end: dt.datetime,
     lookback_ids: list[str],
     progress: Callable[[str], Any] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ExtractResult:
     """Extract one window from Bluesky: profiles, author feeds, search, counter refresh.
 
@@ -696,10 +761,11 @@ def extract(
     ``company_handles``: the company's handles. ``lookback_ids``: post URIs whose
     counters to read again. Raises :class:`~advocacy.connectors.base.RateLimitError`
     or :class:`~advocacy.connectors.base.ConnectorError` naming the connection; a
-    refused search never raises.
+    refused search never raises. ``checkpoint``: see
+    :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
     window_start, window_end = base.window_of(window_start, window_end)
-    bc = from_connection(conn)
+    bc = from_connection(conn, checkpoint)
     started = time.monotonic()
     company = list(dict.fromkeys(normalise_handle(h) for h in company_handles if normalise_handle(h)))
     roles = {h: "company" for h in company}
@@ -726,7 +792,7 @@ def extract(
         run.search(listings, window_start, window_end)
     run.refresh(list(lookback_ids or []))
 
-    return base.finish_extract(base.collect(run, STREAMS), bc.stats, None, "bluesky", started)
+    return base.finish_extract(base.collect(run, STREAMS), bc.stats, checkpoint, "bluesky", started)
 
 
 # --------------------------------------------------------------------------- probe
