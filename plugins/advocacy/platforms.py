@@ -171,6 +171,26 @@ REGISTRY: MappingProxyType[str, Platform] = MappingProxyType(
             ),
             posts_stream="posts",
         ),
+        "bluesky": Platform(
+            name="bluesky",
+            display_name="Bluesky",
+            roster_column="bluesky_handle",
+            account_kind="handle",
+            author_key="username",
+            utm_aliases=("bluesky", "bsky", "bsky.app", "bsky.social", "go.bsky.app"),
+            utm_source="bluesky",
+            timestamp_format="iso8601_z",
+            benchmark_audience=None,
+            streams=_streams(
+                profiles=StreamFacts("did", None, "stg_bluesky__audience"),
+                posts=StreamFacts("uri", "_created_at", "stg_bluesky__posts"),
+                post_errors=StreamFacts("uri", None, "stg_bluesky__post_errors"),
+                actor_errors=StreamFacts("actor", None, "stg_bluesky__actor_errors"),
+            ),
+            posts_stream="posts",
+            roster_column_optional=True,
+            always_reported=False,
+        ),
     }
 )
 

@@ -1,7 +1,7 @@
 """Shared pieces of the fault tests: one sandbox company, short client timeouts and small
 extracts per platform that still page (so a fault can hit a page in the middle of a listing).
 
-The real client libraries (tweepy, facebook-sdk, requests) talk HTTP to the sandbox on
+The real client libraries (tweepy, facebook-sdk, requests, atproto's httpx) talk HTTP to the sandbox on
 loopback; nothing is mocked.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from advocacy.connectors import facebook, instagram, linkedin, x
+from advocacy.connectors import bluesky, facebook, instagram, linkedin, x
 from advocacy.connectors.base import ConnectionInfo
+from advocacy.sandbox import bluesky as sandbox_bluesky
 from advocacy.sandbox.company import Company
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
@@ -20,10 +21,12 @@ PROGRAMME_START = dt.datetime(2026, 1, 4, 23, 0, tzinfo=dt.UTC)
 CLIENT_TIMEOUT = 0.6  # the sandbox's read_timeout fault sleeps longer (READ_TIMEOUT)
 READ_TIMEOUT = 1.2
 #: the platforms of the fault battery (test_connector_faults.py, test_retry_policy.py through
-#: PAGED)
+#: PAGED). Not Bluesky: its reads are public (no token to expire or revoke, which the battery
+#: checks on every platform) and its retries are its own, through the atproto SDK (not the
+#: shared RetryPolicy the request counts assume); its faults: tests/connectors/test_bluesky_connector.py
 MODULES = {"x": x, "facebook": facebook, "instagram": instagram, "linkedin": linkedin}
-#: the platforms whose extract resumes from a checkpoint (test_resume.py)
-RESUMABLE = {**MODULES}
+#: the platforms whose extract resumes from a checkpoint (test_resume.py): all five
+RESUMABLE = {**MODULES, "bluesky": bluesky}
 #: fast waits: rate-limit faults reset in 1 s (X) or fall back to these (Graph, LinkedIn)
 FAST = {
     "timeout": CLIENT_TIMEOUT,
@@ -38,8 +41,10 @@ PAGED = {
     "instagram": "graph.ig_media",
     "linkedin": "linkedin.posts",
 }
-#: the listing the resume test breaks on each platform
-RESUME_PAGED = {**PAGED}
+#: the listing the resume test breaks on each platform: Bluesky's is the programme search
+#: (the last listing, behind the session: everything before it, public and session reads,
+#: is replayed); kept out of PAGED, whose platforms test_retry_policy.py calls one by one
+RESUME_PAGED = {**PAGED, "bluesky": "bluesky.search_posts"}
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +69,9 @@ def connection(platform: str, sb, company: Company, **extra) -> ConnectionInfo:
         )
     if platform == "instagram":
         return ConnectionInfo("instagram_graph", sb.url, password="sandbox-graph-token", extra=extra)
+    if platform == "bluesky":
+        login, password = sandbox_bluesky.COMPANY_HANDLE, sandbox_bluesky.APP_PASSWORD
+        return ConnectionInfo("bluesky_api", sb.url, login, password, extra=extra)
     tokens = company.member_tokens("linkedin", NOW)
     extra = {"api_version": "202610", "member_tokens": tokens, **extra}
     return ConnectionInfo("linkedin_api", sb.url, password="sandbox-linkedin-token", extra=extra)
@@ -106,6 +114,17 @@ def small_extract(platform: str, sb, company: Company, *, checkpoint=None, **ext
             window_start=WINDOW_END - dt.timedelta(days=60),
             **{**common, "hashtags": ["LifeAtNorthwind"]},
         )
+    if platform == "bluesky":
+        sandbox_bluesky.world(company)  # built before the first request, not within its timeout
+        rows = company.roster_rows(NOW.date())
+        handles = [r["bluesky_handle"] for r in rows if r["bluesky_handle"] and r["registered_at"]]
+        return bluesky.extract(
+            connection("bluesky", sb, company, page_size=10, **extra),
+            advocate_usernames=handles[:3],
+            company_handles=[sandbox_bluesky.COMPANY_HANDLE],  # about 17 posts: two pages
+            window_start=WINDOW_END - dt.timedelta(days=60),
+            **{**common, "hashtags": ["LifeAtNorthwind"]},  # eight search pages
+        )
     members = [e["linkedin_member_urn"] for e in registered if e["linkedin_member_urn"]][:3]
     return linkedin.extract(
         connection("linkedin", sb, company, page_size=10, **extra),
@@ -121,6 +140,6 @@ def post_stream(platform: str) -> str:
 
 
 def post_key(platform: str) -> str:
-    """The field that keys a post of ``platform``."""
+    """The field that keys a post of ``platform`` (``id``; Bluesky's ``uri``)."""
     module = RESUMABLE[platform]
     return module.STREAMS[module.POSTS_STREAM].key

@@ -16,7 +16,7 @@ from advocacy.connectors.base import AuthError, ConnectorError, TokenExpiredErro
 from advocacy.sandbox.server import TRANSIENT_FAULTS, running_sandbox
 from conftest import MODULES, NOW, PAGED, READ_TIMEOUT, connection, post_stream, small_extract
 
-PLATFORMS = tuple(MODULES)
+PLATFORMS = tuple(MODULES)  # Bluesky: its fault battery is tests/connectors/test_bluesky_connector.py
 
 
 @pytest.fixture(scope="module")

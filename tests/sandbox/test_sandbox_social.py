@@ -52,7 +52,7 @@ def test_truth_posts_of_every_platform(social_truth):
     assert all(_ts(p["created_at"]) <= SOCIAL_NOW for p in posts)
     employees = {e["employee_id"]: e for e in social_truth["employees"]}
     for p in posts:
-        if p["platform"] not in NEW:  # X: its own tests (sandbox x)
+        if p["platform"] not in NEW:  # X and Bluesky: their own tests (sandbox x, dbt bluesky)
             continue
         if p["is_programme_post"]:
             emp = employees[p["employee_id"]]

@@ -181,6 +181,7 @@ TOKENS = {
     "x": "canaryXtok-7f3a9c21e5d4",
     "graph": "canaryGraphTok-4b8d0e6f1932",
     "linkedin": "canaryLiTok-9e2c5a7d03b8",
+    "bluesky": "canaryBskyPw-2d7e9a4c61f0",
 }
 # The sandbox's advocates' member tokens (extra.member_tokens of the connections).
 MEMBER_TOKEN = re.compile(r"sandbox-(?:fb|li)-member-[0-9A-Za-z:_-]+")
@@ -191,6 +192,7 @@ CONNECTION_TOKEN = {  # env var of each connection -> its token
     "AIRFLOW_CONN_FACEBOOK_GRAPH": TOKENS["graph"],
     "AIRFLOW_CONN_INSTAGRAM_GRAPH": TOKENS["graph"],
     "AIRFLOW_CONN_LINKEDIN_API": TOKENS["linkedin"],
+    "AIRFLOW_CONN_BLUESKY_API": TOKENS["bluesky"],
 }
 
 

@@ -74,6 +74,26 @@
                 "posts": "stg_linkedin__posts",
                 "post_errors": "stg_linkedin__post_errors"
             }
+        },
+        "bluesky": {
+            "roster_handle_column": "bluesky_handle",
+            "roster_column_optional": true,
+            "author_key": "username",
+            "utm_aliases": [
+                "bluesky",
+                "bsky",
+                "bsky.app",
+                "bsky.social",
+                "go.bsky.app"
+            ],
+            "utm_source": "bluesky",
+            "always_reported": false,
+            "streams": {
+                "profiles": "stg_bluesky__audience",
+                "posts": "stg_bluesky__posts",
+                "post_errors": "stg_bluesky__post_errors",
+                "actor_errors": "stg_bluesky__actor_errors"
+            }
         }
     }
     ) }}
