@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import inspect
 import json
 import logging
 from types import ModuleType
@@ -243,17 +242,13 @@ def extract_platform(platform: str, interval_start: str, settings: Settings | No
         window_start=window_start,
         window_end=window_end,
         lookback_ids=lookback_ids,
+        lookback_start=lookback_start,  # listings that can reach back refresh known posts there
         progress=log.info,
     )
-    if "lookback_start" in inspect.signature(mod.extract).parameters:
-        kwargs["lookback_start"] = lookback_start  # listings reach back to refresh known posts
     try:
-        if "checkpoint" in inspect.signature(mod.extract).parameters:
-            # completed responses are journaled, so a retry of this task resumes there
-            with checkpoint.opened(target, platform, day, (window_start, window_end)) as cp:
-                streams = mod.extract(conn, checkpoint=cp, **kwargs)
-        else:
-            streams = mod.extract(conn, **kwargs)
+        # completed responses are journaled, so a retry of this task resumes there
+        with checkpoint.opened(target, platform, day, (window_start, window_end)) as cp:
+            streams = mod.extract(conn, checkpoint=cp, **kwargs)
     except Exception as exc:
         _record_extract_failure(target, platform, day, exc)
         if isinstance(exc, AuthError) or is_permanent(exc):

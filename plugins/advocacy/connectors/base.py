@@ -17,9 +17,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypedDict
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -639,6 +639,63 @@ def collect(run: Any, streams: Iterable[str]) -> ExtractResult:
         records = getattr(run, name)
         result[name] = list(records.values()) if isinstance(records, dict) else records
     return result
+
+
+class ExtractArgs(TypedDict, total=False):
+    """The keyword arguments of every connector's ``extract(conn, **args)``: one signature for
+    all of them (``pipeline.extract_platform`` calls each the same way); see :class:`ExtractRequest`."""
+
+    advocate_usernames: list[str]  # required, as are company_handles and the window
+    company_handles: list[str]
+    window_start: datetime
+    window_end: datetime
+    hashtags: list[str] | None
+    company_domains: list[str] | None
+    lookback_ids: list[str] | None
+    lookback_start: datetime | None
+    progress: Callable[[str], Any] | None
+    checkpoint: Checkpoint | None
+
+
+@dataclass(frozen=True)
+class ExtractRequest:
+    """One extract's arguments, checked: the window as aware UTC bounds (an empty one is
+    refused), absent lists as empty ones.
+
+    ``advocate_usernames``: the roster's account column of the platform (handles, user ids or
+    URNs); ``company_handles``: the company's accounts; ``hashtags`` / ``company_domains``: what
+    the programme search looks for; ``window_start`` .. ``window_end``: aware datetimes, end
+    exclusive; ``lookback_ids``: keys of known posts whose counters to read again, dated from
+    ``lookback_start`` on (a connector whose listings can reach back uses it);
+    ``progress``: a callable for progress lines; ``checkpoint``: see :class:`Checkpoint`.
+    """
+
+    advocate_usernames: list[str]
+    company_handles: list[str]
+    window_start: datetime
+    window_end: datetime
+    hashtags: list[str] = field(default_factory=list)
+    company_domains: list[str] = field(default_factory=list)
+    lookback_ids: list[str] = field(default_factory=list)
+    lookback_start: datetime | None = None
+    progress: Callable[[str], Any] | None = None
+    checkpoint: Checkpoint | None = None
+
+    @classmethod
+    def of(cls, args: Mapping[str, Any]) -> ExtractRequest:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(args) - known)
+        if unknown:
+            raise TypeError(f"extract() got unexpected keyword arguments {unknown}; it takes {sorted(known)}")
+        required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+        missing = sorted(required - set(args))
+        if missing:
+            raise TypeError(f"extract() missing required keyword arguments {missing}")
+        start, end = window_of(args["window_start"], args["window_end"])
+        since = args.get("lookback_start")
+        lists = {k: list(args.get(k) or []) for k in ("hashtags", "company_domains", "lookback_ids")}
+        bounds = {"window_start": start, "window_end": end, "lookback_start": since and utc(since)}
+        return cls(**{**args, **lists, **bounds})
 
 
 def window_of(start: datetime, end: datetime) -> tuple[datetime, datetime]:

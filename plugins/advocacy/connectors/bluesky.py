@@ -72,7 +72,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 from atproto import Client
@@ -94,6 +94,7 @@ from advocacy.connectors.base import (
     Checkpoint,
     ConnectorError,
     CursorRepeats,
+    ExtractArgs,
     ExtractResult,
     ExtractStats,
     RateLimitError,
@@ -742,19 +743,7 @@ class _Run(base.ExtractRun):
         bc.stats.phase("lookup")["records"] += len(todo) - len(self.post_errors)
 
 
-def extract(
-    conn: Any,
-    *,
-    advocate_usernames: list[str],
-    company_handles: list[str],
-    hashtags: list[str],
-    company_domains: list[str],
-    window_start: dt.datetime,
-    window_end: dt.datetime,
-    lookback_ids: list[str],
-    progress: Callable[[str], Any] | None = None,
-    checkpoint: Checkpoint | None = None,
-) -> ExtractResult:
+def extract(conn: Any, **args: Unpack[ExtractArgs]) -> ExtractResult:
     """Extract one window from Bluesky: profiles, author feeds, search, counter refresh.
 
     ``advocate_usernames``: the roster's ``bluesky_handle`` values (handles or DIDs).
@@ -764,15 +753,15 @@ def extract(
     refused search never raises. ``checkpoint``: see
     :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
-    window_start, window_end = base.window_of(window_start, window_end)
-    bc = from_connection(conn, checkpoint)
+    r = base.ExtractRequest.of(args)
+    bc = from_connection(conn, r.checkpoint)
     started = time.monotonic()
-    company = list(dict.fromkeys(normalise_handle(h) for h in company_handles if normalise_handle(h)))
+    company = list(dict.fromkeys(normalise_handle(h) for h in r.company_handles if normalise_handle(h)))
     roles = {h: "company" for h in company}
     advocates = [
-        h for h in dict.fromkeys(normalise_handle(h) for h in advocate_usernames) if h and h not in roles
+        h for h in dict.fromkeys(normalise_handle(h) for h in r.advocate_usernames) if h and h not in roles
     ]
-    run = _Run(bc, {}, company, progress)
+    run = _Run(bc, {}, company, r.progress)
     for handle in advocates + company:
         if is_actor(handle):
             roles.setdefault(handle, "advocate")
@@ -783,16 +772,16 @@ def extract(
             roles.pop(handle, None)
     run.roles = roles
     whom = f"{len(advocates)} advocates, {len(company)} company handles"
-    base.log_extract_start(log, "bluesky", bc.host, whom, window_start, window_end, len(lookback_ids))
+    base.log_extract_start(log, "bluesky", bc.host, whom, r.window_start, r.window_end, len(r.lookback_ids))
     if roles:
         run.lookup_profiles()
-        run.timelines(window_start, window_end)
-    listings = search_listings(hashtags, company, company_domains)
+        run.timelines(r.window_start, r.window_end)
+    listings = search_listings(r.hashtags, company, r.company_domains)
     if listings:
-        run.search(listings, window_start, window_end)
-    run.refresh(list(lookback_ids or []))
+        run.search(listings, r.window_start, r.window_end)
+    run.refresh(list(r.lookback_ids or []))
 
-    return base.finish_extract(base.collect(run, STREAMS), bc.stats, checkpoint, "bluesky", started)
+    return base.finish_extract(base.collect(run, STREAMS), bc.stats, r.checkpoint, "bluesky", started)
 
 
 # --------------------------------------------------------------------------- probe

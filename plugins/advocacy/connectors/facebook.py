@@ -89,10 +89,10 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Unpack
 
 from advocacy.connectors import base
-from advocacy.connectors.base import Checkpoint, ExtractResult, as_list, chunks, distinct
+from advocacy.connectors.base import ExtractArgs, ExtractResult, as_list, chunks, distinct
 from advocacy.connectors.graph import (
     MAX_IDS,
     GraphAuthError,
@@ -517,19 +517,7 @@ class _Run(base.ExtractRun):
         )
 
 
-def extract(
-    conn: Any,
-    *,
-    advocate_usernames: list[str],
-    company_handles: list[str],
-    hashtags: list[str] | None = None,
-    company_domains: list[str] | None = None,
-    window_start: dt.datetime,
-    window_end: dt.datetime,
-    lookback_ids: list[str] | None = None,
-    progress: Callable[[str], Any] | None = None,
-    checkpoint: Checkpoint | None = None,
-) -> ExtractResult:
+def extract(conn: Any, **args: Unpack[ExtractArgs]) -> ExtractResult:
     """Extract one window from Facebook (see the module docstring for streams and phases).
 
     Raises :class:`~advocacy.connectors.graph.GraphAuthError` (the Page token),
@@ -538,30 +526,34 @@ def extract(
     :class:`~advocacy.connectors.graph.GraphError`, each naming the connection
     and carrying the Graph error code.
     """
-    window_start, window_end = base.window_of(window_start, window_end)
-    gc = GraphClient(conn, "Facebook", checkpoint)
+    r = base.ExtractRequest.of(args)
+    gc = GraphClient(conn, "Facebook", r.checkpoint)
     tokens = base.member_tokens_of(conn)
-    pages = distinct(company_handles)
-    advocates = [h for h in distinct(advocate_usernames) if h not in pages]
-    run = _Run(gc, progress, set(pages), set(advocates))
+    pages = distinct(r.company_handles)
+    advocates = [h for h in distinct(r.advocate_usernames) if h not in pages]
+    run = _Run(gc, r.progress, set(pages), set(advocates))
     started = time.monotonic()
     with_token = sum(1 for a in advocates if a in tokens)
     whom = f"{len(pages)} Pages, {len(advocates)} advocates ({with_token} with a token)"
-    lookbacks = len(lookback_ids or [])
+    lookbacks = len(r.lookback_ids or [])
     base.log_extract_start(
-        log, "facebook", gc.host, whom, window_start, window_end, lookbacks, f" (Graph v{gc.version})"
+        log, "facebook", gc.host, whom, r.window_start, r.window_end, lookbacks, f" (Graph v{gc.version})"
     )
     run.read_pages(pages)
     gc.phase = "page_posts"
     for page in list(run.page_ids):
-        run.listing(f"{page}/posts", "page", "page_posts", window_start, window_end, endpoint="page_posts")
-    run.members(advocates, tokens, window_start, window_end)
+        run.listing(
+            f"{page}/posts", "page", "page_posts", r.window_start, r.window_end, endpoint="page_posts"
+        )
+    run.members(advocates, tokens, r.window_start, r.window_end)
     gc.phase = "tagged"
     for page in list(run.page_ids):
-        run.listing(f"{page}/tagged", "page_tagged", "tagged", window_start, window_end, endpoint="tagged")
+        run.listing(
+            f"{page}/tagged", "page_tagged", "tagged", r.window_start, r.window_end, endpoint="tagged"
+        )
     run.say(f"facebook: {len(run.posts)} posts from the Page, advocates and tags")
     run.insights()
-    run.refresh(lookback_ids or [], tokens)
+    run.refresh(r.lookback_ids or [], tokens)
     kinds: dict[str, int] = {}
     for e in run.member_errors:
         kinds[e["_error_kind"]] = kinds.get(e["_error_kind"], 0) + 1
@@ -576,7 +568,7 @@ def extract(
     refused = sum(1 for e in run.post_errors if e["_error_kind"] != "not_found")
     if refused:
         gc.stats.gaps.append(f"{refused} known posts could not be refreshed; they keep their last counters")
-    return base.finish_extract(base.collect(run, STREAMS), gc.stats, checkpoint, "facebook", started)
+    return base.finish_extract(base.collect(run, STREAMS), gc.stats, r.checkpoint, "facebook", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

@@ -79,11 +79,10 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from advocacy.connectors import base
-from advocacy.connectors.base import Checkpoint, CursorRepeats, ExtractResult, distinct_handles, safe_url
+from advocacy.connectors.base import CursorRepeats, ExtractResult, distinct_handles, safe_url
 from advocacy.connectors.facebook import parse_graph_time
 from advocacy.connectors.graph import GraphClient, GraphError
 
@@ -307,37 +306,25 @@ class _Run(base.ExtractRun):
         )
 
 
-def extract(
-    conn: Any,
-    *,
-    advocate_usernames: list[str],
-    company_handles: list[str],
-    hashtags: list[str],
-    company_domains: list[str] | None = None,
-    window_start: dt.datetime,
-    window_end: dt.datetime,
-    lookback_ids: list[str] | None = None,
-    progress: Callable[[str], Any] | None = None,
-    checkpoint: Checkpoint | None = None,
-) -> ExtractResult:
+def extract(conn: Any, **args: Unpack[base.ExtractArgs]) -> ExtractResult:
     """Extract one window from Instagram (see the module docstring for streams and phases)."""
-    window_start, window_end = base.window_of(window_start, window_end)
-    gc = GraphClient(conn, "Instagram", checkpoint)
+    r = base.ExtractRequest.of(args)
+    gc = GraphClient(conn, "Instagram", r.checkpoint)
     lookback_days = float(gc.extra.get("lookback_days", 30))
-    horizon = min(window_start, window_end - dt.timedelta(days=lookback_days))
+    horizon = min(r.window_start, r.window_end - dt.timedelta(days=lookback_days))
     recent_limit = max(1, min(MAX_RECENT, int(gc.extra.get("recent_media_limit", MAX_RECENT))))
     page_limit = max(1, min(MAX_MEDIA, int(gc.extra.get("media_page_limit", MAX_MEDIA))))
-    accounts = distinct_handles(company_handles)
+    accounts = distinct_handles(r.company_handles)
     if not accounts:
         raise GraphError(
             f"Instagram connection '{gc.conn_id}': company_handles must name the business account id",
             conn_id=gc.conn_id,
         )
-    run = _Run(gc, progress)
-    advocates = distinct_handles(advocate_usernames)
+    run = _Run(gc, r.progress)
+    advocates = distinct_handles(r.advocate_usernames)
     run.advocates = {a.lower(): a for a in advocates}
-    tags = distinct_handles(h.lstrip("#") for h in hashtags or [])
-    # Instagram allows 30 unique hashtags per business account per 7 days (ig-hashtag-search
+    tags = distinct_handles(h.lstrip("#") for h in r.hashtags or [])
+    # Instagram allows 30 unique r.hashtags per business account per 7 days (ig-hashtag-search
     # reference): asking for more fails once the quota is spent, so search the first 30 only
     tags, skipped_tags = tags[:MAX_HASHTAGS], tags[MAX_HASHTAGS:]
     started = time.monotonic()
@@ -349,16 +336,16 @@ def extract(
         len(accounts),
         len(advocates),
         len(tags),
-        window_start.isoformat(),
-        window_end.isoformat(),
+        r.window_start.isoformat(),
+        r.window_end.isoformat(),
         horizon.isoformat(),
     )
     for ig_id in accounts:
-        run.company(ig_id, horizon, window_end, page_limit)
+        run.company(ig_id, horizon, r.window_end, page_limit)
     main = accounts[0]
-    run.discover(main, advocates, horizon, window_end, page_limit)
+    run.discover(main, advocates, horizon, r.window_end, page_limit)
     run.hashtag_search(main, tags, recent_limit)
-    not_seen = [i for i in dict.fromkeys(map(str, lookback_ids or [])) if i not in run.media]
+    not_seen = [i for i in dict.fromkeys(map(str, r.lookback_ids or [])) if i not in run.media]
     if not_seen:
         gc.stats.notes.append(
             f"{len(not_seen)} lookback media not seen again (hashtag-only media older than 24 h, deleted, "
@@ -374,7 +361,7 @@ def extract(
             f"hashtags beyond Instagram's {MAX_HASHTAGS} unique per 7 days not searched: "
             + ", ".join(skipped_tags)
         )
-    return base.finish_extract(base.collect(run, STREAMS), gc.stats, checkpoint, "instagram", started)
+    return base.finish_extract(base.collect(run, STREAMS), gc.stats, r.checkpoint, "instagram", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

@@ -119,7 +119,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
@@ -131,6 +131,7 @@ from advocacy.connectors.base import (
     Checkpoint,
     ConnectedClient,
     CursorRepeats,
+    ExtractArgs,
     ExtractResult,
     PermissionDeniedError,
     PlatformError,
@@ -141,7 +142,6 @@ from advocacy.connectors.base import (
     chunks,
     distinct,
     safe_url,
-    utc,
 )
 
 log = logging.getLogger(__name__)
@@ -995,33 +995,18 @@ class _Run(base.ExtractRun):
             rec["_shares"] = values.get("RESHARE")
 
 
-def extract(
-    conn: Any,
-    *,
-    advocate_usernames: list[str],
-    company_handles: list[str],
-    hashtags: list[str] | None = None,
-    company_domains: list[str] | None = None,
-    window_start: dt.datetime,
-    window_end: dt.datetime,
-    lookback_ids: list[str] | None = None,
-    lookback_start: dt.datetime | None = None,
-    progress: Callable[[str], Any] | None = None,
-    checkpoint: Checkpoint | None = None,
-) -> ExtractResult:
+def extract(conn: Any, **args: Unpack[ExtractArgs]) -> ExtractResult:
     """Extract one window from LinkedIn (see the module docstring for streams and phases).
 
     ``lookback_start``: when the known posts of ``lookback_ids`` start; the organisation's
     and each member's listings then reach back to it, so their counters are refreshed with
     the token allowed to read them (the batch lookup only gets the rest).
     """
-    window_start, window_end = utc(window_start), utc(window_end)
-    since = utc(lookback_start) if lookback_start is not None else None
-    if window_end <= window_start:
-        raise ValueError(f"empty window {window_start.isoformat()} .. {window_end.isoformat()}")
-    lc = LinkedInClient(conn, checkpoint)
+    r = base.ExtractRequest.of(args)
+    since = r.lookback_start
+    lc = LinkedInClient(conn, r.checkpoint)
     tokens = base.member_tokens_of(conn)
-    orgs = distinct(company_handles)
+    orgs = distinct(r.company_handles)
     bad = [o for o in orgs if not o.startswith("urn:li:organization:")]
     if bad:
         raise LinkedInError(
@@ -1029,9 +1014,9 @@ def extract(
             f"(urn:li:organization:N), got {bad}",
             conn_id=lc.conn_id,
         )
-    advocates = [a for a in distinct(advocate_usernames) if a not in orgs]
-    run = _Run(lc, progress, orgs, advocates, tokens)
-    run.lookback = {str(i) for i in lookback_ids or []}
+    advocates = [a for a in distinct(r.advocate_usernames) if a not in orgs]
+    run = _Run(lc, r.progress, orgs, advocates, tokens)
+    run.lookback = {str(i) for i in r.lookback_ids or []}
     started = time.monotonic()
     with_token = sum(1 for a in advocates if a in tokens)
     base.log_extract_start(
@@ -1039,17 +1024,17 @@ def extract(
         "linkedin",
         lc.host,
         f"{len(orgs)} organisations, {len(advocates)} advocates ({with_token} with a token)",
-        window_start,
-        window_end,
-        len(lookback_ids or []),
+        r.window_start,
+        r.window_end,
+        len(r.lookback_ids or []),
         f" (LinkedIn-Version {lc.version})",
     )
     run.read_network_sizes(advocates)
     lc.phase = "organization"
     for org in orgs:
-        run.author_posts(org, "organization", "organization", window_start, window_end, since=since)
-    run.members(advocates, window_start, window_end, since=since)
-    run.refresh(lookback_ids or [])
+        run.author_posts(org, "organization", "organization", r.window_start, r.window_end, since=since)
+    run.members(advocates, r.window_start, r.window_end, since=since)
+    run.refresh(r.lookback_ids or [])
     run.reshare_parents()
     run.social_metadata()
     run.share_statistics()
@@ -1069,7 +1054,7 @@ def extract(
     # members' errors by roster order (each member's in the order met), whatever the threads did
     order = {m: i for i, m in enumerate(advocates)}
     run.member_errors.sort(key=lambda e: order.get(e["member"], len(order)))
-    return base.finish_extract(base.collect(run, STREAMS), lc.stats, checkpoint, "linkedin", started)
+    return base.finish_extract(base.collect(run, STREAMS), lc.stats, r.checkpoint, "linkedin", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:

@@ -62,7 +62,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import requests
 import tweepy
@@ -74,6 +74,7 @@ from advocacy.connectors.base import (
     ConnectedClient,
     ConnectorError,
     CursorRepeats,
+    ExtractArgs,
     ExtractResult,
     RateLimitError,
     RewritingAdapter,
@@ -670,19 +671,7 @@ class _Run(base.ExtractRun):
         )
 
 
-def extract(
-    conn: Any,
-    *,
-    advocate_usernames: list[str],
-    company_handles: list[str],
-    hashtags: list[str],
-    company_domains: list[str],
-    window_start: dt.datetime,
-    window_end: dt.datetime,
-    lookback_ids: list[str],
-    progress: Callable[[str], Any] | None = None,
-    checkpoint: Checkpoint | None = None,
-) -> ExtractResult:
+def extract(conn: Any, **args: Unpack[ExtractArgs]) -> ExtractResult:
     """Extract one window from X: users, timelines, recent search, metric refresh.
 
     ``conn``: a connection-like object (``conn_id``, ``host``, ``password`` =
@@ -696,16 +685,16 @@ def extract(
     :class:`~advocacy.connectors.base.ConnectorError`, each naming the connection.
     ``checkpoint``: see :class:`~advocacy.connectors.base.Checkpoint` (resume a failed attempt).
     """
-    window_start, window_end = base.window_of(window_start, window_end)
-    xc = from_connection(conn, checkpoint)
-    run = _Run(xc, progress)
+    r = base.ExtractRequest.of(args)
+    xc = from_connection(conn, r.checkpoint)
+    run = _Run(xc, r.progress)
     started = time.monotonic()
-    company = distinct_handles(company_handles)
+    company = distinct_handles(r.company_handles)
     roles = {h.lower(): "company" for h in company}
-    advocates = [h for h in distinct_handles(advocate_usernames) if h.lower() not in roles]
+    advocates = [h for h in distinct_handles(r.advocate_usernames) if h.lower() not in roles]
     roles = {**{h.lower(): "advocate" for h in advocates}, **roles}
     whom = f"{len(advocates)} advocates, {len(company)} company handles"
-    base.log_extract_start(log, "x", xc.host, whom, window_start, window_end, len(lookback_ids))
+    base.log_extract_start(log, "x", xc.host, whom, r.window_start, r.window_end, len(r.lookback_ids))
     for handle in [h for h in roles if not _USERNAME.fullmatch(h)]:
         # X rejects the whole batch for one malformed name: report it, look up the rest
         log.warning("x: roster handle %r is not a valid X username; skipped", handle)
@@ -722,13 +711,13 @@ def extract(
     ids = run.lookup_users(roles) if roles else {}
     targets = [(ids[h.lower()], h, "timeline") for h in advocates if h.lower() in ids]
     targets += [(ids[h.lower()], h, "company_timeline") for h in company if h.lower() in ids]
-    run.timelines(targets, window_start, window_end)
-    queries = search_queries(hashtags, company, company_domains)
+    run.timelines(targets, r.window_start, r.window_end)
+    queries = search_queries(r.hashtags, company, r.company_domains)
     if queries:
-        run.search(queries, window_start, window_end)
-    run.refresh(list(lookback_ids or []))
+        run.search(queries, r.window_start, r.window_end)
+    run.refresh(list(r.lookback_ids or []))
 
-    return base.finish_extract(base.collect(run, STREAMS), xc.stats, checkpoint, "x", started)
+    return base.finish_extract(base.collect(run, STREAMS), xc.stats, r.checkpoint, "x", started)
 
 
 def probe(settings: Any, platform_settings: Any) -> list:
